@@ -1,0 +1,74 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export class DIdApi implements ICredentialType {
+	name = 'dIdApi';
+
+	displayName = 'D-ID API';
+
+	icon: Icon = { light: 'file:../nodes/DId/dId.svg', dark: 'file:../nodes/DId/dId.dark.svg' };
+
+	documentationUrl = 'https://docs.d-id.com/reference/basic-authentication';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description:
+				'Your key from D-ID Studio (Account Settings → API key), pasted exactly as shown. It is sent as given in the Authorization header.',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.d-id.com',
+			description:
+				"D-ID's API address. Point it at a running D-ID sandbox (for example http://127.0.0.1:8765) to build and test workflows offline, without spending credits.",
+		},
+	];
+
+	// D-ID expects `Authorization: Basic <key>` with the key as D-ID Studio shows it (already in
+	// user:password form); a key that was base64-encoded by the user is accepted the same way.
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Basic {{$credentials.apiKey.trim()}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '/credits',
+			method: 'GET',
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'D-ID answered AuthorizationError "user unauthenticated": the API key was refused. Copy it again from D-ID Studio (Account Settings → API key) exactly as shown.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'D-ID answered 404 for /credits: check the Base URL (https://api.d-id.com, or your sandbox address).',
+				},
+			},
+		],
+	};
+}

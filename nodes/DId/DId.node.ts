@@ -1,0 +1,88 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { descriptions } from './actions/operations';
+import { DEFAULT_CONCURRENCY, router } from './actions/router';
+import { getVoiceStyles, searchVoices } from './methods/voices';
+
+export class DId implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'D-ID',
+		name: 'dId',
+		icon: { light: 'file:dId.svg', dark: 'file:dId.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description: 'Turn a photo and a text or audio script into a video of that person speaking, with D-ID Talks',
+		defaults: { name: 'D-ID' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'dIdApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Talk', value: 'talk' },
+					{ name: 'Credit', value: 'credits' },
+				],
+				default: 'talk',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['talk'] } },
+				options: [
+					{ name: 'Create', value: 'create', description: 'Create a talking video from a photo and a script', action: 'Create a talk' },
+					{ name: 'Delete', value: 'delete', description: 'Delete a finished talk', action: 'Delete a talk' },
+					{ name: 'Get', value: 'get', description: 'Get a talk’s status and result', action: 'Get a talk' },
+					{ name: 'List', value: 'list', description: 'List your talks, newest first', action: 'List talks' },
+					{ name: 'Wait', value: 'wait', description: 'Wait until a talk is done and download its video', action: 'Wait for a talk' },
+				],
+				default: 'create',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['credits'] } },
+				options: [{ name: 'Get', value: 'get', description: 'Get remaining and total credits', action: 'Get credits' }],
+				default: 'get',
+			},
+			...descriptions,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				displayOptions: { show: { resource: ['talk'], operation: ['create', 'wait'] } },
+				options: [
+					{
+						displayName: 'Max Concurrent Talks',
+						name: 'maxConcurrency',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 100 },
+						default: DEFAULT_CONCURRENCY,
+						description: 'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		listSearch: { searchVoices },
+		loadOptions: { getVoiceStyles },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

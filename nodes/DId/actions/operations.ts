@@ -1,0 +1,40 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import * as creditsGet from './credits/get.operation';
+import * as talkCreate from './talk/create.operation';
+import * as talkDelete from './talk/delete.operation';
+import * as talkGet from './talk/get.operation';
+import * as talkList from './talk/list.operation';
+import * as talkWait from './talk/wait.operation';
+
+/**
+ * Every operation works in two steps: `prepare` reads and checks the item's fields without any
+ * request (so bad input costs nothing), `execute` talks to D-ID.
+ */
+export interface Operation {
+	prepare(this: IExecuteFunctions, i: number): Promise<unknown>;
+	// Method syntax on purpose: each operation narrows `prepared` to what its own prepare returns.
+	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
+}
+
+export const operations: Record<string, Record<string, Operation>> = {
+	talk: {
+		create: talkCreate,
+		get: talkGet,
+		wait: talkWait,
+		list: talkList,
+		delete: talkDelete,
+	},
+	credits: {
+		get: creditsGet,
+	},
+};
+
+export const descriptions = [
+	...talkCreate.description,
+	...talkGet.description,
+	...talkWait.description,
+	...talkList.description,
+	...talkDelete.description,
+	...creditsGet.description,
+];

@@ -1,0 +1,99 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { operations } from './operations';
+
+export const DEFAULT_CONCURRENCY = 10;
+
+type Outcome = { ok: true; items: INodeExecutionData[] } | { ok: false; error: Error };
+
+/**
+ * The one place that decides how items, pairing and errors work: every input item is checked
+ * first (no request is sent while any item's input is bad, unless Continue On Fail is on), then
+ * items run concurrently with a bound, and the output keeps input order, each item paired.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const resource = this.getNodeParameter('resource', 0) as string;
+	const operationName = this.getNodeParameter('operation', 0) as string;
+	const operation = operations[resource]?.[operationName];
+	if (!operation) {
+		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" of "${resource}" is not supported`);
+	}
+	const concurrency = Math.max(1, Math.floor(Number(this.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY)) || DEFAULT_CONCURRENCY));
+	const continueOnFail = this.continueOnFail();
+	const outcomes: Outcome[] = new Array(items.length);
+
+	// 1. Check every item before anything is sent.
+	const prepared: unknown[] = new Array(items.length);
+	for (let i = 0; i < items.length; i++) {
+		try {
+			prepared[i] = await operation.prepare.call(this, i);
+		} catch (error) {
+			if (!continueOnFail) throw withItemIndex(this, error, i);
+			outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
+		}
+	}
+
+	// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
+	//    failure stops new items from starting and ends the others' waiting.
+	const stop = new AbortController();
+	const cancelSignal = this.getExecutionCancelSignal?.();
+	const onCancel = () => stop.abort();
+	cancelSignal?.addEventListener('abort', onCancel, { once: true });
+	if (cancelSignal?.aborted) stop.abort();
+	let firstFailure: { index: number; error: Error } | undefined;
+	let next = 0;
+	const worker = async () => {
+		while (!stop.signal.aborted) {
+			const i = next++;
+			if (i >= items.length) return;
+			if (outcomes[i]) continue; // refused in step 1 (Continue On Fail)
+			try {
+				const result = await operation.execute.call(this, i, prepared[i], stop.signal);
+				outcomes[i] = { ok: true, items: result };
+			} catch (error) {
+				const failure = withItemIndex(this, error, i);
+				outcomes[i] = { ok: false, error: failure };
+				if (!continueOnFail && !firstFailure) {
+					firstFailure = { index: i, error: failure };
+					stop.abort();
+				}
+			}
+		}
+	};
+	try {
+		await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+	} finally {
+		cancelSignal?.removeEventListener('abort', onCancel);
+	}
+	if (firstFailure) throw firstFailure.error;
+	if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
+
+	// 3. Output in input order, each item paired with its input.
+	const output: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		const outcome = outcomes[i];
+		if (!outcome) continue;
+		const data = outcome.ok ? outcome.items : [{ json: errorJson(outcome.error) }];
+		output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
+	}
+	return [output];
+}
+
+function withItemIndex(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+}
+
+function errorJson(error: Error): IDataObject {
+	const json: IDataObject = { error: error.message };
+	const described = error as NodeApiError;
+	if (described.description) json.description = described.description;
+	if (described.context?.kind) json.kind = described.context.kind as string;
+	if (described.httpCode) json.httpCode = described.httpCode;
+	return json;
+}

@@ -1,0 +1,64 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { downloadVideo } from '../../helpers/binary';
+import { waitForTalk } from '../../helpers/polling';
+import { invalid } from '../../helpers/validation';
+import { talkIdField, readTalkId } from './talk-id.field';
+import { waitFields } from './wait.fields';
+
+const properties: INodeProperties[] = [talkIdField, ...waitFields({})];
+
+export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['wait'] } }, properties);
+
+export interface WaitSettings {
+	timeoutMs: number;
+	download: boolean;
+	binaryProperty: string;
+}
+
+export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSettings {
+	const minutes = Number(ctx.getNodeParameter('timeoutMinutes', i, 10));
+	if (!Number.isFinite(minutes) || minutes <= 0) {
+		throw invalid(ctx, i, 'Timeout (Minutes)', `${minutes} is not a positive number of minutes`, 'Most talks finish within a few minutes; 10 is a good default.');
+	}
+	const download = ctx.getNodeParameter('downloadVideo', i, true) as boolean;
+	const binaryProperty = download ? String(ctx.getNodeParameter('binaryPropertyOutput', i, 'data')).trim() : 'data';
+	if (download && !binaryProperty) {
+		throw invalid(ctx, i, 'Put Video in Field', 'it is empty', 'Name the binary field for the video, e.g. data.');
+	}
+	return { timeoutMs: minutes * 60_000, download, binaryProperty };
+}
+
+export interface PreparedWait {
+	talkId: string;
+	wait: WaitSettings;
+}
+
+export async function prepare(this: IExecuteFunctions, i: number): Promise<PreparedWait> {
+	return { talkId: readTalkId(this, i), wait: readWaitSettings(this, i) };
+}
+
+/** Waits for a talk to end, then returns it (with its video when asked). */
+export async function finishWaiting(
+	this: IExecuteFunctions,
+	talkId: string,
+	i: number,
+	wait: WaitSettings,
+	signal?: AbortSignal,
+	startedAt?: number,
+): Promise<INodeExecutionData[]> {
+	const talk = await waitForTalk.call(this, talkId, { timeoutMs: wait.timeoutMs, itemIndex: i, signal, startedAt });
+	const item: INodeExecutionData = { json: talk };
+	if (wait.download) item.binary = { [wait.binaryProperty]: await downloadVideo.call(this, talk, i, signal) };
+	return [item];
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	i: number,
+	prepared: PreparedWait,
+	signal?: AbortSignal,
+): Promise<INodeExecutionData[]> {
+	return await finishWaiting.call(this, prepared.talkId, i, prepared.wait, signal);
+}

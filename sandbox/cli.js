@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run sandbox -- [flags]`: starts the D-ID sandbox and prints where it listens.
+const fs = require('node:fs');
+const { createSandbox } = require('./server');
+
+const HELP = `D-ID sandbox: a local server that behaves like api.d-id.com for the Talks API.
+
+Usage: npm run sandbox -- [flags]
+
+  --port N                 port to listen on (default 8765; 0 picks a free one)
+  --host ADDR              loopback address to bind (default 127.0.0.1)
+  --api-key KEY            the key clients must send (default sandbox-user:sandbox-secret)
+  --credits N              credits to start with (default 100)
+  --ms-per-second N        processing time per second of speech (default 1000)
+  --min-ms N               shortest processing time (default 500)
+  --jitter F               random ± fraction on processing time, e.g. 0.3
+  --processing-range A-B   processing time drawn uniformly from A..B ms (overrides the three above)
+  --result-size SIZE       pad result videos to SIZE bytes (e.g. 200MB); still playable
+  --result-ttl SECONDS     lifetime of result_url links (default 86400)
+  --no-stitch              plan without stitch (403 PermissionError)
+  --no-subtitles           plan without subtitles (403 PermissionError)
+  --faults JSON|@file      fault injection settings (see README "Fault injection")
+  --seed N                 seed for jitter and random faults
+  --log                    print each request
+  --help                   this text
+`;
+
+function parseSize(value) {
+	const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value);
+	if (!match) throw new Error(`--result-size: "${value}" is not a size like 200MB`);
+	const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b').toLowerCase()];
+	return Math.round(Number(match[1]) * unit);
+}
+
+function parseArgs(argv) {
+	const options = { port: 8765, processing: {}, plan: {} };
+	for (let i = 0; i < argv.length; i++) {
+		const flag = argv[i];
+		const value = () => {
+			const v = argv[++i];
+			if (v === undefined) throw new Error(`${flag} needs a value`);
+			return v;
+		};
+		const number = () => {
+			const v = Number(value());
+			if (!Number.isFinite(v)) throw new Error(`${flag} needs a number`);
+			return v;
+		};
+		switch (flag) {
+			case '--port': options.port = number(); break;
+			case '--host': options.host = value(); break;
+			case '--api-key': options.apiKey = value(); break;
+			case '--credits': options.credits = number(); break;
+			case '--ms-per-second': options.processing.msPerSecond = number(); break;
+			case '--min-ms': options.processing.minMs = number(); break;
+			case '--jitter': options.processing.jitter = number(); break;
+			case '--processing-range': {
+				const [a, b] = value().split('-').map(Number);
+				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) throw new Error('--processing-range needs A-B in ms, e.g. 5000-30000');
+				options.processing.rangeMs = [a, b];
+				break;
+			}
+			case '--result-size': options.resultSizeBytes = parseSize(value()); break;
+			case '--result-ttl': options.resultUrlTtlSec = number(); break;
+			case '--no-stitch': options.plan.stitch = false; break;
+			case '--no-subtitles': options.plan.subtitles = false; break;
+			case '--faults': {
+				const v = value();
+				options.faults = JSON.parse(v.startsWith('@') ? fs.readFileSync(v.slice(1), 'utf8') : v);
+				break;
+			}
+			case '--seed': options.seed = number(); break;
+			case '--log': options.log = true; break;
+			case '--help': case '-h': options.help = true; break;
+			default: throw new Error(`unknown flag ${flag} (see --help)`);
+		}
+	}
+	return options;
+}
+
+async function main() {
+	let options;
+	try {
+		options = parseArgs(process.argv.slice(2));
+	} catch (error) {
+		console.error(`sandbox: ${error.message}`);
+		process.exit(2);
+	}
+	if (options.help) return console.log(HELP);
+	const sandbox = createSandbox(options);
+	await sandbox.start();
+	console.log(`D-ID sandbox listening on ${sandbox.url}`);
+	console.log(`  credential: API key "${sandbox.apiKey}", base URL ${sandbox.url}`);
+	console.log(`  counters:   ${sandbox.url}/__sandbox/stats`);
+	const stop = () => sandbox.stop().then(() => process.exit(0));
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+}
+
+main().catch((error) => {
+	console.error(`sandbox: ${error.message}`);
+	process.exit(1);
+});

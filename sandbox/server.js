@@ -1,0 +1,726 @@
+'use strict';
+// A local server that behaves like D-ID's Talks API (see README "The sandbox"). Node built-ins only.
+const http = require('node:http');
+const https = require('node:https');
+const crypto = require('node:crypto');
+const { URL } = require('node:url');
+
+const { DIdError, validationError } = require('./lib/errors');
+const { Faults } = require('./lib/faults');
+const { createRandom, draw } = require('./lib/prng');
+const { parseMultipart, sniffMime } = require('./lib/multipart');
+const { MIME, resultSize, resultStream, resultDigest, silentWav, audioDuration } = require('./lib/media');
+const { VOICES, PROVIDERS } = require('./lib/voices');
+const { checkCreateTalk, scriptSeconds, MARKERS } = require('./lib/create-talk');
+
+const DEFAULTS = {
+	host: '127.0.0.1',
+	port: 0,
+	apiKey: 'sandbox-user:sandbox-secret',
+	credits: 100,
+	plan: { stitch: true, subtitles: true },
+	// Processing time: script seconds × msPerSecond (at least minMs), ± jitter (a fraction);
+	// `rangeMs: [min, max]` draws it uniformly instead.
+	processing: { msPerSecond: 1000, minMs: 500, jitter: 0, rangeMs: undefined },
+	resultSizeBytes: 0,
+	resultUrlTtlSec: 24 * 3600,
+	allowHttpLoopbackWebhooks: true,
+	seed: undefined,
+	faults: {},
+	log: undefined,
+	publicUrl: undefined,
+};
+
+const JSON_LIMIT = 1024 * 1024;
+const UPLOAD_LIMIT = { image: 10 * 1024 * 1024, audio: 6 * 1024 * 1024 };
+const MAX_AUDIO_SECONDS = 600;
+const FILE_NAME = /^[A-Za-z0-9._-]{1,50}$/;
+const CONFIG_DEFAULTS = {
+	stitch: false,
+	pad_audio: 0,
+	align_driver: true,
+	sharpen: true,
+	auto_match: true,
+	normalization_factor: 1,
+	logo: { url: 'ai', position: [0, 0] },
+	motion_factor: 1,
+	fluent: false,
+	align_expand_factor: 0.3,
+};
+
+function newId(prefix) {
+	return `${prefix}${crypto.randomBytes(12).toString('base64url').slice(0, 21)}`;
+}
+
+function isLoopbackHost(hostname) {
+	return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1';
+}
+
+function createSandbox(userOptions = {}) {
+	const options = {
+		...DEFAULTS,
+		...userOptions,
+		plan: { ...DEFAULTS.plan, ...(userOptions.plan ?? {}) },
+		processing: { ...DEFAULTS.processing, ...(userOptions.processing ?? {}) },
+	};
+	const random = createRandom(options.seed);
+	const faults = new Faults(random);
+	faults.set(options.faults);
+	const signingKey = crypto.randomBytes(32);
+	const userName = options.apiKey.split(':')[0] || 'sandbox';
+	const userId = `sandbox|${userName}`;
+
+	const talks = new Map(); // id → talk record
+	const uploads = new Map(); // s3 url → { id, kind, filename, mime, duration, size }
+	const uploadsById = new Map();
+	const timers = new Set();
+	const sockets = new Set();
+	let credits = { total: options.credits, remaining: options.credits };
+	let stats = emptyStats();
+	let baseUrl;
+
+	function emptyStats() {
+		return {
+			requests: {},
+			responses: {},
+			faults: {},
+			talksCreated: 0,
+			talksFinished: 0,
+			webhooksSent: 0,
+			webhooksFailed: 0,
+			webhooksDropped: 0,
+			webhookDeliveries: [],
+			bytesServed: 0,
+		};
+	}
+
+	const log = typeof options.log === 'function' ? options.log : options.log ? (line) => console.log(line) : () => {};
+
+	// ---------------------------------------------------------------- talks
+
+	function processingMs(seconds) {
+		const p = options.processing;
+		if (p.rangeMs) return Math.round(draw(random, p.rangeMs));
+		let ms = Math.max(p.minMs ?? 0, seconds * p.msPerSecond);
+		if (p.jitter) ms *= 1 + (random() * 2 - 1) * p.jitter;
+		return Math.max(1, Math.round(ms));
+	}
+
+	function createTalk(body, headers) {
+		checkCreateTalk(body, {
+			headers,
+			plan: options.plan,
+			allowHttpLoopbackWebhooks: options.allowHttpLoopbackWebhooks,
+			uploads,
+		});
+		const seconds = scriptSeconds(body, uploads);
+		const cost = Math.max(1, Math.ceil(seconds / 15));
+		if (credits.remaining < cost) throw new DIdError('InsufficientCreditsError', 'not enough credits');
+		credits.remaining -= cost;
+
+		const now = Date.now();
+		const total = processingMs(seconds);
+		const image = `${body.source_url} ${uploads.get(body.source_url)?.filename ?? ''}`.toLowerCase();
+		const format = body.config?.result_format ?? 'mp4';
+		const talk = {
+			id: newId('tlk_'),
+			request: structuredClone(body),
+			requestHeaders: redactHeaders(headers),
+			createdAt: now,
+			startAt: now + Math.min(Math.round(total * 0.25), 1000),
+			doneAt: now + total,
+			seconds,
+			format,
+			size: resultSize(format, options.resultSizeBytes),
+			outcome: image.includes(MARKERS.noFace) ? 'error' : image.includes(MARKERS.rejected) ? 'rejected' : 'done',
+			deleted: false,
+		};
+		talks.set(talk.id, talk);
+		stats.talksCreated += 1;
+		schedule(talk.doneAt - now, () => finishTalk(talk));
+		return talk;
+	}
+
+	function statusOf(talk, now = Date.now()) {
+		if (now < talk.startAt) return 'created';
+		if (now < talk.doneAt) return 'started';
+		return talk.outcome;
+	}
+
+	function iso(ms) {
+		return new Date(ms).toISOString();
+	}
+
+	/** The talk as `GET /talks/{id}` shows it (fields of the Talks overview's example response). */
+	function renderTalk(talk, now = Date.now()) {
+		const status = statusOf(talk, now);
+		const body = talk.request;
+		const config = { ...CONFIG_DEFAULTS, ...(body.config ?? {}) };
+		config.result_format = `.${talk.format}`;
+		const driverUrl = body.driver_url ?? 'bank://lively/';
+		const out = {
+			id: talk.id,
+			user_id: userId,
+			created_by: userId,
+			created_at: iso(talk.createdAt),
+			modified_at: iso(status === 'created' ? talk.createdAt : Math.min(now, status === 'started' ? talk.startAt : talk.doneAt)),
+			status,
+			source_url: body.source_url,
+			driver_url: driverUrl,
+			config,
+		};
+		if (body.name !== undefined) out.name = body.name;
+		if (body.user_data !== undefined) out.user_data = body.user_data;
+		if (body.webhook !== undefined) out.webhook = body.webhook;
+		if (status !== 'created') {
+			out.started_at = iso(talk.startAt);
+			out.audio_url = body.script.type === 'audio' ? body.script.audio_url : `${baseUrl}/audio/${talk.id}/${body.script.provider?.type ?? 'microsoft'}.wav`;
+		}
+		if (status === 'done') {
+			const frames = Math.round(talk.seconds * 25);
+			out.metadata = {
+				driver_url: driverUrl === 'bank://lively/' ? 'bank://lively/driver-02/flipped' : driverUrl,
+				mouth_open: false,
+				num_faces: 1,
+				num_frames: frames,
+				processing_fps: frames / Math.max(0.001, (talk.doneAt - talk.startAt) / 1000),
+				resolution: [512, 512],
+				size_kib: talk.size / 1024,
+			};
+			out.face = {
+				mask_confidence: -1,
+				detection: [224, 198, 484, 553],
+				overlap: 'no',
+				size: 512,
+				top_left: [98, 119],
+				face_id: 0,
+				detect_confidence: 0.9998300075531006,
+			};
+			out.duration = talk.seconds;
+			out.result_url = signedResultUrl(talk);
+		}
+		if (status === 'error') {
+			out.error = { kind: 'FaceError', description: 'Failed to detect a face in the source image' };
+		}
+		if (status === 'rejected') {
+			out.error = { kind: 'ContentModerationError', description: 'The talk was rejected by content moderation' };
+		}
+		return out;
+	}
+
+	function signedResultUrl(talk) {
+		const expires = Math.floor(talk.doneAt / 1000) + options.resultUrlTtlSec;
+		const file = `${talk.id}.${talk.format}`;
+		return `${baseUrl}/results/${talk.id}/${file}?Expires=${expires}&Signature=${sign(`${file}:${expires}`)}`;
+	}
+
+	function sign(value) {
+		return crypto.createHmac('sha256', signingKey).update(value).digest('base64url');
+	}
+
+	function finishTalk(talk) {
+		if (talk.deleted) return;
+		stats.talksFinished += 1;
+		if (talk.request.webhook) deliverWebhook(talk);
+	}
+
+	// ---------------------------------------------------------------- webhooks
+
+	function deliverWebhook(talk) {
+		const plan = faults.webhookPlan();
+		if (plan.drop) {
+			stats.webhooksDropped += 1;
+			record(talk, 'dropped (fault injection)');
+			return;
+		}
+		const payload = JSON.stringify(renderTalk(talk));
+		schedule(plan.delayMs, () => postWebhook(talk, payload, false));
+		if (plan.duplicate) schedule(plan.delayMs + draw(random, [20, 300]), () => postWebhook(talk, payload, true));
+	}
+
+	function record(talk, outcome, duplicate = false) {
+		stats.webhookDeliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now() });
+		if (stats.webhookDeliveries.length > 5000) stats.webhookDeliveries.shift();
+	}
+
+	function postWebhook(talk, payload, duplicate) {
+		let target;
+		try {
+			target = new URL(talk.request.webhook);
+		} catch {
+			return record(talk, 'invalid url', duplicate);
+		}
+		// The sandbox only ever calls this machine.
+		if (!isLoopbackHost(target.hostname)) {
+			stats.webhooksFailed += 1;
+			return record(talk, 'not sent: the sandbox only delivers webhooks to loopback addresses', duplicate);
+		}
+		const client = target.protocol === 'https:' ? https : http;
+		const req = client.request(
+			target,
+			{
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'd-id-sandbox-webhook' },
+				timeout: 15000,
+				rejectUnauthorized: false,
+			},
+			(res) => {
+				res.resume();
+				res.on('end', () => {
+					if (res.statusCode < 400) stats.webhooksSent += 1;
+					else stats.webhooksFailed += 1;
+					record(talk, `HTTP ${res.statusCode}`, duplicate);
+				});
+			},
+		);
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', (error) => {
+			stats.webhooksFailed += 1;
+			record(talk, `failed: ${error.message}`, duplicate);
+		});
+		req.end(payload);
+	}
+
+	function schedule(ms, fn) {
+		const timer = setTimeout(() => {
+			timers.delete(timer);
+			try {
+				fn();
+			} catch (error) {
+				log(`sandbox: ${error.stack}`);
+			}
+		}, Math.max(0, ms));
+		timers.add(timer);
+	}
+
+	// ---------------------------------------------------------------- HTTP plumbing
+
+	function send(res, status, body, headers = {}) {
+		if (res.destroyed || res.headersSent) return;
+		const payload = body === undefined ? '' : JSON.stringify(body);
+		stats.responses[status] = (stats.responses[status] ?? 0) + 1;
+		res.writeHead(status, {
+			...(payload ? { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) } : {}),
+			...headers,
+		});
+		res.end(payload);
+	}
+
+	function sendError(res, error) {
+		const headers = error.headers ?? {};
+		send(res, error.status, error.toJSON(), headers);
+	}
+
+	function readBody(req, limit) {
+		return new Promise((resolve, reject) => {
+			const chunks = [];
+			let size = 0;
+			req.on('data', (chunk) => {
+				size += chunk.length;
+				if (size > limit) {
+					reject(new DIdError('ValidationError', `payload too large: the limit is ${Math.round(limit / 1024 / 1024)} MB`));
+					req.removeAllListeners('data');
+					req.resume();
+					return;
+				}
+				chunks.push(chunk);
+			});
+			req.on('end', () => resolve(Buffer.concat(chunks)));
+			req.on('error', reject);
+		});
+	}
+
+	async function readJson(req) {
+		const raw = await readBody(req, JSON_LIMIT);
+		if (raw.length === 0) return undefined;
+		try {
+			return JSON.parse(raw.toString('utf8'));
+		} catch (error) {
+			throw new DIdError('BadRequestError', `Invalid JSON body: ${error.message}`);
+		}
+	}
+
+	function authenticate(req) {
+		const header = req.headers.authorization ?? '';
+		const [scheme, ...rest] = header.split(' ');
+		const token = rest.join(' ').trim();
+		const key = options.apiKey;
+		const ok =
+			token.length > 0 &&
+			((/^basic$/i.test(scheme) && (token === key || token === Buffer.from(key).toString('base64'))) ||
+				(/^bearer$/i.test(scheme) && token === key));
+		if (!ok) throw new DIdError('AuthorizationError', 'user unauthenticated');
+	}
+
+	const routes = [
+		['POST', /^\/talks\/?$/, 'POST /talks', postTalks],
+		['GET', /^\/talks\/?$/, 'GET /talks', getTalks],
+		['GET', /^\/talks\/([^/]+)$/, 'GET /talks/{id}', getTalk],
+		['DELETE', /^\/talks\/([^/]+)$/, 'DELETE /talks/{id}', deleteTalk],
+		['POST', /^\/images\/?$/, 'POST /images', (req) => upload(req, 'image')],
+		['DELETE', /^\/images\/([^/]+)$/, 'DELETE /images/{id}', (req, m) => deleteUpload('image', m[1])],
+		['POST', /^\/audios\/?$/, 'POST /audios', (req) => upload(req, 'audio')],
+		['DELETE', /^\/audios\/([^/]+)$/, 'DELETE /audios/{id}', (req, m) => deleteUpload('audio', m[1])],
+		['GET', /^\/tts\/voices\/?$/, 'GET /tts/voices', getVoices],
+		['GET', /^\/credits\/?$/, 'GET /credits', getCredits],
+	];
+	const fileRoutes = [
+		['GET', /^\/results\/([^/]+)\/([^/]+)$/, 'GET /results/{id}/{file}', serveResult],
+		['HEAD', /^\/results\/([^/]+)\/([^/]+)$/, 'GET /results/{id}/{file}', serveResult],
+		['GET', /^\/audio\/([^/]+)\/([^/]+)$/, 'GET /audio/{id}/{file}', serveAudio],
+	];
+
+	async function handle(req, res) {
+		const url = new URL(req.url, 'http://sandbox');
+		if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url);
+
+		const match = findRoute(req.method, url.pathname);
+		const routeKey = match ? match.key : `${req.method} ${url.pathname}`;
+		stats.requests[routeKey] = (stats.requests[routeKey] ?? 0) + 1;
+		log(`${req.method} ${url.pathname}`);
+
+		const decision = faults.decide(routeKey);
+		if (decision.latencyMs) await new Promise((r) => schedule(decision.latencyMs, r));
+		if (decision.action) stats.faults[`${routeKey} ${decision.action.status ?? decision.action}`] = (stats.faults[`${routeKey} ${decision.action.status ?? decision.action}`] ?? 0) + 1;
+		if (decision.action === 'dropBefore') return req.socket.destroy();
+		if (decision.action?.status === 429) {
+			return sendError(res, new DIdError('TooManyRequestsError', 'Too Many Requests', undefined, { 'retry-after': String(decision.action.retryAfterSec) }));
+		}
+		if (decision.action?.status) {
+			const status = decision.action.status;
+			stats.responses[status] = (stats.responses[status] ?? 0) + 1;
+			const payload = JSON.stringify({ kind: 'InternalServerError', description: status === 500 ? 'Internal Server Error' : status === 502 ? 'Bad Gateway' : 'Service Unavailable' });
+			res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+			return res.end(payload);
+		}
+
+		if (!match) throw new DIdError('NotFoundError', `route ${req.method} ${url.pathname} not found`);
+		if (!match.file) authenticate(req);
+		const result = await match.handler(req, match.params, url, res);
+		if (decision.action === 'dropAfter') return req.socket.destroy();
+		if (result) send(res, result.status, result.body, result.headers);
+	}
+
+	function findRoute(method, pathname) {
+		for (const [m, pattern, key, handler] of routes) {
+			const params = pattern.exec(pathname);
+			if (params && m === method) return { key, handler, params, file: false };
+		}
+		for (const [m, pattern, key, handler] of fileRoutes) {
+			const params = pattern.exec(pathname);
+			if (params && m === method) return { key, handler, params, file: true };
+		}
+		return undefined;
+	}
+
+	async function postTalks(req) {
+		const body = await readJson(req);
+		if (body === undefined) throw validationError([{ path: 'body.script', message: 'is required' }], {});
+		const talk = createTalk(body, req.headers);
+		return {
+			status: 201,
+			body: { id: talk.id, object: 'talk', created_by: userId, created_at: iso(talk.createdAt), status: 'created' },
+		};
+	}
+
+	function liveTalk(id) {
+		const talk = talks.get(decodeURIComponent(id));
+		if (!talk || talk.deleted) throw new DIdError('NotFoundError', `talk not found: ${id}`);
+		return talk;
+	}
+
+	function getTalk(req, params) {
+		return { status: 200, body: renderTalk(liveTalk(params[1])) };
+	}
+
+	function getTalks(req, params, url) {
+		const limitParam = url.searchParams.get('limit');
+		const limit = limitParam === null ? 100 : Number(limitParam);
+		if (!Number.isFinite(limit) || limit < 1) {
+			throw validationError([{ path: 'query.limit', message: 'must be a positive number' }], {});
+		}
+		const token = url.searchParams.get('token');
+		let offset = 0;
+		if (token) {
+			offset = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^o:/, ''));
+			if (!Number.isInteger(offset) || offset < 0) throw new DIdError('BadRequestError', 'invalid pagination token');
+		}
+		const all = [...talks.values()].filter((t) => !t.deleted).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+		const page = all.slice(offset, offset + Math.floor(limit));
+		const body = { talks: page.map((t) => renderTalk(t)) };
+		if (offset + page.length < all.length) body.token = Buffer.from(`o:${offset + page.length}`).toString('base64url');
+		return { status: 200, body };
+	}
+
+	function deleteTalk(req, params) {
+		const talk = liveTalk(params[1]);
+		const status = statusOf(talk);
+		if (status === 'created' || status === 'started') {
+			throw new DIdError('NotReadyError', `talk ${talk.id} is still processing (status: ${status})`);
+		}
+		const body = renderTalk(talk);
+		talk.deleted = true;
+		return { status: 200, body };
+	}
+
+	async function upload(req, kind) {
+		const contentType = req.headers['content-type'] ?? '';
+		if (!/^multipart\/form-data/i.test(contentType)) {
+			await readBody(req, UPLOAD_LIMIT[kind] + 1024 * 1024).catch(() => undefined);
+			throw new DIdError('UnsupportedMimeTypeError', `expected multipart/form-data with a "${kind}" file`);
+		}
+		const raw = await readBody(req, UPLOAD_LIMIT[kind] + 64 * 1024);
+		const parts = parseMultipart(raw, contentType);
+		if (!parts) throw new DIdError('BadRequestError', 'malformed multipart body');
+		const file = parts.find((p) => p.name === kind);
+		if (!file) throw validationError([{ path: kind, message: 'is required' }], {});
+		if (file.data.length > UPLOAD_LIMIT[kind]) {
+			throw new DIdError('ValidationError', `${kind} file too large: ${file.data.length} bytes, the limit is ${UPLOAD_LIMIT[kind] / 1024 / 1024} MB`);
+		}
+		if (file.filename !== undefined && file.filename !== '' && !FILE_NAME.test(file.filename)) {
+			throw new DIdError('ValidationError', 'file name must be up to 50 characters of A-Z a-z 0-9 . _ -');
+		}
+		const declared = file.contentType && file.contentType !== 'application/octet-stream' ? file.contentType : undefined;
+		const mime = declared ?? sniffMime(file.data);
+		const accepted = kind === 'image' ? mime === 'image/jpeg' || mime === 'image/png' : /^(audio|video)\//.test(mime ?? '');
+		if (!accepted) {
+			throw new DIdError('UnsupportedMimeTypeError', `unsupported mime type ${mime ?? 'unknown'}: ${kind === 'image' ? 'image/jpeg or image/png' : 'audio/* or video/*'} expected`);
+		}
+		const name = (file.filename || '').toLowerCase();
+		if (kind === 'image' && name.includes(MARKERS.imageModeration)) {
+			throw new DIdError('ImageModerationError', 'Automatic content moderation - contact support if you would like to submit for manual review');
+		}
+		if (kind === 'audio' && name.includes(MARKERS.audioModeration)) {
+			throw new DIdError('AudioModerationError', 'Automatic audio moderation - contact support if you would like to submit for manual review');
+		}
+		const id = newId(kind === 'image' ? 'img_' : 'aud_');
+		const ext = kind === 'image' ? (mime === 'image/png' ? 'png' : 'jpeg') : 'wav';
+		const stored = kind === 'image' && /\.(jpe?g|png)$/i.test(file.filename ?? '') ? file.filename : `${kind}.${ext}`;
+		const url = `s3://d-id-${kind}s-prod/${userId}/${id}/${stored}`;
+		const record = { id, kind, url, filename: file.filename, mime, size: file.data.length };
+		if (kind === 'audio') {
+			record.duration = audioDuration(file.data, mime);
+			if (record.duration > MAX_AUDIO_SECONDS) {
+				throw new DIdError('ValidationError', `audio is ${record.duration} s long, the limit is ${MAX_AUDIO_SECONDS} s`);
+			}
+		}
+		uploads.set(url, record);
+		uploadsById.set(id, record);
+		const body = { id, url };
+		if (kind === 'audio') body.duration = record.duration;
+		else body.faces = name.includes(MARKERS.noFace) ? [] : [{ size: 512, top_left: [98, 119], overlap: 'NO', detect_confidence: 0.99 }];
+		return { status: 201, body };
+	}
+
+	function deleteUpload(kind, id) {
+		const record = uploadsById.get(decodeURIComponent(id));
+		if (!record || record.kind !== kind) throw new DIdError('NotFoundError', `${kind} not found: ${id}`);
+		uploadsById.delete(record.id);
+		uploads.delete(record.url);
+		return { status: 204 };
+	}
+
+	function getVoices(req, params, url) {
+		const provider = url.searchParams.get('provider');
+		const id = url.searchParams.get('id');
+		if (provider !== null && !PROVIDERS.includes(provider)) {
+			throw validationError([{ path: 'query.provider', message: `must be one of: ${PROVIDERS.join(', ')}` }], {});
+		}
+		const list = VOICES.filter((v) => (provider === null || v.provider === provider) && (id === null || v.id === id));
+		return { status: 200, body: list };
+	}
+
+	function getCredits() {
+		const now = iso(Date.now());
+		return {
+			status: 200,
+			body: {
+				credits: [
+					{
+						owner_id: userId,
+						created_at: now,
+						modified_at: now,
+						remaining: credits.remaining,
+						total: credits.total,
+						expire_at: iso(Date.now() + 30 * 24 * 3600 * 1000),
+					},
+				],
+				remaining: credits.remaining,
+				total: credits.total,
+			},
+		};
+	}
+
+	// Result files behave like S3 pre-signed links: no auth header, an expiring signature.
+	function serveResult(req, params, url, res) {
+		const talk = talks.get(decodeURIComponent(params[1]));
+		const file = decodeURIComponent(params[2]);
+		const expires = Number(url.searchParams.get('Expires'));
+		const signature = url.searchParams.get('Signature') ?? '';
+		const expected = sign(`${file}:${expires}`);
+		const validSignature = signature.length === expected.length && crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+		if (!talk || statusOf(talk) !== 'done' || !validSignature) return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+		if (Date.now() / 1000 > expires) return s3Error(res, 403, 'AccessDenied', 'Request has expired');
+		stats.responses[200] = (stats.responses[200] ?? 0) + 1;
+		res.writeHead(200, { 'content-type': MIME[talk.format], 'content-length': talk.size, 'accept-ranges': 'none' });
+		if (req.method === 'HEAD') return res.end();
+		const stream = resultStream(talk.format, talk.size, talk.id);
+		stream.on('data', (chunk) => {
+			stats.bytesServed += chunk.length;
+		});
+		stream.pipe(res);
+		res.on('close', () => stream.destroy());
+	}
+
+	function serveAudio(req, params, url, res) {
+		const talk = talks.get(decodeURIComponent(params[1]));
+		if (!talk || statusOf(talk) === 'created') return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+		const wav = silentWav(Math.min(talk.seconds, 30));
+		res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
+		res.end(wav);
+	}
+
+	function s3Error(res, status, code, message) {
+		stats.responses[status] = (stats.responses[status] ?? 0) + 1;
+		res.writeHead(status, { 'content-type': 'application/xml' });
+		res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+	}
+
+	// ---------------------------------------------------------------- control API (tests, benchmarks)
+
+	async function control(req, res, url) {
+		const path = url.pathname.slice('/__sandbox'.length);
+		const key = `${req.method} ${path}`;
+		const talkRequest = /^\/talks\/([^/]+)\/request$/.exec(path);
+		if (key === 'GET /stats') return send(res, 200, api.stats());
+		if (key === 'POST /stats/reset') return send(res, 200, api.resetStats());
+		if (key === 'GET /faults') return send(res, 200, faults.get());
+		if (key === 'PUT /faults') {
+			api.setFaults((await readJson(req)) ?? {});
+			return send(res, 200, faults.get());
+		}
+		if (key === 'POST /faults/script') {
+			faults.addScripted([].concat((await readJson(req)) ?? []));
+			return send(res, 200, faults.get());
+		}
+		if (key === 'GET /config') return send(res, 200, api.config());
+		if (key === 'PATCH /config') {
+			api.configure((await readJson(req)) ?? {});
+			return send(res, 200, api.config());
+		}
+		if (req.method === 'GET' && talkRequest) {
+			const talk = talks.get(decodeURIComponent(talkRequest[1]));
+			if (!talk) throw new DIdError('NotFoundError', 'talk not found');
+			return send(res, 200, { body: talk.request, headers: talk.requestHeaders });
+		}
+		throw new DIdError('NotFoundError', `no sandbox control route ${key}`);
+	}
+
+	function redactHeaders(headers) {
+		const copy = { ...headers };
+		delete copy.authorization;
+		if (copy['x-api-key-external']) copy['x-api-key-external'] = '<redacted>';
+		return copy;
+	}
+
+	function redactUrl(value) {
+		return String(value).replace(/([?&][^=]*(?:secret|token|key|signature)[^=]*=)[^&]*/gi, '$1<redacted>');
+	}
+
+	// ---------------------------------------------------------------- lifecycle
+
+	const server = http.createServer((req, res) => {
+		handle(req, res).catch((error) => {
+			if (error instanceof DIdError) return sendError(res, error);
+			log(`sandbox: internal error ${error.stack}`);
+			sendError(res, new DIdError('InternalServerError', 'Internal Server Error'));
+		});
+	});
+	server.keepAliveTimeout = 5000;
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	server.on('clientError', (error, socket) => {
+		if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+	});
+
+	const api = {
+		server,
+		get url() {
+			return baseUrl;
+		},
+		get apiKey() {
+			return options.apiKey;
+		},
+		async start() {
+			await new Promise((resolve, reject) => {
+				server.once('error', reject);
+				server.listen(options.port, options.host, resolve);
+			});
+			const { port } = server.address();
+			baseUrl = options.publicUrl ?? `http://${options.host}:${port}`;
+			return api;
+		},
+		async stop() {
+			for (const timer of timers) clearTimeout(timer);
+			timers.clear();
+			for (const socket of sockets) socket.destroy();
+			await new Promise((resolve) => server.close(() => resolve()));
+		},
+		stats() {
+			return { ...structuredClone(stats), credits: { ...credits } };
+		},
+		resetStats() {
+			stats = emptyStats();
+			return api.stats();
+		},
+		setFaults(config) {
+			try {
+				faults.set(config);
+			} catch (error) {
+				throw new DIdError('ValidationError', error.message);
+			}
+		},
+		addScriptedFaults(entries) {
+			faults.addScripted([].concat(entries));
+		},
+		/** Changes settings at runtime: credits, plan, processing, resultSizeBytes, resultUrlTtlSec, allowHttpLoopbackWebhooks. */
+		configure(changes) {
+			for (const [key, value] of Object.entries(changes)) {
+				if (key === 'credits') credits = { total: value, remaining: value };
+				else if (key === 'plan' || key === 'processing') options[key] = { ...options[key], ...value };
+				else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks'].includes(key)) options[key] = value;
+				else throw new DIdError('ValidationError', `unknown sandbox setting "${key}"`);
+			}
+		},
+		config() {
+			return {
+				plan: options.plan,
+				processing: options.processing,
+				resultSizeBytes: options.resultSizeBytes,
+				resultUrlTtlSec: options.resultUrlTtlSec,
+				allowHttpLoopbackWebhooks: options.allowHttpLoopbackWebhooks,
+				credits: { ...credits },
+			};
+		},
+		/** The stored record of a talk, including the exact body the sandbox received. */
+		talk(id) {
+			return talks.get(id);
+		},
+		talks() {
+			return [...talks.values()];
+		},
+		renderTalk(id) {
+			return renderTalk(talks.get(id));
+		},
+		/** SHA-256 of the bytes the sandbox serves as this talk's video. */
+		resultDigest(id) {
+			const talk = talks.get(id);
+			return resultDigest(talk.format, talk.size, talk.id);
+		},
+	};
+	return api;
+}
+
+module.exports = { createSandbox, MARKERS };

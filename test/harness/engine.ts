@@ -1,0 +1,282 @@
+/**
+ * Runs this package's nodes inside n8n's real execution engine (n8n-core's WorkflowExecute with
+ * n8n-workflow's Workflow), with n8n's real HTTP helpers, expression resolution, credential
+ * authentication and filesystem binary storage. Only the database-backed parts of n8n (stored
+ * credentials, execution history) are replaced by in-memory equivalents.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'n8n-d-id-engine-'));
+process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
+process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS = 'false';
+
+import { Container } from '@n8n/di';
+import { mock } from 'jest-mock-extended';
+import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute, Credentials } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	INode,
+	INodeCredentialsDetails,
+	INodeExecutionData,
+	INodeParameters,
+	INodeType,
+	INodeTypes,
+	IRun,
+	IRunExecutionData,
+	IWorkflowExecuteAdditionalData,
+	IVersionedNodeType,
+	IConnections,
+} from 'n8n-workflow';
+import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, Workflow } from 'n8n-workflow';
+
+import { DIdApi } from '../../credentials/DIdApi.credentials';
+import { DId } from '../../nodes/DId/DId.node';
+
+export const PACKAGE = 'n8n-nodes-d-id';
+export const DID_TYPE = `${PACKAGE}.dId`;
+export const INPUT_TYPE = 'test.items';
+
+export interface TestFile {
+	data: Buffer;
+	fileName: string;
+	mimeType: string;
+}
+
+export interface InputItem {
+	json?: IDataObject;
+	binary?: Record<string, TestFile>;
+}
+
+/**
+ * A test-only start node: emits the items given in its `items` parameter, storing their files
+ * through n8n's binary data service exactly as a "Read File" node would.
+ */
+class InputItems implements INodeType {
+	description = {
+		displayName: 'Test Items',
+		name: 'items',
+		group: ['input'],
+		version: 1,
+		description: 'Emits fixed items',
+		defaults: { name: 'Items' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = inputsFor.get(this.getWorkflow().id as string) ?? [];
+		const out: INodeExecutionData[] = [];
+		for (const [index, item] of items.entries()) {
+			const binary: INodeExecutionData['binary'] = {};
+			for (const [key, file] of Object.entries(item.binary ?? {})) {
+				binary[key] = await this.helpers.prepareBinaryData(file.data, file.fileName, file.mimeType);
+			}
+			out.push({ json: item.json ?? {}, binary: Object.keys(binary).length ? binary : undefined, pairedItem: { item: 0 } });
+			void index;
+		}
+		return [out];
+	}
+}
+const inputsFor = new Map<string, InputItem[]>();
+
+class NodeTypes implements INodeTypes {
+	private readonly types: Record<string, INodeType> = {
+		[DID_TYPE]: new DId(),
+		[INPUT_TYPE]: new InputItems(),
+	};
+
+	register(name: string, type: INodeType) {
+		this.types[name] = type;
+	}
+
+	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		return this.getByNameAndVersion(nodeType);
+	}
+
+	getByNameAndVersion(nodeType: string): INodeType {
+		const type = this.types[nodeType];
+		if (!type) throw new Error(`Unknown node type ${nodeType}`);
+		return type;
+	}
+
+	getKnownTypes() {
+		return {};
+	}
+}
+
+/** n8n's credential handling without a database: decrypted data from memory, generic auth applied as n8n's CLI does. */
+export class MemoryCredentialsHelper extends ICredentialsHelper {
+	readonly types: Record<string, ICredentialType> = { dIdApi: new DIdApi() };
+
+	constructor(private data: Record<string, ICredentialDataDecryptedObject>) {
+		super();
+	}
+
+	set(type: string, data: ICredentialDataDecryptedObject) {
+		this.data[type] = data;
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow: Workflow,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		const type = this.types[typeName];
+		const authenticate = type.authenticate;
+		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
+		if (authenticate && authenticate.type === 'generic') {
+			requestOptions.headers ??= {};
+			for (const [outerKey, outerValue] of Object.entries(authenticate.properties)) {
+				for (const [key, value] of Object.entries(outerValue as Record<string, string>)) {
+					const options = requestOptions as unknown as Record<string, Record<string, unknown>>;
+					options[outerKey] ??= {};
+					options[outerKey][resolve(key, credentials, workflow, node)] = resolve(value, credentials, workflow, node);
+				}
+			}
+		}
+		return requestOptions;
+	}
+
+	async preAuthentication() {
+		return undefined;
+	}
+
+	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string) {
+		return new Credentials(nodeCredentials, type, '');
+	}
+
+	async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _node: INodeCredentialsDetails, type: string) {
+		return this.data[type] ?? {};
+	}
+
+	async updateCredentials() {}
+
+	async updateCredentialsOauthTokenData() {}
+
+	getCredentialsProperties() {
+		return [];
+	}
+}
+
+// As n8n's CredentialsHelper.resolveValue: expressions start with "=" and see $credentials.
+function resolve(value: string, credentials: ICredentialDataDecryptedObject, workflow: Workflow, node: INode): string {
+	if (typeof value !== 'string' || value.charAt(0) !== '=') return value;
+	const result = workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '');
+	return result ? String(result) : '';
+}
+
+let binaryReady: Promise<void> | undefined;
+export async function initBinaryData(): Promise<BinaryDataService> {
+	binaryReady ??= Container.get(BinaryDataService).init();
+	await binaryReady;
+	return Container.get(BinaryDataService);
+}
+
+export interface NodeSpec {
+	name?: string;
+	type?: string;
+	parameters: IDataObject;
+	continueOnFail?: boolean;
+}
+
+export interface RunOptions {
+	credentials: { apiKey: string; baseUrl: string };
+	items?: InputItem[];
+	/** Aborts the execution like "Stop" in the editor does. */
+	cancelAfterMs?: number;
+	extraNodes?: NodeSpec[];
+}
+
+export interface RunResult {
+	run: IRun;
+	/** Output items of the D-ID node (first output). */
+	items: INodeExecutionData[];
+	/** The node's error when it failed (without Continue On Fail). */
+	error?: Error & { description?: string; context?: IDataObject; httpCode?: string };
+}
+
+let workflowCounter = 0;
+export const nodeTypes = new NodeTypes();
+
+/** Runs `Items → D-ID` in n8n's engine and returns the D-ID node's output. */
+export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunResult> {
+	await initBinaryData();
+	const id = `wf-${++workflowCounter}`;
+	inputsFor.set(id, options.items ?? [{ json: {} }]);
+	const name = spec.name ?? 'D-ID';
+	const nodes: INode[] = [
+		{ id: 'in', name: 'Items', type: INPUT_TYPE, typeVersion: 1, position: [0, 0], parameters: {} },
+		{
+			id: 'did',
+			name,
+			type: spec.type ?? DID_TYPE,
+			typeVersion: 1,
+			position: [200, 0],
+			parameters: spec.parameters as INodeParameters,
+			credentials: { dIdApi: { id: 'cred-1', name: 'D-ID account' } },
+			...(spec.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		},
+	];
+	const connections: IConnections = { Items: { main: [[{ node: name, type: 'main' as never, index: 0 }]] } };
+	const workflow = new Workflow({ id, nodes, connections, nodeTypes, active: false, settings: {} });
+
+	const credentialsHelper = new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } });
+	const hooks = new ExecutionLifecycleHooks('manual', `exec-${id}`, mock());
+	const done = createDeferredPromise<IRun>();
+	hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
+	const additionalData = mock<IWorkflowExecuteAdditionalData>();
+	Object.assign(additionalData, {
+		hooks,
+		credentialsHelper,
+		currentNodeParameters: undefined,
+		executionId: `exec-${id}`,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678/',
+		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+		variables: {},
+		userId: 'user-1',
+	} satisfies Partial<IWorkflowExecuteAdditionalData>);
+
+	const runExecutionData: IRunExecutionData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [{ node: workflow.getNode('Items')!, data: { main: [[{ json: {} }]] }, source: null }],
+		},
+	});
+	const execute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+	const running = execute.processRunExecutionData(workflow);
+	if (options.cancelAfterMs !== undefined) {
+		setTimeout(() => running.cancel(), options.cancelAfterMs);
+	}
+	let run: IRun;
+	try {
+		run = await running;
+	} catch {
+		run = await done.promise;
+	}
+	inputsFor.delete(id);
+	const taskData = run.data.resultData.runData[name]?.[0];
+	const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
+	return { run, items: taskData?.data?.main?.[0] ?? [], error };
+}
+
+/** The bytes of an output binary, read back from n8n's binary storage. */
+export async function binaryBuffer(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
+	const service = await initBinaryData();
+	return await service.getAsBuffer(item.binary![property]);
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// The sandbox is plain JavaScript (Node built-ins only) so `npm run sandbox` needs no build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createSandbox } = require('../../sandbox/server');
+
+export interface Sandbox {
+	url: string;
+	apiKey: string;
+	start(): Promise<Sandbox>;
+	stop(): Promise<void>;
+	stats(): {
+		requests: Record<string, number>;
+		responses: Record<string, number>;
+		talksCreated: number;
+		talksFinished: number;
+		webhooksSent: number;
+		webhookDeliveries: Array<{ talkId: string; outcome: string; duplicate: boolean }>;
+		bytesServed: number;
+		credits: { total: number; remaining: number };
+	};
+	resetStats(): void;
+	setFaults(config: object): void;
+	addScriptedFaults(entries: object | object[]): void;
+	configure(changes: object): void;
+	talk(id: string): { id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; format: string; size: number };
+	talks(): Array<{ id: string; request: Record<string, unknown> }>;
+	resultDigest(id: string): Promise<string>;
+}
+
+/** A sandbox on a free loopback port where talks take ~50 ms unless told otherwise. */
+export async function startSandbox(options: Record<string, unknown> = {}): Promise<Sandbox> {
+	const sandbox = createSandbox({ processing: { msPerSecond: 10, minMs: 50 }, ...options });
+	await sandbox.start();
+	return sandbox;
+}
+
+export function credentialsFor(sandbox: Sandbox) {
+	return { apiKey: sandbox.apiKey, baseUrl: sandbox.url };
+}
+
+export function totalRequests(sandbox: Sandbox): number {
+	return Object.values(sandbox.stats().requests).reduce((a, b) => a + b, 0);
+}
+
+export function fixture(name: string) {
+	return readFileSync(path.join(__dirname, '..', 'fixtures', name));
+}
