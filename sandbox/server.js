@@ -442,8 +442,9 @@ function createSandbox(userOptions = {}) {
 		const token = url.searchParams.get('token');
 		let offset = 0;
 		if (token) {
-			offset = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^o:/, ''));
-			if (!Number.isInteger(offset) || offset < 0) throw new DIdError('BadRequestError', 'invalid pagination token');
+			const decoded = /^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+			if (!decoded) throw new DIdError('BadRequestError', 'invalid pagination token');
+			offset = Number(decoded[1]);
 		}
 		const all = [...talks.values()].filter((t) => !t.deleted).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
 		const page = all.slice(offset, offset + Math.floor(limit));
