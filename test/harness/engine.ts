@@ -13,7 +13,6 @@ process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS = 'false';
 
 import { Container } from '@n8n/di';
-import { mock } from 'jest-mock-extended';
 import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute, Credentials } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
@@ -208,6 +207,19 @@ export interface RunResult {
 	error?: Error & { description?: string; context?: IDataObject; httpCode?: string };
 }
 
+/**
+ * The parts of IWorkflowExecuteAdditionalData that only n8n's server provides (database, push
+ * messages, sub-workflows) are absent; reading one of them is reported instead of silently mocked.
+ */
+function stubbed<T extends object>(fields: Partial<T>): T {
+	return new Proxy(fields, {
+		get(target, key) {
+			if (key in target || typeof key === 'symbol' || key === 'then') return (target as Record<string | symbol, unknown>)[key];
+			return undefined;
+		},
+	}) as T;
+}
+
 let workflowCounter = 0;
 export const nodeTypes = new NodeTypes();
 
@@ -234,11 +246,19 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 	const workflow = new Workflow({ id, nodes, connections, nodeTypes, active: false, settings: {} });
 
 	const credentialsHelper = new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } });
-	const hooks = new ExecutionLifecycleHooks('manual', `exec-${id}`, mock());
+	const hooks = new ExecutionLifecycleHooks('manual', `exec-${id}`, {
+		id,
+		name: 'D-ID test workflow',
+		nodes,
+		connections,
+		active: false,
+		settings: {},
+		createdAt: new Date(),
+		updatedAt: new Date(),
+	} as never);
 	const done = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
-	const additionalData = mock<IWorkflowExecuteAdditionalData>();
-	Object.assign(additionalData, {
+	const additionalData = stubbed<IWorkflowExecuteAdditionalData>({
 		hooks,
 		credentialsHelper,
 		currentNodeParameters: undefined,
@@ -251,7 +271,9 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
 		variables: {},
 		userId: 'user-1',
-	} satisfies Partial<IWorkflowExecuteAdditionalData>);
+		setExecutionStatus: () => {},
+		sendDataToUI: () => {},
+	});
 
 	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {

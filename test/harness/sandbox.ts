@@ -1,9 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+
+// The package root, whether this file runs from test/ (jest) or from a compiled copy (.build/).
+export const ROOT = (() => {
+	let dir = __dirname;
+	while (!existsSync(path.join(dir, 'sandbox', 'server.js'))) dir = path.dirname(dir);
+	return dir;
+})();
 
 // The sandbox is plain JavaScript (Node built-ins only) so `npm run sandbox` needs no build.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createSandbox } = require('../../sandbox/server');
+const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
 
 export interface Sandbox {
 	url: string;
@@ -45,5 +52,5 @@ export function totalRequests(sandbox: Sandbox): number {
 }
 
 export function fixture(name: string) {
-	return readFileSync(path.join(__dirname, '..', 'fixtures', name));
+	return readFileSync(path.join(ROOT, 'test', 'fixtures', name));
 }
