@@ -32,7 +32,7 @@ export interface Sandbox {
 	addScriptedFaults(entries: object | object[]): void;
 	configure(changes: object): void;
 	talk(id: string): { id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; format: string; size: number };
-	talks(): Array<{ id: string; request: Record<string, unknown> }>;
+	talks(): Array<{ id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; deleted?: boolean }>;
 	resultDigest(id: string): Promise<string>;
 }
 

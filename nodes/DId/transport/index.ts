@@ -75,8 +75,9 @@ function backoffMs(attempt: number): number {
 }
 
 function errorCode(error: unknown): string {
-	const e = error as { code?: string; cause?: { code?: string }; message?: string };
-	const code = e?.code ?? e?.cause?.code;
+	// n8n wraps request failures in a NodeApiError that keeps the system code as httpCode.
+	const e = error as { code?: string; httpCode?: string; cause?: { code?: string }; message?: string };
+	const code = [e?.code, e?.cause?.code, e?.httpCode].find((c) => typeof c === 'string' && /^E[A-Z_]+$/.test(c));
 	if (code) return code;
 	return /socket hang up/i.test(e?.message ?? '') ? 'ECONNRESET' : '';
 }
@@ -171,6 +172,20 @@ function parseResponse(body: unknown): unknown {
 	return body ?? {};
 }
 
+const FAILURE_WORDS: Record<string, string> = {
+	ECONNRESET: 'connection reset',
+	ECONNREFUSED: 'connection refused',
+	ETIMEDOUT: 'timed out',
+	ECONNABORTED: 'connection aborted',
+	ESOCKETTIMEDOUT: 'timed out',
+	EPIPE: 'connection closed',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'DNS lookup failed',
+	EHOSTUNREACH: 'host unreachable',
+	ENETUNREACH: 'network unreachable',
+	ERR_STREAM_PREMATURE_CLOSE: 'connection closed early',
+};
+
 function cancelled(ctx: DIdContext, itemIndex?: number): NodeOperationError {
 	return new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 }
@@ -184,11 +199,12 @@ function connectionError(
 	idempotent: boolean,
 	itemIndex?: number,
 ): NodeApiError {
-	const reason = code || (error as Error)?.message || 'connection failed';
+	// Not the raw code: NodeApiError swaps messages that contain one for a generic text.
+	const reason = FAILURE_WORDS[code] ?? (code ? 'connection failed' : (error as Error)?.message || 'connection failed');
 	const maybeCreated = !idempotent && MAYBE_SENT.has(code);
 	return new NodeApiError(
 		ctx.getNode(),
-		{ code: reason, message: `${method} ${path}: ${reason}` },
+		{ failure: code || reason, request: `${method} ${path}` },
 		{
 			message: maybeCreated
 				? `The connection to D-ID broke after the request was sent (${reason}); D-ID may have created the talk`
@@ -254,9 +270,9 @@ export async function openResultStream(
 			}
 			throw new NodeApiError(
 				this.getNode(),
-				{ code: errorCode(error), talkId },
+				{ failure: errorCode(error) || 'connection failed', talkId },
 				{
-					message: `Could not download the video of talk ${talkId} (${errorCode(error) || 'connection failed'})`,
+					message: `Could not download the video of talk ${talkId} (${FAILURE_WORDS[errorCode(error)] ?? 'connection failed'})`,
 					description: 'The node retried with backoff. Run Talk → Wait with Download Video again; the talk is done and will not be re-rendered.',
 					itemIndex,
 				},

@@ -1,0 +1,399 @@
+// The D-ID node in n8n's real engine against the sandbox over loopback.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+
+import type { IDataObject } from 'n8n-workflow';
+
+import { binaryBuffer, runNode, type InputItem, type NodeSpec } from './harness/engine';
+import { credentialsFor, fixture, startSandbox, totalRequests, type Sandbox } from './harness/sandbox';
+
+let sandbox: Sandbox;
+beforeAll(async () => (sandbox = await startSandbox()));
+afterAll(async () => sandbox.stop());
+beforeEach(() => {
+	sandbox.setFaults({});
+	sandbox.configure({ credits: 1000, plan: { stitch: true, subtitles: true }, processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined } });
+});
+
+const IMAGE = 'https://myhost.com/image.jpg';
+const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
+	parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, ...parameters },
+	...extra,
+});
+const run = (spec: NodeSpec, items?: InputItem[], credentials = credentialsFor(sandbox)) => runNode(spec, { credentials, items });
+const lastTalk = () => sandbox.talks().at(-1)!;
+
+describe("the Talks overview's seven examples, body checked field for field", () => {
+	test('#1 default call sends exactly source_url and the text script', async () => {
+		const { items, error } = await run(create({}));
+		expect(error).toBeUndefined();
+		expect(items[0].json).toMatchObject({ id: lastTalk().id, object: 'talk', status: 'created' });
+		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' } });
+	});
+
+	test('#2 webhook', async () => {
+		const received: IDataObject[] = [];
+		const server = http.createServer((req, res) => {
+			let data = '';
+			req.on('data', (c) => (data += c));
+			req.on('end', () => {
+				received.push(JSON.parse(data));
+				res.end();
+			});
+		});
+		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+		const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhook`;
+		const { items } = await run(create({ waitForCompletion: true, downloadVideo: false, additionalFields: { webhookUrl: webhook } }));
+		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' }, webhook });
+		for (let i = 0; i < 50 && !received.length; i++) await new Promise((r) => setTimeout(r, 20));
+		expect(received[0]).toMatchObject({ id: items[0].json.id, status: 'done' });
+		server.close();
+	});
+
+	test('#3 stitch', async () => {
+		await run(create({ videoOptions: { stitch: true } }));
+		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' }, config: { stitch: true } });
+	});
+
+	test('#4 text-to-speech with provider, voice and style', async () => {
+		await run(create({ provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice: { style: 'Cheerful' } }));
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			script: { type: 'text', input: 'Hello world!', provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } } },
+		});
+	});
+
+	test('#5 audio script', async () => {
+		await run(create({ scriptType: 'audio', audioSource: 'url', audioUrl: 'https://path.to/audio.mp3' }));
+		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'audio', audio_url: 'https://path.to/audio.mp3' } });
+	});
+
+	test('#6 driver from the bank', async () => {
+		await run(create({ driver: 'bank', bankDriver: 'lively/driver-05' }));
+		expect(lastTalk().request).toEqual({ source_url: IMAGE, driver_url: 'bank://lively/driver-05', script: { type: 'text', input: 'Hello world!' } });
+	});
+
+	test('#7 expressions', async () => {
+		const { items, error } = await run(
+			create({
+				waitForCompletion: true,
+				downloadVideo: false,
+				expressions: { expression: [{ startFrame: 0, expression: 'happy', intensity: 1 }, { startFrame: 20, expression: 'serious', intensity: 0.6 }] },
+				videoOptions: { transitionFrames: 10 },
+			}),
+		);
+		expect(error).toBeUndefined();
+		expect(items[0].json.status).toBe('done');
+		expect(lastTalk().request.config).toEqual({
+			driver_expressions: {
+				expressions: [
+					{ start_frame: 0, expression: 'happy', intensity: 1 },
+					{ start_frame: 20, expression: 'serious', intensity: 0.6 },
+				],
+				transition_frames: 10,
+			},
+		});
+	});
+
+	test('every option at once: provider settings, config, legacy flags, other fields, own ElevenLabs key', async () => {
+		await run(
+			create({
+				ssml: true,
+				text: '<speak>Hello <break time="1s"/> world</speak>',
+				provider: 'elevenlabs',
+				voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
+				elevenLabsVoice: { modelId: 'eleven_turbo_v2_5', stability: 0.4, similarityBoost: 0.8, rate: '0.9', style: '0.2', useSpeakerBoost: false, language: 'English (United States)', externalApiKey: 'el-secret' },
+				driver: 'custom',
+				customDriverUrl: 'https://example.com/driver.mp4',
+				videoOptions: { stitch: false, fluent: true, padAudio: 1.5, resultFormat: 'mov', subtitles: true, logoUrl: 'https://example.com/logo.png', logoX: 10, logoY: -20 },
+				legacyOptions: { alignDriver: false, alignExpandFactor: 0.5, autoMatch: true, motionFactor: 1.2, normalizationFactor: 0.9, sharpen: false },
+				additionalFields: { name: 'welcome', userData: '{"crm":42}', resultUrl: 'https://bucket.example.com/out/' },
+			}),
+		);
+		const talk = lastTalk();
+		expect(talk.request).toEqual({
+			source_url: IMAGE,
+			driver_url: 'https://example.com/driver.mp4',
+			script: {
+				type: 'text',
+				input: '<speak>Hello <break time="1s"/> world</speak>',
+				ssml: true,
+				subtitles: true,
+				provider: {
+					type: 'elevenlabs',
+					voice_id: '21m00Tcm4TlvDq8ikWAM',
+					model_id: 'eleven_turbo_v2_5',
+					language: 'English (United States)',
+					voice_config: { stability: 0.4, similarity_boost: 0.8, rate: '0.9', style: '0.2', use_speaker_boost: false },
+				},
+			},
+			config: {
+				stitch: false,
+				fluent: true,
+				pad_audio: 1.5,
+				result_format: 'mov',
+				logo: { url: 'https://example.com/logo.png', position: [10, -20] },
+				align_driver: false,
+				align_expand_factor: 0.5,
+				auto_match: true,
+				motion_factor: 1.2,
+				normalization_factor: 0.9,
+				sharpen: false,
+			},
+			name: 'welcome',
+			user_data: '{"crm":42}',
+			result_url: 'https://bucket.example.com/out/',
+		});
+		// The own-key header reached D-ID (the sandbox keeps it redacted).
+		expect(talk.requestHeaders['x-api-key-external']).toBe('<redacted>');
+	});
+});
+
+describe('files in and out', () => {
+	test('image and audio from binaries are uploaded; the video comes back with the bytes the sandbox served', async () => {
+		const { items, error } = await run(
+			create({ imageSource: 'binary', imageBinaryProperty: 'photo', scriptType: 'audio', audioSource: 'binary', audioBinaryProperty: 'voice', waitForCompletion: true, downloadVideo: true, binaryPropertyOutput: 'video' }),
+			[{ binary: { photo: { data: fixture('portrait.jpg'), fileName: 'portrait.jpg', mimeType: 'image/jpeg' }, voice: { data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' } } }],
+		);
+		expect(error).toBeUndefined();
+		const talk = lastTalk();
+		expect(String(talk.request.source_url)).toMatch(/^s3:\/\/.*portrait\.jpg$/);
+		expect(String((talk.request.script as IDataObject).audio_url)).toMatch(/^s3:\/\//);
+		const video = items[0].binary!.video;
+		expect(video).toMatchObject({ fileName: `${talk.id}.mp4`, mimeType: 'video/mp4' });
+		const bytes = await binaryBuffer(items[0], 'video');
+		expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(talk.id));
+	});
+
+	test('a large MOV result is streamed into binary storage byte for byte', async () => {
+		sandbox.configure({ resultSizeBytes: 24 * 1024 * 1024 });
+		try {
+			const { items } = await run(create({ waitForCompletion: true, downloadVideo: true, videoOptions: { resultFormat: 'mov' } }));
+			const talk = lastTalk();
+			expect(items[0].binary!.data).toMatchObject({ fileName: `${talk.id}.mov`, mimeType: 'video/quicktime' });
+			const bytes = await binaryBuffer(items[0]);
+			expect(bytes.length).toBe(24 * 1024 * 1024);
+			expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(talk.id));
+		} finally {
+			sandbox.configure({ resultSizeBytes: 0 });
+		}
+	});
+});
+
+describe('many items', () => {
+	const texts = ['One two three four five six seven eight nine ten eleven twelve.', 'Short one.', 'A medium length sentence with some words.', 'Hi there you.', 'Another fairly long sentence that takes a while to say out loud.', 'Bye now all.'];
+
+	test('N items are created together and waited for concurrently; output in input order, paired', async () => {
+		const { items, error } = await run(
+			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			texts.map((text) => ({ json: { text } })),
+		);
+		expect(error).toBeUndefined();
+		expect(items).toHaveLength(texts.length);
+		const talks = sandbox.talks().slice(-texts.length);
+		items.forEach((item, i) => {
+			expect(item.pairedItem).toEqual({ item: i });
+			expect(item.json.status).toBe('done');
+			const talk = talks.find((t) => t.id === item.json.id)!;
+			expect((talk.request.script as IDataObject).input).toBe(texts[i]);
+		});
+		// All talks were created before any finished: they ran side by side, not one after another.
+		const records = talks.map((t) => sandbox.talk(t.id) as unknown as { createdAt: number; doneAt: number });
+		expect(Math.max(...records.map((r) => r.createdAt))).toBeLessThan(Math.min(...records.map((r) => r.doneAt)));
+	});
+
+	test('Max Concurrent Talks bounds how many are in flight', async () => {
+		sandbox.configure({ processing: { msPerSecond: 10, minMs: 150 } });
+		await run(
+			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false, options: { maxConcurrency: 2 } } },
+			texts.map((text) => ({ json: { text } })),
+		);
+		const records = sandbox.talks().slice(-texts.length).map((t) => sandbox.talk(t.id) as unknown as { createdAt: number; doneAt: number });
+		for (const r of records) {
+			const overlapping = records.filter((o) => o.createdAt <= r.createdAt && o.doneAt > r.createdAt);
+			expect(overlapping.length).toBeLessThanOrEqual(2);
+		}
+	});
+});
+
+describe('get, wait, list, delete, credits', () => {
+	test('Get and Wait by ID (Wait downloads the video)', async () => {
+		const created = await run(create({}));
+		const id = created.items[0].json.id as string;
+		const got = await run({ parameters: { resource: 'talk', operation: 'get', talkId: id } });
+		expect(got.items[0].json.id).toBe(id);
+		const waited = await run({ parameters: { resource: 'talk', operation: 'wait', talkId: id } });
+		expect(waited.items[0].json).toMatchObject({ id, status: 'done' });
+		expect(waited.items[0].binary!.data.fileName).toBe(`${id}.mp4`);
+	});
+
+	test('List: Return All follows the token pages; Limit stops early', async () => {
+		const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
+		await Promise.all(
+			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: IMAGE, script: { type: 'text', input: 'Paging test.' } }) })),
+		);
+		const existing = sandbox.talks().filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
+		sandbox.resetStats();
+		const all = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: true } });
+		expect(all.items).toHaveLength(existing);
+		expect(new Set(all.items.map((i) => i.json.id)).size).toBe(existing);
+		expect(sandbox.stats().requests['GET /talks']).toBe(Math.ceil(existing / 100));
+		sandbox.resetStats();
+		const some = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: false, limit: 150 } });
+		expect(some.items).toHaveLength(150);
+		expect(sandbox.stats().requests['GET /talks']).toBe(2);
+	});
+
+	test('Delete a finished talk; deleting one still processing says what to do', async () => {
+		const done = await run(create({ waitForCompletion: true, downloadVideo: false }));
+		const deleted = await run({ parameters: { resource: 'talk', operation: 'delete', talkId: done.items[0].json.id } });
+		expect(deleted.items[0].json).toMatchObject({ id: done.items[0].json.id, deleted: true });
+
+		sandbox.configure({ processing: { msPerSecond: 10, minMs: 5000 } });
+		const busy = await run(create({}));
+		const refused = await run({ parameters: { resource: 'talk', operation: 'delete', talkId: busy.items[0].json.id } });
+		expect(refused.error?.message).toBe(`Talk ${busy.items[0].json.id} is still processing`);
+		expect(refused.error?.description).toMatch(/Talk → Wait/);
+	});
+
+	test('Credits → Get', async () => {
+		sandbox.configure({ credits: 77 });
+		const { items } = await run({ parameters: { resource: 'credits', operation: 'get' } });
+		expect(items[0].json).toMatchObject({ remaining: 77, total: 77 });
+	});
+});
+
+describe('D-ID errors become NodeApiErrors that say what to do', () => {
+	const cases: Array<[string, () => void, NodeSpec, RegExp, string?]> = [
+		['401 wrong key', () => {}, create({}), /D-ID refused the API key/, 'AuthorizationError'],
+		['402 no credits', () => sandbox.configure({ credits: 0 }), create({}), /Not enough D-ID credits/, 'InsufficientCreditsError'],
+		['403 plan without stitch', () => sandbox.configure({ plan: { stitch: false } }), create({ videoOptions: { stitch: true } }), /plan does not allow this: user has no permission for stitch/, 'PermissionError'],
+		['451 text moderation', () => {}, create({ text: 'Please [moderate-me] now' }), /content moderation refused the text/, 'TextModerationError'],
+		['404 unknown talk', () => {}, { parameters: { resource: 'talk', operation: 'get', talkId: 'tlk_nope' } }, /D-ID has no talk with ID tlk_nope/, 'NotFoundError'],
+		['failed talk (no face)', () => {}, create({ imageUrl: 'https://x.com/no-face.jpg', waitForCompletion: true }), /D-ID could not make talk tlk_\S+ \(error\): FaceError/, 'FaceError'],
+		['rejected talk', () => {}, create({ imageUrl: 'https://x.com/rejected-image.jpg', waitForCompletion: true }), /\(rejected\): ContentModerationError/, 'ContentModerationError'],
+	];
+	test.each(cases)('%s', async (name, setup, spec, message, kind) => {
+		setup();
+		const credentials = name.startsWith('401') ? { apiKey: 'wrong:key', baseUrl: sandbox.url } : credentialsFor(sandbox);
+		const { error } = await run(spec, undefined, credentials);
+		expect(error?.message).toMatch(message);
+		expect(error?.context?.kind).toBe(kind);
+		expect(error?.context?.itemIndex).toBe(0);
+		expect(JSON.stringify(error)).not.toContain(sandbox.apiKey);
+		expect(`${error?.message} ${error?.description}`).not.toContain(credentials.apiKey);
+	});
+
+	test('Continue On Fail: a failed item becomes an error item paired with it; the others go on', async () => {
+		const { items, error } = await run(
+			{ ...create({ imageUrl: '={{ $json.image }}', waitForCompletion: true, downloadVideo: false }), continueOnFail: true },
+			[{ json: { image: IMAGE } }, { json: { image: 'https://x.com/no-face.jpg' } }, { json: { image: 'ftp://bad' } }, { json: { image: IMAGE } }],
+		);
+		expect(error).toBeUndefined();
+		expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(items[0].json.status).toBe('done');
+		expect(items[1].json).toMatchObject({ kind: 'FaceError', error: expect.stringMatching(/could not make talk/) });
+		expect(items[2].json.error).toMatch(/Invalid "Image URL" in item 3/);
+		expect(items[3].json.status).toBe('done');
+	});
+});
+
+describe('transient failures', () => {
+	test('429 with Retry-After, 5xx and dropped connections on reads are retried; 503 on create is retried', async () => {
+		sandbox.addScriptedFaults([
+			{ route: 'POST /talks', fault: '503' },
+			{ route: 'POST /talks', fault: '429', retryAfterSec: 1 },
+			{ route: 'GET /talks/{id}', fault: '500' },
+			{ route: 'GET /talks/{id}', fault: 'dropAfter' },
+			{ route: 'GET /results/{id}/{file}', fault: 'dropBefore' },
+		]);
+		const before = sandbox.stats().talksCreated;
+		const { items, error } = await run(create({ waitForCompletion: true, downloadVideo: true }));
+		expect(error).toBeUndefined();
+		expect(items[0].json.status).toBe('done');
+		expect(sandbox.stats().talksCreated).toBe(before + 1);
+		expect((await binaryBuffer(items[0])).length).toBeGreaterThan(1000);
+	});
+
+	test('a connection dropped after POST /talks is not retried: no second talk, a clear error', async () => {
+		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
+		const before = sandbox.stats().talksCreated;
+		const { error } = await run(create({}));
+		expect(sandbox.stats().talksCreated).toBe(before + 1);
+		expect(sandbox.stats().requests['POST /talks']).toBeGreaterThan(0);
+		expect(error?.message).toMatch(/D-ID may have created the talk/);
+		expect(error?.description).toMatch(/did not send the request again/);
+	});
+});
+
+describe('bad input is refused before any request, naming the field and the item', () => {
+	const bad: Array<[string, IDataObject, RegExp, InputItem[] | undefined]> = [
+		['no image', { imageUrl: '={{ "" }}' }, /Invalid "Image URL" in item 1: no image given/, undefined],
+		['http image', { imageUrl: 'http://x.com/a.jpg' }, /Invalid "Image URL" in item 1/, undefined],
+		['gif image', { imageUrl: 'https://x.com/a.gif' }, /Invalid "Image URL" in item 1/, undefined],
+		['text too short', { text: 'Hi' }, /Invalid "Text" in item 1: it has 2 characters/, undefined],
+		['text too long', { text: 'a'.repeat(40001) }, /Invalid "Text" in item 1: it has 40001 characters/, undefined],
+		['audio URL of the wrong kind', { scriptType: 'audio', audioUrl: 'https://x.com/a.ogg' }, /Invalid "Audio URL" in item 1/, undefined],
+		['missing image binary', { imageSource: 'binary', imageBinaryProperty: 'photo' }, /Invalid "Image Binary Field" in item 1: the item has no binary property "photo"/, undefined],
+		['binary that is not an image', { imageSource: 'binary', imageBinaryProperty: 'data' }, /is text\/plain, not a JPEG or PNG image/, [{ binary: { data: { data: Buffer.from('hello'), fileName: 'a.txt', mimeType: 'text/plain' } } }]],
+		['image over 10 MB', { imageSource: 'binary' }, /accepts at most 10 MB/, [{ binary: { data: { data: Buffer.alloc(10 * 1024 * 1024 + 1), fileName: 'big.jpg', mimeType: 'image/jpeg' } } }]],
+		['audio over 6 MB', { scriptType: 'audio', audioSource: 'binary' }, /accepts at most 6 MB/, [{ binary: { data: { data: Buffer.alloc(6 * 1024 * 1024 + 1), fileName: 'big.mp3', mimeType: 'audio/mpeg' } } }]],
+		['intensity above 1', { expressions: { expression: [{ startFrame: 0, expression: 'happy', intensity: 1.5 }] } }, /Invalid "Expressions → Intensity \(#1\)" in item 1/, undefined],
+		['negative start frame', { expressions: { expression: [{ startFrame: -3, expression: 'happy', intensity: 1 }] } }, /Invalid "Expressions → Start Frame \(#1\)" in item 1/, undefined],
+		['negative transition frames', { expressions: { expression: [{ startFrame: 0, expression: 'happy', intensity: 1 }] }, videoOptions: { transitionFrames: -1 } }, /Invalid "Transition Frames" in item 1/, undefined],
+		['pad audio above 60', { videoOptions: { padAudio: 61 } }, /Invalid "Pad Audio \(Seconds\)" in item 1/, undefined],
+		['user data over 1000', { additionalFields: { userData: 'x'.repeat(1001) } }, /Invalid "User Data" in item 1: it has 1001 characters/, undefined],
+		['Microsoft style without a voice', { microsoftVoice: { style: 'Cheerful' } }, /Invalid "Voice" in item 1: no voice chosen/, undefined],
+		['Amazon voice not offered', { provider: 'amazon', voice: { __rl: true, mode: 'id', value: 'Bob' } }, /Invalid "Voice" in item 1/, undefined],
+		['ElevenLabs rate out of range', { provider: 'elevenlabs', elevenLabsVoice: { rate: '1.5' } }, /Invalid "Rate" in item 1/, undefined],
+		['logo URL not https', { videoOptions: { logoUrl: 'ftp://x/logo.png' } }, /Invalid "Logo URL" in item 1/, undefined],
+		['result URL not https', { additionalFields: { resultUrl: 'http://x/out' } }, /Invalid "Result URL" in item 1/, undefined],
+		['custom driver not https', { driver: 'custom', customDriverUrl: 'driver.mp4' }, /Invalid "Driver URL" in item 1/, undefined],
+		['timeout zero', { waitForCompletion: true, timeoutMinutes: 0 }, /Invalid "Timeout \(Minutes\)" in item 1/, undefined],
+	];
+	test.each(bad)('%s', async (_name, parameters, message, items) => {
+		const before = totalRequests(sandbox);
+		const { error } = await run(create(parameters), items);
+		expect(error?.message).toMatch(message);
+		expect(error?.context?.itemIndex).toBe(0);
+		expect(totalRequests(sandbox)).toBe(before);
+	});
+
+	test('an http webhook is refused when the credential points at D-ID itself (no request sent)', async () => {
+		const { error } = await run(create({ additionalFields: { webhookUrl: 'http://n8n.example.com/webhook/x' } }), undefined, { apiKey: 'k:s', baseUrl: 'https://api.d-id.com' });
+		expect(error?.message).toMatch(/Invalid "Webhook URL" in item 1: "http:\/\/n8n.example.com\/webhook\/x" is not an https:\/\/ address/);
+		expect(error?.description).toMatch(/WEBHOOK_URL/);
+	});
+
+	test('a bad third item stops the batch before any talk is created', async () => {
+		const before = totalRequests(sandbox);
+		const { error } = await run(create({ text: '={{ $json.text }}' }), [{ json: { text: 'Fine text.' } }, { json: { text: 'Also fine.' } }, { json: { text: '' } }]);
+		expect(error?.message).toMatch(/Invalid "Text" in item 3/);
+		expect(error?.context?.itemIndex).toBe(2);
+		expect(totalRequests(sandbox)).toBe(before);
+	});
+
+	test.each([
+		['Get', { resource: 'talk', operation: 'get', talkId: '={{ "" }}' }, /Invalid "Talk ID" in item 1: it is empty/],
+		['Wait', { resource: 'talk', operation: 'wait', talkId: 'tlk 1/..' }, /Invalid "Talk ID" in item 1/],
+		['Delete', { resource: 'talk', operation: 'delete', talkId: '={{ $json.missing }}' }, /Invalid "Talk ID" in item 1/],
+		['List', { resource: 'talk', operation: 'list', returnAll: false, limit: 0 }, /Invalid "Limit" in item 1/],
+	])('%s with bad input', async (_name, parameters, message) => {
+		const before = totalRequests(sandbox);
+		const { error } = await run({ parameters });
+		expect(error?.message).toMatch(message);
+		expect(totalRequests(sandbox)).toBe(before);
+	});
+});
+
+test('cancelling the execution stops waiting at once and sends no more requests', async () => {
+	sandbox.configure({ processing: { msPerSecond: 10, minMs: 20_000 } });
+	const started = Date.now();
+	const result = await runNode(create({ waitForCompletion: true }), { credentials: credentialsFor(sandbox), cancelAfterMs: 1500 });
+	const stoppedAfter = Date.now() - started;
+	expect(result.items).toHaveLength(0);
+	expect(stoppedAfter).toBeLessThan(15_000); // far below the 20 s render: the wait did not run on
+	const polls = sandbox.stats().requests['GET /talks/{id}'] ?? 0;
+	await new Promise((r) => setTimeout(r, 2500));
+	expect(sandbox.stats().requests['GET /talks/{id}'] ?? 0).toBe(polls);
+});
