@@ -1,0 +1,118 @@
+/**
+ * Serves the D-ID Trigger's webhook on a loopback port the way an active n8n workflow does:
+ * each call runs the node's webhook() in n8n-core's real WebhookContext (real request helpers,
+ * credential authentication, binary storage and workflow static data); workflowData it returns
+ * counts as an execution started.
+ */
+import http from 'node:http';
+
+import { WebhookContext } from 'n8n-core';
+import type { IDataObject, INode, INodeExecutionData, INodeParameters, IWebhookData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
+import { initBinaryData, MemoryCredentialsHelper, nodeTypes, PACKAGE } from './engine';
+
+const TRIGGER_TYPE = `${PACKAGE}.dIdTrigger`;
+nodeTypes.register(TRIGGER_TYPE, new DIdTrigger());
+
+export interface TriggerServer {
+	/** The production URL of the webhook, with `?secret=` when given. */
+	url(secret?: string): string;
+	/** Items of each execution the trigger started, in order. */
+	executions: INodeExecutionData[][];
+	responses: Array<{ status: number; body: unknown }>;
+	stop(): Promise<void>;
+}
+
+export async function startTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<TriggerServer> {
+	await initBinaryData();
+	const node: INode = {
+		id: 'trigger',
+		name: 'D-ID Trigger',
+		type: TRIGGER_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId: 'd1d-7e57',
+		parameters: parameters as INodeParameters,
+		...(credentials ? { credentials: { dIdApi: { id: 'cred-1', name: 'D-ID account' } } } : {}),
+	};
+	const workflow = new Workflow({ id: 'trigger-wf', nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	const credentialsHelper = new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {});
+	const executions: INodeExecutionData[][] = [];
+	const responses: TriggerServer['responses'] = [];
+	const trigger = nodeTypes.getByNameAndVersion(TRIGGER_TYPE);
+
+	const server = http.createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', async () => {
+			const url = new URL(req.url ?? '/', 'http://localhost');
+			const reply = (status: number, body: unknown) => {
+				if (res.headersSent) return;
+				responses.push({ status, body });
+				res.writeHead(status, { 'content-type': 'application/json' });
+				res.end(JSON.stringify(body ?? {}));
+			};
+			if (req.method !== 'POST' || url.pathname !== `/webhook/${node.webhookId}/talk-ended`) {
+				return reply(404, { message: 'This webhook is not registered' });
+			}
+			let body: IDataObject = {};
+			try {
+				body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+			} catch {
+				return reply(400, { message: 'Invalid JSON' }); // n8n's body parser answers before the node runs
+			}
+			let status = 200;
+			const response = {
+				status(code: number) {
+					status = code;
+					return response;
+				},
+				json(data: unknown) {
+					reply(status, data);
+				},
+				end() {
+					reply(status, undefined);
+				},
+			};
+			const request = { body, headers: req.headers, query: Object.fromEntries(url.searchParams), params: {}, method: req.method };
+			const additionalData = {
+				credentialsHelper,
+				httpRequest: request,
+				httpResponse: response,
+				webhookBaseUrl: 'http://127.0.0.1/webhook',
+				variables: {},
+			} as unknown as IWorkflowExecuteAdditionalData;
+			const webhookData: IWebhookData = {
+				httpMethod: 'POST',
+				node: node.name,
+				path: 'talk-ended',
+				webhookDescription: trigger.description.webhooks![0],
+				workflowId: workflow.id,
+				workflowExecuteAdditionalData: additionalData,
+				webhookId: node.webhookId,
+			};
+			try {
+				const ctx = new WebhookContext(workflow, node, additionalData, 'webhook', webhookData, [], null);
+				const result = await trigger.webhook!.call(ctx);
+				if (result.workflowData) {
+					executions.push(result.workflowData[0]);
+					reply(200, { message: 'Workflow was started' });
+				} else if (!result.noWebhookResponse) {
+					reply(200, {});
+				}
+			} catch (error) {
+				reply(500, { message: (error as Error).message });
+			}
+		});
+	});
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	const port = (server.address() as { port: number }).port;
+	return {
+		url: (secret) => `http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
+		executions,
+		responses,
+		stop: () => new Promise((r) => server.close(() => r())),
+	};
+}

@@ -1,0 +1,126 @@
+// The D-ID Trigger in n8n-core's real webhook context, called by the sandbox when talks end.
+import { createHash } from 'node:crypto';
+
+import { binaryBuffer, runNode } from './harness/engine';
+import { credentialsFor, startSandbox, type Sandbox } from './harness/sandbox';
+import { startTrigger, type TriggerServer } from './harness/trigger';
+
+const SECRET = 's3cret-value-for-tests';
+const IMAGE = 'https://myhost.com/image.jpg';
+let sandbox: Sandbox;
+let trigger: TriggerServer | undefined;
+beforeAll(async () => (sandbox = await startSandbox()));
+afterAll(async () => sandbox.stop());
+beforeEach(() => sandbox.setFaults({}));
+afterEach(async () => {
+	await trigger?.stop();
+	trigger = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 5000) {
+	for (let waited = 0; waited < ms && !check(); waited += 25) await sleep(25);
+}
+
+/** Creates talks with the D-ID node, each with the trigger's URL as its webhook. */
+async function createTalks(webhookUrl: string, images: string[], userData?: string) {
+	const { items, error } = await runNode(
+		{
+			parameters: {
+				resource: 'talk',
+				operation: 'create',
+				imageUrl: '={{ $json.image }}',
+				text: 'Hello world!',
+				waitForCompletion: false,
+				additionalFields: { webhookUrl, ...(userData ? { userData } : {}) },
+			},
+		},
+		{ credentials: credentialsFor(sandbox), items: images.map((image) => ({ json: { image } })) },
+	);
+	expect(error).toBeUndefined();
+	return items.map((i) => i.json.id as string);
+}
+
+test('a talk created with the trigger URL fires the trigger once, with the talk confirmed from D-ID', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+	const [id] = await createTalks(trigger.url(SECRET), [IMAGE], JSON.stringify({ crmId: 'C-42' }));
+	await until(() => trigger!.executions.length > 0);
+	await sleep(200);
+	expect(trigger.executions).toHaveLength(1);
+	const json = trigger.executions[0][0].json;
+	expect(json).toMatchObject({ id, status: 'done', result_url: expect.stringContaining(id), user_data: '{"crmId":"C-42"}', user_data_json: { crmId: 'C-42' } });
+	expect(sandbox.stats().requests['GET /talks/{id}']).toBeGreaterThanOrEqual(1);
+});
+
+test('wrong or missing secret → 401 and no execution', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false }, credentialsFor(sandbox));
+	const talk = { id: 'tlk_forged', status: 'done', result_url: 'https://evil.example/video.mp4' };
+	for (const url of [trigger.url(), trigger.url('wrong'), trigger.url('')]) {
+		const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(talk) });
+		expect(res.status).toBe(401);
+	}
+	expect(trigger.executions).toHaveLength(0);
+});
+
+test('a forged body with the right secret cannot inject a status or link: Confirm fetches the real talk', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+	const unknown = await fetch(trigger.url(SECRET), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'tlk_forged', status: 'done' }) });
+	expect(unknown.status).toBe(404);
+	expect(trigger.executions).toHaveLength(0);
+});
+
+test('duplicate and out-of-order deliveries → one execution per talk', async () => {
+	sandbox.setFaults({ webhooks: { duplicateRate: 1, outOfOrderRate: 0.5 } });
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+	const ids = await createTalks(trigger.url(SECRET), [IMAGE, IMAGE, IMAGE, IMAGE, IMAGE]);
+	await until(() => sandbox.stats().webhookDeliveries.filter((d) => ids.includes(d.talkId)).length >= 10);
+	await sleep(300);
+	expect(sandbox.stats().webhookDeliveries.filter((d) => ids.includes(d.talkId))).toHaveLength(10);
+	expect(trigger.executions.map((e) => e[0].json.id).sort()).toEqual([...ids].sort());
+});
+
+test('Emit Each Talk Once off → every delivery starts an execution', async () => {
+	sandbox.setFaults({ webhooks: { duplicateRate: 1 } });
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, deduplicate: false });
+	await createTalks(trigger.url(SECRET), [IMAGE]);
+	await until(() => trigger!.executions.length >= 2);
+	expect(trigger.executions).toHaveLength(2);
+});
+
+test('error events are filtered as configured', async () => {
+	const onlyDone = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+	const withErrors = await startTrigger({ secret: SECRET, events: ['done', 'error'], confirm: true }, credentialsFor(sandbox));
+	try {
+		const [a] = await createTalks(onlyDone.url(SECRET), ['https://x.com/no-face.jpg']);
+		const [b] = await createTalks(withErrors.url(SECRET), ['https://x.com/no-face.jpg']);
+		await until(() => withErrors.executions.length > 0 && onlyDone.responses.length > 0);
+		await sleep(100);
+		expect(onlyDone.executions).toHaveLength(0);
+		expect(onlyDone.responses[0]).toMatchObject({ status: 200, body: { note: 'ignored status error' } });
+		expect(withErrors.executions[0][0].json).toMatchObject({ id: b, status: 'error', error: { kind: 'FaceError' } });
+		expect(a).not.toBe(b);
+	} finally {
+		await onlyDone.stop();
+		await withErrors.stop();
+	}
+});
+
+test('Download Video gives the video bytes the sandbox served', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, downloadVideo: true, binaryPropertyOutput: 'video' }, credentialsFor(sandbox));
+	const [id] = await createTalks(trigger.url(SECRET), [IMAGE]);
+	await until(() => trigger!.executions.length > 0);
+	const item = trigger.executions[0][0];
+	expect(item.binary!.video).toMatchObject({ fileName: `${id}.mp4`, mimeType: 'video/mp4' });
+	const bytes = await binaryBuffer(item, 'video');
+	expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(id));
+});
+
+test('oversized bodies, malformed JSON, wrong method and non-talk bodies start nothing', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+	const post = (body: string) => fetch(trigger!.url(SECRET), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+	expect((await post(JSON.stringify({ id: 'tlk_x', status: 'done', pad: 'x'.repeat(1024 * 1024 + 10) }))).status).toBe(413);
+	expect((await post('{"id": ')).status).toBe(400);
+	expect((await post(JSON.stringify({ hello: 'world' }))).status).toBe(400);
+	expect((await fetch(trigger.url(SECRET), { method: 'GET' })).status).toBe(404);
+	expect(trigger.executions).toHaveLength(0);
+});
