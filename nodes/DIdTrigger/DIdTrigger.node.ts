@@ -11,12 +11,11 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { downloadVideo } from '../DId/helpers/binary';
-import type { Talk } from '../DId/helpers/polling';
+import { FINAL_STATUSES, type Talk } from '../DId/helpers/polling';
 import { dIdApiRequest } from '../DId/transport';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const REMEMBERED_TALKS = 2000;
-const FINAL_STATUSES = ['done', 'error', 'rejected'];
 
 function sameSecret(given: string, expected: string): boolean {
 	// Hash first so the comparison takes the same time whatever the lengths.
