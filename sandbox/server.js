@@ -381,7 +381,10 @@ function createSandbox(userOptions = {}) {
 
 		const decision = faults.decide(routeKey);
 		if (decision.latencyMs) await new Promise((r) => schedule(decision.latencyMs, r));
-		if (decision.action) stats.faults[`${routeKey} ${decision.action.status ?? decision.action}`] = (stats.faults[`${routeKey} ${decision.action.status ?? decision.action}`] ?? 0) + 1;
+		if (decision.action) {
+			const fault = `${routeKey} ${decision.action.status ?? decision.action}`;
+			stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
+		}
 		if (decision.action === 'dropBefore') return req.socket.destroy();
 		if (decision.action?.status === 429) {
 			return sendError(res, new DIdError('TooManyRequestsError', 'Too Many Requests', undefined, { 'retry-after': String(decision.action.retryAfterSec) }));

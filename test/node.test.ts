@@ -184,6 +184,8 @@ describe('many items', () => {
 	const texts = ['One two three four five six seven eight nine ten eleven twelve.', 'Short one.', 'A medium length sentence with some words.', 'Hi there you.', 'Another fairly long sentence that takes a while to say out loud.', 'Bye now all.'];
 
 	test('N items are created together and waited for concurrently; output in input order, paired', async () => {
+		// Long enough that creating six talks cannot outlast the shortest render on a busy machine.
+		sandbox.configure({ processing: { msPerSecond: 40, minMs: 600 } });
 		const { items, error } = await run(
 			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
 			texts.map((text) => ({ json: { text } })),

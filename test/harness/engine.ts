@@ -72,13 +72,12 @@ class InputItems implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = inputsFor.get(this.getWorkflow().id as string) ?? [];
 		const out: INodeExecutionData[] = [];
-		for (const [index, item] of items.entries()) {
+		for (const item of items) {
 			const binary: INodeExecutionData['binary'] = {};
 			for (const [key, file] of Object.entries(item.binary ?? {})) {
 				binary[key] = await this.helpers.prepareBinaryData(file.data, file.fileName, file.mimeType);
 			}
 			out.push({ json: item.json ?? {}, binary: Object.keys(binary).length ? binary : undefined, pairedItem: { item: 0 } });
-			void index;
 		}
 		return [out];
 	}

@@ -557,7 +557,6 @@ function text(value: unknown): string {
  * This is the one place where UI fields become D-ID fields; it sends no request.
  */
 export async function prepare(this: IExecuteFunctions, i: number): Promise<PreparedCreate> {
-	const baseUrl = await baseUrlOf.call(this);
 	const body: IDataObject = {};
 	const headers: IDataObject = {};
 	const prepared: PreparedCreate = { body, headers };
@@ -659,7 +658,7 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	}
 	if (extra.webhookUrl !== undefined && text(extra.webhookUrl) !== '') {
 		const webhook = text(extra.webhookUrl);
-		const sandbox = isLoopback(baseUrl);
+		const sandbox = isLoopback(await baseUrlOf.call(this));
 		if (!(sandbox ? HTTP_URL : HTTPS_URL).test(webhook)) {
 			throw invalid(
 				this,
