@@ -206,19 +206,6 @@ export interface RunResult {
 	error?: Error & { description?: string; context?: IDataObject; httpCode?: string };
 }
 
-/**
- * The parts of IWorkflowExecuteAdditionalData that only n8n's server provides (database, push
- * messages, sub-workflows) are absent; reading one of them is reported instead of silently mocked.
- */
-function stubbed<T extends object>(fields: Partial<T>): T {
-	return new Proxy(fields, {
-		get(target, key) {
-			if (key in target || typeof key === 'symbol' || key === 'then') return (target as Record<string | symbol, unknown>)[key];
-			return undefined;
-		},
-	}) as T;
-}
-
 let workflowCounter = 0;
 export const nodeTypes = new NodeTypes();
 
@@ -257,7 +244,9 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 	} as never);
 	const done = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
-	const additionalData = stubbed<IWorkflowExecuteAdditionalData>({
+	// Only what the engine reads during a run; the parts n8n's server adds (database, push
+	// messages, sub-workflows) are left out and read as undefined.
+	const additionalData = {
 		hooks,
 		credentialsHelper,
 		currentNodeParameters: undefined,
@@ -272,7 +261,7 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 		userId: 'user-1',
 		setExecutionStatus: () => {},
 		sendDataToUI: () => {},
-	});
+	} as unknown as IWorkflowExecuteAdditionalData;
 
 	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {

@@ -268,11 +268,12 @@ export async function openResultStream(
 				await abortableSleep(backoffMs(attempt), signal);
 				continue;
 			}
+			const code = errorCode(error);
 			throw new NodeApiError(
 				this.getNode(),
-				{ failure: errorCode(error) || 'connection failed', talkId },
+				{ failure: code || 'connection failed', talkId },
 				{
-					message: `Could not download the video of talk ${talkId} (${FAILURE_WORDS[errorCode(error)] ?? 'connection failed'})`,
+					message: `Could not download the video of talk ${talkId} (${FAILURE_WORDS[code] ?? 'connection failed'})`,
 					description: 'The node retried with backoff. Run Talk → Wait with Download Video again; the talk is done and will not be re-rendered.',
 					itemIndex,
 				},
