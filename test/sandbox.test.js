@@ -99,7 +99,8 @@ describe('Talks overview, Example #1 (default call)', () => {
 		const bytes = Buffer.from(await res.arrayBuffer());
 		expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
 		expect(bytes.subarray(8, 12).toString('latin1')).toBe('qt  ');
-		const tampered = await fetch(talk.result_url.replace(/Signature=./, 'Signature=x'));
+		// Change the signature's first character to one it certainly is not.
+		const tampered = await fetch(talk.result_url.replace(/Signature=(.)/, (_, c) => `Signature=${c === 'A' ? 'B' : 'A'}`));
 		expect(tampered.status).toBe(403);
 		expect(await tampered.text()).toContain('AccessDenied');
 		sandbox.configure({ resultUrlTtlSec: -10 });
