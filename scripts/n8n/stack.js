@@ -1,0 +1,369 @@
+'use strict';
+// A real n8n with this package loaded, next to the D-ID sandbox, on free loopback ports.
+//
+//   const stack = await startStack({ version: 'latest' });
+//   const id = await stack.importWorkflow(require('../../examples/01-default-call.json'));
+//   const execution = await stack.runWorkflow(id);
+//   await stack.stop();
+//
+// Everything started here is stopped by stop(), and also when this process exits or is interrupted.
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const { ensureN8n } = require('./install');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
+
+const OWNER = { email: 'owner@example.com', password: 'Sandbox-Owner-1', firstName: 'Sandbox', lastName: 'Owner' };
+const BROWSER_ID = 'n8n-nodes-d-id-e2e';
+const PACKAGE_PREFIX = 'n8n-nodes-d-id.';
+
+function log(message) {
+	if (process.env.N8N_STACK_QUIET !== '1') process.stderr.write(`[stack] ${message}\n`);
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address();
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Copies the built package (package.json + dist) next to n8n's own node_modules, so that the
+ * package's `require('n8n-workflow')` finds the n8n-workflow this n8n runs with, as it would when
+ * installed from npm.
+ */
+function stagePackage(n8nDir) {
+	const dist = path.join(ROOT, 'dist');
+	if (!fs.existsSync(path.join(dist, 'nodes', 'DId', 'DId.node.js'))) {
+		throw new Error('dist/ is missing: run `npm run build` first');
+	}
+	const stage = fs.mkdtempSync(path.join(n8nDir, 'ext-'));
+	const target = path.join(stage, 'n8n-nodes-d-id');
+	fs.mkdirSync(target);
+	fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(target, 'package.json'));
+	fs.cpSync(dist, path.join(target, 'dist'), { recursive: true });
+	return stage;
+}
+
+/**
+ * Workflows are written as a user imports them after installing the package from npm
+ * (`n8n-nodes-d-id.dId`); a package loaded from N8N_CUSTOM_EXTENSIONS is `CUSTOM.dId` instead.
+ */
+function forCustomExtension(workflow) {
+	const copy = JSON.parse(JSON.stringify(workflow));
+	for (const node of copy.nodes) {
+		if (node.type.startsWith(PACKAGE_PREFIX)) node.type = `CUSTOM.${node.type.slice(PACKAGE_PREFIX.length)}`;
+	}
+	return copy;
+}
+
+async function startStack(options = {}) {
+	const started = Date.now();
+	const installed = await ensureN8n(options.version ?? process.env.N8N_VERSION ?? 'latest');
+	const cleanups = [];
+	let stopped = false;
+	const stop = async () => {
+		if (stopped) return;
+		stopped = true;
+		process.off('exit', onExit);
+		for (const cleanup of cleanups.reverse()) {
+			try {
+				await cleanup();
+			} catch (error) {
+				log(`cleanup: ${error.message}`);
+			}
+		}
+	};
+	// A crash or Ctrl-C must not leave n8n running.
+	const onExit = () => {
+		for (const cleanup of cleanups) if (cleanup.sync) cleanup.sync();
+	};
+	process.on('exit', onExit);
+
+	try {
+		const sandbox = options.sandbox === false ? undefined : createSandbox({ port: 0, ...(options.sandbox ?? {}) });
+		if (sandbox) {
+			await sandbox.start();
+			cleanups.push(() => sandbox.stop());
+		}
+
+		const stage = stagePackage(installed.dir);
+		const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-d-id-'));
+		const removeDirs = () => {
+			fs.rmSync(stage, { recursive: true, force: true });
+			if (!options.keepUserFolder) fs.rmSync(userFolder, { recursive: true, force: true });
+		};
+		removeDirs.sync = removeDirs;
+		cleanups.push(removeDirs);
+
+		const port = options.port ?? (await freePort());
+		const brokerPort = await freePort();
+		const url = `http://127.0.0.1:${port}`;
+		const logFile = path.join(userFolder, 'n8n.log');
+		const env = {
+			...process.env,
+			N8N_USER_FOLDER: userFolder,
+			N8N_PORT: String(port),
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			N8N_HOST: '127.0.0.1',
+			WEBHOOK_URL: `${url}/`,
+			N8N_EDITOR_BASE_URL: `${url}/`,
+			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+			N8N_CUSTOM_EXTENSIONS: stage,
+			N8N_ENCRYPTION_KEY: options.encryptionKey ?? crypto.randomBytes(24).toString('hex'),
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_SECURE_COOKIE: 'false',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			N8N_PUBLIC_API_DISABLED: 'true',
+			N8N_LOG_LEVEL: options.logLevel ?? 'info',
+			N8N_LOG_OUTPUT: 'console',
+			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+			EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
+			DB_SQLITE_POOL_SIZE: '2',
+			...installed.env,
+			...(options.env ?? {}),
+		};
+		delete env.NODE_OPTIONS;
+		log(`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`);
+		const out = fs.openSync(logFile, 'a');
+		const child = spawn(installed.node, [installed.n8n, 'start'], {
+			cwd: userFolder,
+			env,
+			stdio: ['ignore', out, out],
+			detached: true,
+		});
+		fs.closeSync(out);
+		let exited = null;
+		const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = { code, signal }))));
+		const killGroup = (signal) => {
+			try {
+				process.kill(-child.pid, signal);
+			} catch {
+				/* already gone */
+			}
+		};
+		const stopN8n = async () => {
+			if (exited) return;
+			killGroup('SIGTERM');
+			const done = await Promise.race([exitPromise, sleep(15_000).then(() => null)]);
+			if (!done) killGroup('SIGKILL');
+		};
+		stopN8n.sync = () => killGroup('SIGKILL');
+		cleanups.push(stopN8n);
+		const onSignal = (signal) => {
+			onExit();
+			process.exit(signal === 'SIGINT' ? 130 : 143);
+		};
+		process.once('SIGINT', onSignal);
+		process.once('SIGTERM', onSignal);
+		cleanups.push(() => {
+			process.off('SIGINT', onSignal);
+			process.off('SIGTERM', onSignal);
+		});
+
+		const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+		const deadline = Date.now() + (options.startTimeoutMs ?? 240_000);
+		for (;;) {
+			if (exited) throw new Error(`n8n exited while starting (${JSON.stringify(exited)}):\n${readLog().slice(-3000)}`);
+			if (Date.now() > deadline) throw new Error(`n8n did not answer /healthz in time:\n${readLog().slice(-3000)}`);
+			try {
+				// /healthz answers before the REST routes exist (n8n 1.x); wait for both.
+				const health = await fetch(`${url}/healthz/readiness`);
+				const settings = health.ok ? await fetch(`${url}/rest/settings`) : undefined;
+				if (settings?.ok) break;
+			} catch {
+				/* not listening yet */
+			}
+			await sleep(500);
+		}
+
+		const client = createRestClient(url);
+		await client.setupOwner();
+		const stack = {
+			url,
+			version: installed.version,
+			n8nDir: installed.dir,
+			userFolder,
+			logFile,
+			pid: child.pid,
+			sandbox,
+			owner: OWNER,
+			rest: client.request,
+			readLog,
+			stop,
+			createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
+			importWorkflow: (workflow, credential) => client.importWorkflow(forCustomExtension(workflow), credential),
+			runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
+			startWorkflow: (id) => client.startWorkflow(id, installed),
+			getExecution: (id) => client.getExecution(id, installed),
+			waitForExecution: (id, waitOptions) => client.waitForExecution(id, installed, waitOptions),
+			listExecutions: (workflowId) => client.listExecutions(workflowId),
+			activateWorkflow: (id) => client.activateWorkflow(id, installed),
+			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
+		};
+		if (sandbox) {
+			stack.credential = await stack.createCredential({ apiKey: sandbox.apiKey, baseUrl: sandbox.url });
+		}
+		log(`n8n ${installed.version} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+		return stack;
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+function majorOf(version) {
+	return Number(version.split('.')[0]);
+}
+
+/** n8n's internal REST API, as the editor uses it (cookie auth). */
+function createRestClient(url) {
+	let cookie = '';
+	async function request(method, pathname, body) {
+		const res = await fetch(`${url}${pathname}`, {
+			method,
+			headers: {
+				'content-type': 'application/json',
+				'browser-id': BROWSER_ID,
+				...(cookie ? { cookie } : {}),
+			},
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const setCookie = res.headers.get('set-cookie');
+		if (setCookie) {
+			const auth = /n8n-auth=[^;]*/.exec(setCookie);
+			if (auth) cookie = auth[0];
+		}
+		const text = await res.text();
+		let json;
+		try {
+			json = JSON.parse(text);
+		} catch {
+			json = undefined;
+		}
+		if (!res.ok) {
+			const error = new Error(`${method} ${pathname} → ${res.status}: ${text.slice(0, 500)}`);
+			error.status = res.status;
+			error.body = json ?? text;
+			throw error;
+		}
+		return json?.data ?? json;
+	}
+
+	async function setupOwner() {
+		await request('POST', '/rest/owner/setup', OWNER);
+		await request('POST', '/rest/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+	}
+
+	async function createCredential(name, data) {
+		const created = await request('POST', '/rest/credentials', { name, type: 'dIdApi', data });
+		return { id: created.id, name: created.name };
+	}
+
+	async function importWorkflow(workflow, credential) {
+		const nodes = workflow.nodes.map((node) =>
+			credential && node.credentials?.dIdApi ? { ...node, credentials: { dIdApi: credential } } : node,
+		);
+		const created = await request('POST', '/rest/workflows', {
+			name: workflow.name,
+			active: false,
+			nodes,
+			connections: workflow.connections,
+			settings: workflow.settings ?? { executionOrder: 'v1' },
+			pinData: workflow.pinData ?? {},
+		});
+		return created.id;
+	}
+
+	function triggerOf(workflow) {
+		const trigger = workflow.nodes.find((node) => /manualTrigger$/.test(node.type));
+		if (!trigger) throw new Error(`workflow ${workflow.id} has no Manual Trigger to run it from`);
+		return trigger.name;
+	}
+
+	/** Starts a manual execution as the editor's "Execute workflow" button does; returns its id. */
+	async function startWorkflow(id, installed) {
+		const workflow = await request('GET', `/rest/workflows/${id}`);
+		const triggerToStartFrom = { name: triggerOf(workflow) };
+		const body = majorOf(installed.version) >= 2 ? { triggerToStartFrom } : { workflowData: workflow, triggerToStartFrom };
+		const started = await request('POST', `/rest/workflows/${id}/run`, body);
+		if (!started?.executionId) throw new Error(`n8n did not start workflow ${id}: ${JSON.stringify(started)}`);
+		return started.executionId;
+	}
+
+	async function getExecution(id, installed) {
+		const execution = await request('GET', `/rest/executions/${id}`);
+		// Execution data is stored "flatted" (circular-safe JSON); parse it with n8n's own copy.
+		const { parse } = require(require.resolve('flatted', { paths: [path.join(installed.dir, 'node_modules', 'n8n')] }));
+		const data = typeof execution.data === 'string' ? parse(execution.data) : execution.data;
+		return { ...execution, data };
+	}
+
+	async function waitForExecution(id, installed, { timeoutMs = 300_000, until = ['success', 'error', 'crashed', 'canceled'] } = {}) {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const execution = await getExecution(id, installed);
+			if (until.includes(execution.status)) return execution;
+			if (Date.now() > deadline) throw new Error(`execution ${id} still ${execution.status} after ${timeoutMs} ms`);
+			await sleep(200);
+		}
+	}
+
+	async function runWorkflow(id, installed, runOptions) {
+		const executionId = await startWorkflow(id, installed);
+		return waitForExecution(executionId, installed, runOptions);
+	}
+
+	async function listExecutions(workflowId) {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		const result = await request('GET', `/rest/executions?filter=${filter}&limit=250`);
+		return result.results ?? result;
+	}
+
+	async function activateWorkflow(id, installed) {
+		const workflow = await request('GET', `/rest/workflows/${id}`);
+		if (majorOf(installed.version) >= 2) {
+			await request('POST', `/rest/workflows/${id}/activate`, { versionId: workflow.versionId });
+		} else {
+			await request('PATCH', `/rest/workflows/${id}`, { ...workflow, active: true });
+		}
+	}
+
+	return {
+		request,
+		setupOwner,
+		createCredential,
+		importWorkflow,
+		startWorkflow,
+		getExecution,
+		waitForExecution,
+		runWorkflow,
+		listExecutions,
+		activateWorkflow,
+	};
+}
+
+/** Output items of a node in an execution (last run, first output). */
+function nodeOutput(execution, nodeName, outputIndex = 0) {
+	const runs = execution.data?.resultData?.runData?.[nodeName];
+	if (!runs?.length) return undefined;
+	return runs[runs.length - 1].data?.main?.[outputIndex] ?? [];
+}
+
+module.exports = { startStack, nodeOutput, forCustomExtension, ROOT };
