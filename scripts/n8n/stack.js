@@ -120,6 +120,7 @@ async function startStack(options = {}) {
 			N8N_LISTEN_ADDRESS: '127.0.0.1',
 			N8N_HOST: '127.0.0.1',
 			WEBHOOK_URL: `${url}/`,
+			N8N_WEBHOOK_URL: `${url}/`,
 			N8N_EDITOR_BASE_URL: `${url}/`,
 			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 			N8N_CUSTOM_EXTENSIONS: stage,
@@ -136,10 +137,17 @@ async function startStack(options = {}) {
 			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
 			EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
 			DB_SQLITE_POOL_SIZE: '2',
+			// Only loopback: n8n's own calls home stay off.
+			N8N_VERIFIED_PACKAGES_ENABLED: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			...(fs.existsSync(path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))
+				? { N8N_DISABLED_MODULES: 'mcp-registry' }
+				: {}),
 			...installed.env,
 			...(options.env ?? {}),
 		};
-		delete env.NODE_OPTIONS;
+		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
+		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID']) if (!options.env?.[name]) delete env[name];
 		log(`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`);
 		const out = fs.openSync(logFile, 'a');
 		const child = spawn(installed.node, [installed.n8n, 'start'], {
@@ -205,6 +213,7 @@ async function startStack(options = {}) {
 			sandbox,
 			owner: OWNER,
 			rest: client.request,
+			binary: client.binary,
 			readLog,
 			stop,
 			createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
@@ -215,6 +224,7 @@ async function startStack(options = {}) {
 			waitForExecution: (id, waitOptions) => client.waitForExecution(id, installed, waitOptions),
 			listExecutions: (workflowId) => client.listExecutions(workflowId),
 			activateWorkflow: (id) => client.activateWorkflow(id, installed),
+			waitForWebhook: (pathname) => waitForWebhook(url, pathname),
 			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
 		};
 		if (sandbox) {
@@ -225,6 +235,21 @@ async function startStack(options = {}) {
 	} catch (error) {
 		await stop();
 		throw error;
+	}
+}
+
+/**
+ * n8n registers an activated workflow's webhooks a moment after the activation call returns:
+ * wait until `pathname` stops answering 404. (An empty POST; a trigger refuses it without running.)
+ */
+async function waitForWebhook(url, pathname, timeoutMs = 30_000) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const res = await fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+		await res.arrayBuffer();
+		if (res.status !== 404) return;
+		if (Date.now() > deadline) throw new Error(`webhook ${pathname} not registered after ${timeoutMs} ms`);
+		await sleep(250);
 	}
 }
 
@@ -264,6 +289,15 @@ function createRestClient(url) {
 			throw error;
 		}
 		return json?.data ?? json;
+	}
+
+	/** The bytes of a binary stored by n8n (filesystem mode), as the editor's download button gets them. */
+	async function binary(id) {
+		const res = await fetch(`${url}/rest/binary-data?id=${encodeURIComponent(id)}&action=download`, {
+			headers: { 'browser-id': BROWSER_ID, cookie },
+		});
+		if (!res.ok) throw new Error(`binary ${id} → ${res.status}`);
+		return Buffer.from(await res.arrayBuffer());
 	}
 
 	async function setupOwner() {
@@ -347,6 +381,7 @@ function createRestClient(url) {
 
 	return {
 		request,
+		binary,
 		setupOwner,
 		createCredential,
 		importWorkflow,

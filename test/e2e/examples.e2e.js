@@ -1,0 +1,149 @@
+// The examples/ workflows imported into real n8n and executed against the sandbox, on every n8n
+// version the package supports (N8N_VERSIONS, default "compat,latest": see scripts/n8n/install.js).
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+
+const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+
+const VERSIONS = (process.env.N8N_VERSIONS ?? 'compat,latest').split(',').filter(Boolean);
+const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+const sha256 = (buffer) => crypto.createHash('sha256').update(buffer).digest('hex');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A copy of `workflow` with `patch` merged into the parameters of node `nodeName`. */
+function withParameters(workflow, nodeName, patch) {
+	const copy = JSON.parse(JSON.stringify(workflow));
+	const node = copy.nodes.find((n) => n.name === nodeName);
+	if (!node) throw new Error(`no node "${nodeName}" in ${workflow.name}`);
+	Object.assign(node.parameters, patch);
+	return copy;
+}
+
+describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
+	let stack;
+	let imageServer;
+	const portrait = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'portrait.jpg'));
+
+	beforeAll(async () => {
+		stack = await startStack({ version, sandbox: { processing: { msPerSecond: 10, minMs: 50 } } });
+		imageServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(portrait));
+		await new Promise((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
+	}, 900_000);
+
+	afterAll(async () => {
+		await stack?.stop();
+		imageServer?.close();
+	});
+
+	beforeEach(() => stack.sandbox.resetStats());
+
+	/** Runs an example; returns the execution and the D-ID node's output items. */
+	async function run(workflow, nodeName) {
+		const id = await stack.importWorkflow(workflow, stack.credential);
+		const execution = await stack.runWorkflow(id);
+		if (execution.status !== 'success') {
+			throw new Error(`${workflow.name} ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+		}
+		return { execution, items: nodeOutput(execution, nodeName) };
+	}
+
+	/** Checks one finished talk item: done, paired with input `index`, video = what the sandbox served. */
+	async function expectVideo(item, index, extension = 'mp4') {
+		expect(item.json.status).toBe('done');
+		expect(item.pairedItem).toEqual({ item: index });
+		const binary = item.binary.data;
+		expect(binary.fileName).toBe(`${item.json.id}.${extension}`);
+		expect(binary.mimeType).toBe(extension === 'mp4' ? 'video/mp4' : 'video/quicktime');
+		const bytes = await stack.binary(binary.id);
+		expect(sha256(bytes)).toBe(await stack.sandbox.resultDigest(item.json.id));
+	}
+
+	test.each([
+		['01-default-call.json', (request) => expect(request).toEqual({ source_url: expect.stringMatching(/alice\.jpg$/), script: { type: 'text', input: expect.any(String) } })],
+		['03-stitch.json', (request) => expect(request.config).toEqual({ stitch: true })],
+		[
+			'04-voice-style.json',
+			(request) => expect(request.script.provider).toEqual({ type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } }),
+		],
+		['05-audio-script.json', (request) => expect(request.script).toEqual({ type: 'audio', audio_url: expect.stringMatching(/\.mp3$/) })],
+		['06-driver.json', (request) => expect(request.driver_url).toBe('bank://lively/driver-03')],
+		[
+			'07-expressions.json',
+			(request) =>
+				expect(request.config.driver_expressions).toEqual({
+					expressions: [
+						{ start_frame: 0, expression: 'happy', intensity: 1 },
+						{ start_frame: 75, expression: 'serious', intensity: 0.7 },
+					],
+					transition_frames: 10,
+				}),
+		],
+	])('%s makes one talk with the example’s options and returns its video', async (file, checkRequest) => {
+		const { items } = await run(example(file), 'Make talking video');
+		expect(items).toHaveLength(1);
+		await expectVideo(items[0], 0);
+		expect(stack.sandbox.stats().talksCreated).toBe(1);
+		checkRequest(stack.sandbox.talk(items[0].json.id).request);
+	});
+
+	test('08-binary-image.json uploads the downloaded photo and returns the video', async () => {
+		const workflow = withParameters(example('08-binary-image.json'), 'Download photo', {
+			url: `http://127.0.0.1:${imageServer.address().port}/alice.jpg`,
+		});
+		const { items } = await run(workflow, 'Make talking video');
+		expect(items).toHaveLength(1);
+		await expectVideo(items[0], 0);
+		expect(stack.sandbox.stats().requests['POST /images']).toBe(1);
+		expect(stack.sandbox.talk(items[0].json.id).request.source_url).toMatch(/^s3:\/\//);
+	});
+
+	test('09-fifty-items.json: 50 items → 50 talks, in order, each paired with its item', async () => {
+		const { items } = await run(example('09-fifty-items.json'), 'Personal video per customer');
+		expect(items).toHaveLength(50);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.user_data).toBe(String(index + 1));
+			await expectVideo(item, index);
+		}
+		expect(stack.sandbox.stats().talksCreated).toBe(50);
+	});
+
+	test('02-webhook.json → 10-webhook-trigger.json: the sandbox’s webhook starts exactly one execution with the talk', async () => {
+		const secret = crypto.randomBytes(12).toString('hex');
+		const triggerWorkflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', { secret });
+		const triggerId = await stack.importWorkflow(triggerWorkflow, stack.credential);
+		await stack.activateWorkflow(triggerId);
+		await stack.waitForWebhook('/webhook/d-id-talk-ended/talk-ended');
+		const hookUrl = `${stack.url}/webhook/d-id-talk-ended/talk-ended`;
+
+		// No secret, or a wrong one: refused, nothing runs.
+		for (const url of [hookUrl, `${hookUrl}?secret=wrong`]) {
+			const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'tlk_forged', status: 'done' }) });
+			expect(res.status).toBe(401);
+		}
+
+		const createWorkflow = example('02-webhook.json');
+		const creator = createWorkflow.nodes.find((n) => n.type.endsWith('.dId'));
+		creator.parameters.additionalFields.webhookUrl = `${hookUrl}?secret=${secret}`;
+		const { items } = await run(createWorkflow, creator.name);
+		const talkId = items[0].json.id;
+		expect(items[0].json.status).toBe('created');
+
+		let executions = [];
+		for (let i = 0; i < 150 && executions.filter((e) => e.status === 'success').length < 1; i++) {
+			await sleep(200);
+			executions = await stack.listExecutions(triggerId);
+		}
+		await sleep(1500); // room for a second (wrong) execution to show up
+		executions = await stack.listExecutions(triggerId);
+		expect(executions).toHaveLength(1);
+		const execution = await stack.waitForExecution(executions[0].id);
+		const [emitted] = nodeOutput(execution, 'D-ID Trigger');
+		expect(emitted.json.id).toBe(talkId);
+		expect(emitted.json.status).toBe('done');
+		expect(emitted.json.user_data_json).toEqual({ crmRecordId: 'rec_42' });
+		expect(sha256(await stack.binary(emitted.binary.data.id))).toBe(await stack.sandbox.resultDigest(talkId));
+		expect(stack.sandbox.stats().webhooksSent).toBe(1);
+	});
+});
