@@ -1,8 +1,16 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { descriptions } from './actions/operations';
 import { DEFAULT_CONCURRENCY, router } from './actions/router';
+import { onResumeCall } from './helpers/webhook-wait';
 import { getVoiceStyles, searchVoices } from './methods/voices';
 
 export class DId implements INodeType {
@@ -19,6 +27,17 @@ export class DId implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'dIdApi', required: true }],
+		// Wait Mode "Webhook": D-ID's calls of the execution's resume URL land here (see webhook()).
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '',
+				restartWebhook: true,
+				isFullPath: true,
+			},
+		],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -77,6 +96,23 @@ export class DId implements INodeType {
 		],
 	};
 
+	// The webhook above is a resume webhook of a waiting execution (restartWebhook): n8n registers
+	// nothing for it on activation, and D-ID takes a webhook per talk, not per account, so there is
+	// nothing to check, create or delete at D-ID either.
+	webhookMethods = {
+		default: {
+			async checkExists(): Promise<boolean> {
+				return true;
+			},
+			async create(): Promise<boolean> {
+				return true;
+			},
+			async delete(): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
 	methods = {
 		listSearch: { searchVoices },
 		loadOptions: { getVoiceStyles },
@@ -84,5 +120,9 @@ export class DId implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);
+	}
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await onResumeCall.call(this);
 	}
 }

@@ -1,7 +1,11 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
+import { errorJson, withItemIndex } from '../helpers/errors';
+import type { Talk } from '../helpers/polling';
+import { closeBatch, entryFor, isWaiting, openBatch, waitForCallbacks, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
+import { readWaitSettings } from './talk/wait.operation';
 
 export const DEFAULT_CONCURRENCY = 10;
 
@@ -23,12 +27,27 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const concurrency = Math.max(1, Math.floor(Number(this.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY)) || DEFAULT_CONCURRENCY));
 	const continueOnFail = this.continueOnFail();
 	const outcomes: Outcome[] = new Array(items.length);
+	const finishedAt: number[] = new Array(items.length).fill(0);
 
+	// Wait Mode "Webhook": the callback URLs must exist before the items are prepared.
+	const waitsByWebhook =
+		resource === 'talk' &&
+		(operationName === 'wait' || (operationName === 'create' && this.getNodeParameter('waitForCompletion', 0, true) === true)) &&
+		waitModeOf(this) === 'webhook';
+	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0)) : undefined;
+	try {
+		return await run.call(this);
+	} finally {
+		// A batch that did not go to wait (bad input, a failure, nothing to wait for) ends here.
+		if (batch && !isWaiting(batch)) closeBatch(this);
+	}
+
+	async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	// 1. Check every item before anything is sent.
 	const prepared: unknown[] = new Array(items.length);
 	for (let i = 0; i < items.length; i++) {
 		try {
-			prepared[i] = await operation.prepare.call(this, i);
+			prepared[i] = await operation!.prepare.call(this, i);
 		} catch (error) {
 			if (!continueOnFail) throw withItemIndex(this, error, i);
 			outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
@@ -50,8 +69,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			if (i >= items.length) return;
 			if (outcomes[i]) continue; // refused in step 1 (Continue On Fail)
 			try {
-				const result = await operation.execute.call(this, i, prepared[i], stop.signal);
+				const result = await operation!.execute.call(this, i, prepared[i], stop.signal);
 				outcomes[i] = { ok: true, items: result };
+				finishedAt[i] = Date.now();
 			} catch (error) {
 				const failure = withItemIndex(this, error, i);
 				outcomes[i] = { ok: false, error: failure };
@@ -70,6 +90,18 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (firstFailure) throw firstFailure.error;
 	if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
 
+	// 3a. Wait Mode "Webhook": the talks are created; the execution now waits for D-ID's calls.
+	if (batch) {
+		const entries = outcomes.map((outcome, i) => {
+			if (!outcome.ok) return entryFor(i, finishedAt[i], { ready: [{ json: errorJson(outcome.error) }] });
+			const waited = operationName === 'wait' || (prepared[i] as { wait?: unknown }).wait !== undefined;
+			return waited
+				? entryFor(i, finishedAt[i], { talk: outcome.items[0].json as Talk })
+				: entryFor(i, finishedAt[i], { ready: outcome.items });
+		});
+		return await waitForCallbacks(this, batch, entries);
+	}
+
 	// 3. Output in input order, each item paired with its input.
 	const output: INodeExecutionData[] = [];
 	for (let i = 0; i < items.length; i++) {
@@ -79,21 +111,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
 	}
 	return [output];
-}
-
-function withItemIndex(ctx: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
-		return error;
 	}
-	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 }
 
-function errorJson(error: Error): IDataObject {
-	const json: IDataObject = { error: error.message };
-	const described = error as NodeApiError;
-	if (described.description) json.description = described.description;
-	if (described.context?.kind) json.kind = described.context.kind as string;
-	if (described.httpCode) json.httpCode = described.httpCode;
-	return json;
-}

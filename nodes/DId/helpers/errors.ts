@@ -1,5 +1,5 @@
-import type { INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** D-ID's error body: `{ kind, description, details? }`. */
 export interface DIdErrorBody {
@@ -121,4 +121,23 @@ export function dIdApiError(
 	});
 	if (body.kind) error.context.kind = body.kind;
 	return error;
+}
+
+/** The output item of a failed item under Continue On Fail: message, advice, D-ID's kind and status. */
+export function errorJson(error: Error): IDataObject {
+	const json: IDataObject = { error: error.message };
+	const described = error as NodeApiError;
+	if (described.description) json.description = described.description;
+	if (described.context?.kind) json.kind = described.context.kind as string;
+	if (described.httpCode) json.httpCode = described.httpCode;
+	return json;
+}
+
+/** Any failure of item `itemIndex` as an n8n node error that names the item. */
+export function withItemIndex(ctx: { getNode(): INode }, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 }

@@ -19,6 +19,7 @@ import {
 	shown,
 } from '../../helpers/validation';
 import { baseUrlOf, dIdApiRequest, isLoopback, uploadFile } from '../../transport';
+import { callbackUrl } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
 import { waitFields } from './wait.fields';
 
@@ -681,6 +682,18 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	}
 
 	if (param(this, 'waitForCompletion', i, true)) prepared.wait = readWaitSettings(this, i);
+	if (prepared.wait?.mode === 'webhook') {
+		if (body.webhook !== undefined) {
+			throw invalid(
+				this,
+				i,
+				'Webhook URL',
+				'it is set while Wait Mode is Webhook, which needs the talk’s webhook for itself',
+				'Remove the Webhook URL (D-ID calls this execution back), or set Wait Mode to Poll.',
+			);
+		}
+		body.webhook = callbackUrl(this, i);
+	}
 	return prepared;
 }
 
@@ -832,6 +845,6 @@ export async function execute(
 		signal,
 		idempotent: false,
 	})) as Talk;
-	if (!prepared.wait) return [{ json: created }];
+	if (!prepared.wait || prepared.wait.mode === 'webhook') return [{ json: created }];
 	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt);
 }

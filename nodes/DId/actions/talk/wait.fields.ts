@@ -4,6 +4,35 @@ import type { INodeProperties } from 'n8n-workflow';
 export function waitFields(show: NonNullable<INodeProperties['displayOptions']>['show']): INodeProperties[] {
 	return [
 		{
+			displayName: 'Wait Mode',
+			name: 'waitMode',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Poll',
+					value: 'poll',
+					description: 'Ask D-ID for the status now and then while the execution runs. Works everywhere.',
+				},
+				{
+					name: 'Webhook',
+					value: 'webhook',
+					description:
+						'The execution sleeps (no worker held, no status requests) until D-ID calls n8n back. Needs n8n reachable by D-ID over https (WEBHOOK_URL).',
+				},
+			],
+			default: 'poll',
+			displayOptions: { show },
+		},
+		{
+			displayName:
+				'D-ID will call this execution’s resume URL when each talk ends; the execution resumes once, when the last talk of the batch has ended (or at the timeout). n8n must be reachable by D-ID over https (set WEBHOOK_URL), and run in regular mode (not queue mode).',
+			name: 'webhookModeNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { ...show, waitMode: ['webhook'] } },
+		},
+		{
 			displayName: 'Timeout (Minutes)',
 			name: 'timeoutMinutes',
 			type: 'number',

@@ -4,6 +4,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { downloadVideo } from '../../helpers/binary';
 import { waitForTalk } from '../../helpers/polling';
 import { invalid } from '../../helpers/validation';
+import { waitModeOf, type WaitMode } from '../../helpers/webhook-wait';
+import { dIdApiRequest } from '../../transport';
 import { talkIdField, readTalkId } from './talk-id.field';
 import { waitFields } from './wait.fields';
 
@@ -12,6 +14,7 @@ const properties: INodeProperties[] = [talkIdField, ...waitFields({})];
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['wait'] } }, properties);
 
 export interface WaitSettings {
+	mode: WaitMode;
 	timeoutMs: number;
 	download: boolean;
 	binaryProperty: string;
@@ -27,7 +30,7 @@ export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSetting
 	if (download && !binaryProperty) {
 		throw invalid(ctx, i, 'Put Video in Field', 'it is empty', 'Name the binary field for the video, e.g. data.');
 	}
-	return { timeoutMs: minutes * 60_000, download, binaryProperty };
+	return { mode: waitModeOf(ctx), timeoutMs: minutes * 60_000, download, binaryProperty };
 }
 
 export interface PreparedWait {
@@ -60,5 +63,10 @@ export async function execute(
 	prepared: PreparedWait,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
+	if (prepared.wait.mode === 'webhook') {
+		// Checked once now (it may have ended already); otherwise its webhook resumes the execution.
+		const talk = await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(prepared.talkId)}`, { itemIndex: i, signal, talkId: prepared.talkId });
+		return [{ json: talk }];
+	}
 	return await finishWaiting.call(this, prepared.talkId, i, prepared.wait, signal);
 }

@@ -1,0 +1,303 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { baseUrlOf, dIdApiRequest, isLoopback } from '../transport';
+import { downloadVideo } from './binary';
+import { errorJson, withItemIndex } from './errors';
+import { FINAL_STATUSES, talkFailed, type Talk } from './polling';
+import { abortableSleep } from './sleep';
+import { HTTP_URL, HTTPS_URL } from './validation';
+
+/*
+ * Wait Mode "Webhook": the node gives D-ID n8n's resume URL as each talk's webhook, puts the
+ * execution to wait (no worker held, no status requests) and is resumed by D-ID's calls.
+ *
+ * n8n resumes a waiting execution with the output of the node's webhook() for ONE call; a call
+ * whose webhook() returns no workflowData leaves the execution waiting. So each D-ID call is
+ * checked (token, talk of this batch, confirmed with one GET /talks/{id}) and recorded, and only
+ * the call that completes the batch returns every item's result: the execution resumes once.
+ *
+ * The batch's state lives in this n8n process (n8n keeps no node state across webhook calls of a
+ * waiting execution). Two timers of this process complete the picture: a one-time check shortly
+ * after the wait starts, for talks that may have ended while n8n still refused callbacks (it
+ * answers 409 while the execution is running), and the timeout, when every talk still open is
+ * checked once. Both call the resume URL themselves, with a token, so they run through webhook().
+ */
+
+/** Talks created at least this long before the wait began may have called back too early. */
+const SETTLE_AGE_MS = 3000;
+/** When the settle check runs, after the wait began. */
+const SETTLE_DELAY_MS = 1500;
+/** n8n's own timeout comes later than ours: ours checks the talks, n8n's only passes items through. */
+const N8N_TIMEOUT_GRACE_MS = 5 * 60_000;
+const DOWNLOAD_CONCURRENCY = 4;
+
+export type WaitMode = 'poll' | 'webhook';
+
+interface Entry {
+	index: number;
+	talkId?: string;
+	createdAt: number;
+	/** Output already known (a failure under Continue On Fail, or a talk that is not waited for). */
+	ready?: INodeExecutionData[];
+	/** The talk as confirmed by GET /talks/{id} once it ended. */
+	talk?: Talk;
+	timedOut?: { status: string };
+}
+
+interface Batch {
+	key: string;
+	secret: Buffer;
+	resumeUrl: string;
+	timeoutMs: number;
+	download: boolean;
+	binaryProperty: string;
+	continueOnFail: boolean;
+	entries: Entry[];
+	waitStartedAt: number;
+	finishing: boolean;
+	timers: AbortController;
+}
+
+const batches = new Map<string, Batch>();
+
+function keyOf(executionId: string | undefined, nodeName: string): string {
+	return `${executionId ?? 'unknown'}\u0000${nodeName}`;
+}
+
+function sign(secret: Buffer, value: string): string {
+	return createHmac('sha256', secret).update(value).digest('hex');
+}
+
+function sameToken(a: string, b: string): boolean {
+	const left = Buffer.from(a);
+	const right = Buffer.from(b);
+	return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Wait Mode of the node (the same for every item: the execution waits as a whole). */
+export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
+	return ctx.getNodeParameter('waitMode', 0, 'poll') === 'webhook' ? 'webhook' : 'poll';
+}
+
+/**
+ * Opens the batch of this node run before any item is prepared, so Create can put each item's
+ * callback URL into its request. Fails (before any request) when D-ID could not reach n8n.
+ */
+export async function openBatch(ctx: IExecuteFunctions, settings: { timeoutMs: number; download: boolean; binaryProperty: string }): Promise<Batch> {
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	const sandbox = isLoopback(await baseUrlOf.call(ctx));
+	if (!(sandbox ? HTTP_URL : HTTPS_URL).test(resumeUrl)) {
+		throw new NodeOperationError(ctx.getNode(), `Invalid "Wait Mode" in item 0: D-ID cannot call this n8n back at ${resumeUrl || 'an unknown address'}`, {
+			itemIndex: 0,
+			description:
+				'Wait Mode "Webhook" needs n8n reachable by D-ID over https: set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll".',
+		});
+	}
+	const batch: Batch = {
+		key: keyOf(ctx.getExecutionId(), ctx.getNode().name),
+		secret: randomBytes(32),
+		resumeUrl,
+		...settings,
+		continueOnFail: ctx.continueOnFail(),
+		entries: [],
+		waitStartedAt: 0,
+		finishing: false,
+		timers: new AbortController(),
+	};
+	batches.get(batch.key)?.timers.abort();
+	batches.set(batch.key, batch);
+	return batch;
+}
+
+/** The webhook URL for item `i`'s talk: the execution's resume URL with the item and its token. */
+export function callbackUrl(ctx: IExecuteFunctions, i: number): string {
+	const batch = batches.get(keyOf(ctx.getExecutionId(), ctx.getNode().name));
+	if (!batch) throw new NodeOperationError(ctx.getNode(), 'Wait Mode "Webhook": no open batch', { itemIndex: i });
+	const url = new URL(batch.resumeUrl);
+	url.searchParams.set('dIdItem', String(i));
+	url.searchParams.set('dIdToken', sign(batch.secret, `item:${i}`));
+	return url.toString();
+}
+
+export function isWaiting(batch: Batch): boolean {
+	return batch.waitStartedAt > 0 && batches.get(batch.key) === batch;
+}
+
+export function closeBatch(ctx: IExecuteFunctions): void {
+	const key = keyOf(ctx.getExecutionId(), ctx.getNode().name);
+	batches.get(key)?.timers.abort();
+	batches.delete(key);
+}
+
+/**
+ * After every item ran: records each item's talk (or ready output), then either finishes at once
+ * (nothing left to wait for) or puts the execution to wait.
+ */
+export async function waitForCallbacks(
+	ctx: IExecuteFunctions,
+	batch: Batch,
+	entries: Entry[],
+): Promise<INodeExecutionData[][]> {
+	batch.entries = entries;
+	if (entries.every(ended)) return [await finish(ctx, batch)];
+	batch.waitStartedAt = Date.now();
+	await ctx.putExecutionToWait(new Date(batch.waitStartedAt + batch.timeoutMs + N8N_TIMEOUT_GRACE_MS));
+	void runTimers(ctx, batch);
+	return [ctx.getInputData()];
+}
+
+export function entryFor(index: number, createdAt: number, result: { talk?: Talk; ready?: INodeExecutionData[] }): Entry {
+	const entry: Entry = { index, createdAt, ready: result.ready };
+	if (result.talk) {
+		entry.talkId = result.talk.id;
+		if (FINAL_STATUSES.includes(result.talk.status)) entry.talk = result.talk;
+	}
+	return entry;
+}
+
+function ended(entry: Entry): boolean {
+	return entry.ready !== undefined || entry.talk !== undefined || entry.timedOut !== undefined;
+}
+
+/** The settle check and the timeout, as calls of the resume URL (so they run in webhook()). */
+async function runTimers(ctx: IExecuteFunctions, batch: Batch): Promise<void> {
+	const signal = batch.timers.signal;
+	const early = batch.entries.some((e) => !ended(e) && e.createdAt <= batch.waitStartedAt - SETTLE_AGE_MS);
+	if (early) {
+		await abortableSleep(SETTLE_DELAY_MS, signal);
+		if (!signal.aborted) await callSelf(ctx, batch, 'settle');
+	}
+	const left = batch.waitStartedAt + batch.timeoutMs - Date.now();
+	await abortableSleep(Math.max(0, left), signal);
+	if (!signal.aborted) await callSelf(ctx, batch, 'timeout');
+}
+
+async function callSelf(ctx: IExecuteFunctions, batch: Batch, check: 'settle' | 'timeout'): Promise<void> {
+	const url = new URL(batch.resumeUrl);
+	url.searchParams.set('dIdCheck', check);
+	url.searchParams.set('dIdToken', sign(batch.secret, `check:${check}`));
+	for (let attempt = 0; attempt < 10 && !batch.timers.signal.aborted; attempt++) {
+		try {
+			await ctx.helpers.httpRequest({ method: 'POST', url: url.toString(), body: {}, json: true, timeout: 600_000 });
+			return;
+		} catch {
+			// n8n answers 409 until the execution is saved as waiting; try again shortly.
+			await abortableSleep(1000 * (attempt + 1), batch.timers.signal);
+		}
+	}
+}
+
+/** webhook() of the D-ID node: a call of the execution's resume URL. */
+export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const executionId = this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1];
+	const batch = batches.get(keyOf(executionId, this.getNode().name));
+	const query = this.getQueryData() as IDataObject;
+	const respond = (status: number, body: IDataObject): IWebhookResponseData => {
+		this.getResponseObject().status(status).json(body);
+		return { noWebhookResponse: true };
+	};
+	if (!batch) {
+		throw new NodeOperationError(this.getNode(), 'D-ID called back, but this n8n process no longer knows the talks this execution waited for', {
+			description:
+				'Wait Mode "Webhook" keeps its list of talks in the n8n process that started the wait; n8n was restarted (or runs in queue mode) since. The talks are not lost at D-ID: run Talk → Wait with Wait Mode "Poll" on their IDs.',
+		});
+	}
+	if (batch.finishing) return respond(200, { received: true, note: 'already complete' });
+
+	const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
+	const token = typeof query.dIdToken === 'string' ? query.dIdToken : '';
+	if (check) {
+		if (!sameToken(token, sign(batch.secret, `check:${check}`))) return respond(401, { error: 'invalid token' });
+		this.getResponseObject().status(200).json({ received: true });
+		const open = batch.entries.filter(
+			(e) => !ended(e) && e.talkId && (check === 'timeout' || e.createdAt <= batch.waitStartedAt - SETTLE_AGE_MS),
+		);
+		await Promise.all(open.map(async (entry) => await confirm(this, entry, check === 'timeout')));
+		return await completeIfDone(this, batch);
+	}
+
+	// A call from D-ID: the talk must be one of this batch (and carry its item's token when it was
+	// created by this node), and is believed only after GET /talks/{id} confirms it ended.
+	const body = this.getBodyData() as IDataObject;
+	const talkId = typeof body.id === 'string' ? body.id : '';
+	const entry = batch.entries.find((e) => e.talkId !== undefined && e.talkId === talkId);
+	if (!entry) return respond(200, { received: true, note: 'not a talk of this execution' });
+	if (query.dIdItem !== undefined || token) {
+		if (String(query.dIdItem) !== String(entry.index) || !sameToken(token, sign(batch.secret, `item:${entry.index}`))) {
+			return respond(401, { error: 'invalid token' });
+		}
+	}
+	this.getResponseObject().status(200).json({ received: true });
+	if (!ended(entry)) await confirm(this, entry, false);
+	return await completeIfDone(this, batch);
+}
+
+/** One GET /talks/{id}: records the talk when it ended (or, at the timeout, that it did not). */
+async function confirm(ctx: IWebhookFunctions, entry: Entry, atTimeout: boolean): Promise<void> {
+	try {
+		const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(entry.talkId!)}`, {
+			itemIndex: entry.index,
+			talkId: entry.talkId,
+		})) as Talk;
+		if (FINAL_STATUSES.includes(talk.status) && !ended(entry)) entry.talk = talk;
+		else if (atTimeout && !ended(entry)) entry.timedOut = { status: talk.status };
+	} catch (error) {
+		if (atTimeout && !ended(entry)) entry.timedOut = { status: `unknown (${(error as Error).message})` };
+	}
+}
+
+async function completeIfDone(ctx: IWebhookFunctions, batch: Batch): Promise<IWebhookResponseData> {
+	if (batch.finishing || !batch.entries.every(ended)) return { noWebhookResponse: true };
+	batch.finishing = true;
+	batch.timers.abort();
+	batches.delete(batch.key);
+	return { noWebhookResponse: true, workflowData: [await finish(ctx, batch)] };
+}
+
+/** Every item's result in input order, paired; downloads the videos when asked. */
+async function finish(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch): Promise<INodeExecutionData[]> {
+	const results: INodeExecutionData[][] = new Array(batch.entries.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < batch.entries.length) {
+			const entry = batch.entries[next++];
+			results[entry.index] = await resultOf(ctx, batch, entry);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, batch.entries.length) }, worker));
+	const output: INodeExecutionData[] = [];
+	for (const entry of batch.entries) {
+		for (const item of results[entry.index] ?? []) output.push({ ...item, pairedItem: { item: entry.index } });
+	}
+	return output;
+}
+
+async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch, entry: Entry): Promise<INodeExecutionData[]> {
+	if (entry.ready) return entry.ready;
+	try {
+		if (entry.timedOut) {
+			const minutes = Math.round((batch.timeoutMs / 60000) * 10) / 10;
+			throw new NodeOperationError(ctx.getNode(), `Talk ${entry.talkId} is not done after ${minutes} min (status: ${entry.timedOut.status})`, {
+				itemIndex: entry.index,
+				description:
+					'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
+			});
+		}
+		const talk = entry.talk!;
+		if (talk.status !== 'done') throw talkFailed(ctx, talk, entry.index);
+		const item: INodeExecutionData = { json: talk };
+		if (batch.download) item.binary = { [batch.binaryProperty]: await downloadVideo.call(ctx, talk, entry.index) };
+		return [item];
+	} catch (error) {
+		if (!batch.continueOnFail) throw withItemIndex(ctx, error, entry.index);
+		return [{ json: errorJson(error as Error) }];
+	}
+}
