@@ -399,3 +399,35 @@ test('cancelling the execution stops waiting at once and sends no more requests'
 	await new Promise((r) => setTimeout(r, 2500));
 	expect(sandbox.stats().requests['GET /talks/{id}'] ?? 0).toBe(polls);
 });
+
+describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in real n8n: test/e2e/webhook-wait.e2e.js)', () => {
+	test('against the real D-ID, an http resume URL is refused before any request', async () => {
+		const requestsBefore = totalRequests(sandbox);
+		const { error } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }), undefined, {
+			apiKey: 'user:secret',
+			baseUrl: 'https://api.d-id.com',
+		});
+		expect(error?.message).toMatch(/^Invalid "Wait Mode" in item 1: D-ID cannot call this n8n back at http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+$/);
+		expect(error?.description).toMatch(/set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll"/);
+		expect(totalRequests(sandbox)).toBe(requestsBefore);
+	});
+
+	test('a Webhook URL of its own conflicts with Wait Mode "Webhook" (the node needs the talk’s webhook)', async () => {
+		const requestsBefore = totalRequests(sandbox);
+		const { error } = await run(
+			create({ waitForCompletion: true, waitMode: 'webhook', additionalFields: { webhookUrl: 'http://127.0.0.1:1/hook' } }),
+			[{ json: {} }, { json: {} }],
+		);
+		expect(error?.message).toMatch(/^Invalid "Webhook URL" in item 1: it is set while Wait Mode is Webhook/);
+		expect(totalRequests(sandbox)).toBe(requestsBefore);
+	});
+
+	test('the execution goes to wait before any talk is created (D-ID cannot call back before n8n listens)', async () => {
+		const before = sandbox.stats().requests['POST /talks'] ?? 0;
+		const { run: result, error } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }), [{ json: {} }, { json: {} }]);
+		expect(error).toBeUndefined();
+		expect(result.waitTill).toBeInstanceOf(Date);
+		expect(result.status).toBe('waiting');
+		expect(sandbox.stats().requests['POST /talks'] ?? 0).toBe(before);
+	});
+});

@@ -109,6 +109,17 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(stack.sandbox.stats().talksCreated).toBe(50);
 	});
 
+	test('11-webhook-wait.json: 50 items resumed once by D-ID’s calls, in order and paired', async () => {
+		const { execution, items } = await run(example('11-webhook-wait.json'), 'Personal video per customer');
+		expect(execution.data.resultData.runData['Personal video per customer']).toHaveLength(1);
+		expect(items).toHaveLength(50);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.user_data).toBe(String(index + 1));
+			await expectVideo(item, index);
+		}
+		expect(stack.sandbox.stats().talksCreated).toBe(50);
+	});
+
 	test('02-webhook.json → 10-webhook-trigger.json: the sandbox’s webhook starts exactly one execution with the talk', async () => {
 		const secret = crypto.randomBytes(12).toString('hex');
 		const triggerWorkflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', { secret });

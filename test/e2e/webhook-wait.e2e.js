@@ -40,7 +40,10 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		const workflowId = await stack.importWorkflow(batchWorkflow(count, parameters), stack.credential);
 		const executionId = await stack.startWorkflow(workflowId);
 		await stack.waitForExecution(executionId, { until: ['waiting', 'success', 'error'], timeoutMs: 60_000 });
-		return { workflowId, executionId };
+		// The node creates the talks once the execution waits (so no callback can come too early).
+		const ours = () => stack.sandbox.talks().filter((t) => new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`);
+		for (let i = 0; i < 200 && ours().length < count; i++) await sleep(50);
+		return { workflowId, executionId, talks: ours() };
 	}
 
 	test('a batch of 6 waits with 0 status requests and resumes once, with every item’s video in order', async () => {
@@ -69,8 +72,8 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	});
 
 	test('a forged call resumes nothing: wrong token, unknown talk, or a talk that is not done', async () => {
-		const { executionId } = await startBatch(2);
-		const [talk] = stack.sandbox.talks().filter((t) => new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`);
+		const { executionId, talks } = await startBatch(2);
+		const [talk] = talks;
 		// What D-ID was given: n8n's resume URL (n8n 2.x adds its own token to it) + our item and token.
 		const given = new URL(talk.request.webhook);
 		expect(given.pathname).toBe(`/webhook-waiting/${executionId}`);

@@ -1,5 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { Started } from '../helpers/webhook-wait';
+import type { DIdContext } from '../transport';
+
 import * as creditsGet from './credits/get.operation';
 import * as talkCreate from './talk/create.operation';
 import * as talkDelete from './talk/delete.operation';
@@ -15,6 +18,8 @@ export interface Operation {
 	prepare(this: IExecuteFunctions, i: number): Promise<unknown>;
 	// Method syntax on purpose: each operation narrows `prepared` to what its own prepare returns.
 	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
+	/** Wait Mode "Webhook": starts the item once the execution waits (see helpers/webhook-wait.ts). */
+	startForWebhook?(this: DIdContext, i: number, prepared: unknown, signal: AbortSignal): Promise<Started>;
 }
 
 export const operations: Record<string, Record<string, Operation>> = {

@@ -2,8 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { errorJson, withItemIndex } from '../helpers/errors';
-import type { Talk } from '../helpers/polling';
-import { closeBatch, entryFor, isWaiting, openBatch, waitForCallbacks, waitModeOf } from '../helpers/webhook-wait';
+import { closeBatch, isWaiting, openBatch, startWaiting, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
 import { readWaitSettings } from './talk/wait.operation';
 
@@ -27,14 +26,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const concurrency = Math.max(1, Math.floor(Number(this.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY)) || DEFAULT_CONCURRENCY));
 	const continueOnFail = this.continueOnFail();
 	const outcomes: Outcome[] = new Array(items.length);
-	const finishedAt: number[] = new Array(items.length).fill(0);
 
 	// Wait Mode "Webhook": the callback URLs must exist before the items are prepared.
 	const waitsByWebhook =
 		resource === 'talk' &&
 		(operationName === 'wait' || (operationName === 'create' && this.getNodeParameter('waitForCompletion', 0, true) === true)) &&
 		waitModeOf(this) === 'webhook';
-	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0)) : undefined;
+	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0), concurrency) : undefined;
 	try {
 		return await run.call(this);
 	} finally {
@@ -54,6 +52,16 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	}
 
+	// Wait Mode "Webhook": the execution waits first; the talks are created once it does.
+	if (batch) {
+		const refused = new Map<number, INodeExecutionData[]>();
+		outcomes.forEach((outcome, i) => {
+			if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
+		});
+		const start = operation!.startForWebhook!;
+		return await startWaiting(this, batch, items.length, refused, async (ctx, i, signal) => await start.call(ctx, i, prepared[i], signal));
+	}
+
 	// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
 	//    failure stops new items from starting and ends the others' waiting.
 	const stop = new AbortController();
@@ -71,7 +79,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			try {
 				const result = await operation!.execute.call(this, i, prepared[i], stop.signal);
 				outcomes[i] = { ok: true, items: result };
-				finishedAt[i] = Date.now();
 			} catch (error) {
 				const failure = withItemIndex(this, error, i);
 				outcomes[i] = { ok: false, error: failure };
@@ -89,18 +96,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	}
 	if (firstFailure) throw firstFailure.error;
 	if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
-
-	// 3a. Wait Mode "Webhook": the talks are created; the execution now waits for D-ID's calls.
-	if (batch) {
-		const entries = outcomes.map((outcome, i) => {
-			if (!outcome.ok) return entryFor(i, finishedAt[i], { ready: [{ json: errorJson(outcome.error) }] });
-			const waited = operationName === 'wait' || (prepared[i] as { wait?: unknown }).wait !== undefined;
-			return waited
-				? entryFor(i, finishedAt[i], { talk: outcome.items[0].json as Talk })
-				: entryFor(i, finishedAt[i], { ready: outcome.items });
-		});
-		return await waitForCallbacks(this, batch, entries);
-	}
 
 	// 3. Output in input order, each item paired with its input.
 	const output: INodeExecutionData[] = [];

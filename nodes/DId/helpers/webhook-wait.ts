@@ -8,12 +8,12 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { baseUrlOf, dIdApiRequest, isLoopback } from '../transport';
+import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
 import { downloadVideo } from './binary';
 import { errorJson, withItemIndex } from './errors';
 import { FINAL_STATUSES, talkFailed, type Talk } from './polling';
 import { abortableSleep } from './sleep';
-import { HTTP_URL, HTTPS_URL } from './validation';
+import { HTTP_URL, HTTPS_URL, invalid } from './validation';
 
 /*
  * Wait Mode "Webhook": the node gives D-ID n8n's resume URL as each talk's webhook, puts the
@@ -24,27 +24,30 @@ import { HTTP_URL, HTTPS_URL } from './validation';
  * checked (token, talk of this batch, confirmed with one GET /talks/{id}) and recorded, and only
  * the call that completes the batch returns every item's result: the execution resumes once.
  *
- * The batch's state lives in this n8n process (n8n keeps no node state across webhook calls of a
- * waiting execution). Two timers of this process complete the picture: a one-time check shortly
- * after the wait starts, for talks that may have ended while n8n still refused callbacks (it
- * answers 409 while the execution is running), and the timeout, when every talk still open is
- * checked once. Both call the resume URL themselves, with a token, so they run through webhook().
+ * Order matters: n8n refuses (409) calls of the resume URL until the execution is saved as
+ * waiting, so a talk that ended before that would never be heard of. The node therefore checks
+ * every item first, puts the execution to wait, and only then creates the talks, in a call of
+ * the resume URL it makes itself ("start"). The timeout is such a call too: each talk still open
+ * is checked once. The batch's state lives in this n8n process (n8n keeps no node state across
+ * webhook calls of a waiting execution).
  */
 
-/** Talks created at least this long before the wait began may have called back too early. */
-const SETTLE_AGE_MS = 3000;
-/** When the settle check runs, after the wait began. */
-const SETTLE_DELAY_MS = 1500;
 /** n8n's own timeout comes later than ours: ours checks the talks, n8n's only passes items through. */
 const N8N_TIMEOUT_GRACE_MS = 5 * 60_000;
 const DOWNLOAD_CONCURRENCY = 4;
 
 export type WaitMode = 'poll' | 'webhook';
 
+/** What starting one item gives: a talk to wait for, or an output that needs no waiting. */
+export interface Started {
+	talk?: Talk;
+	ready?: INodeExecutionData[];
+}
+export type StartItem = (ctx: DIdContext, i: number, signal: AbortSignal) => Promise<Started>;
+
 interface Entry {
 	index: number;
 	talkId?: string;
-	createdAt: number;
 	/** Output already known (a failure under Continue On Fail, or a talk that is not waited for). */
 	ready?: INodeExecutionData[];
 	/** The talk as confirmed by GET /talks/{id} once it ended. */
@@ -60,8 +63,11 @@ interface Batch {
 	download: boolean;
 	binaryProperty: string;
 	continueOnFail: boolean;
+	concurrency: number;
+	start?: StartItem;
 	entries: Entry[];
 	waitStartedAt: number;
+	started: boolean;
 	finishing: boolean;
 	timers: AbortController;
 }
@@ -91,15 +97,21 @@ export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
  * Opens the batch of this node run before any item is prepared, so Create can put each item's
  * callback URL into its request. Fails (before any request) when D-ID could not reach n8n.
  */
-export async function openBatch(ctx: IExecuteFunctions, settings: { timeoutMs: number; download: boolean; binaryProperty: string }): Promise<Batch> {
+export async function openBatch(
+	ctx: IExecuteFunctions,
+	settings: { timeoutMs: number; download: boolean; binaryProperty: string },
+	concurrency: number,
+): Promise<Batch> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
 	const sandbox = isLoopback(await baseUrlOf.call(ctx));
 	if (!(sandbox ? HTTP_URL : HTTPS_URL).test(resumeUrl)) {
-		throw new NodeOperationError(ctx.getNode(), `Invalid "Wait Mode" in item 0: D-ID cannot call this n8n back at ${resumeUrl || 'an unknown address'}`, {
-			itemIndex: 0,
-			description:
-				'Wait Mode "Webhook" needs n8n reachable by D-ID over https: set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll".',
-		});
+		throw invalid(
+			ctx,
+			0,
+			'Wait Mode',
+			`D-ID cannot call this n8n back at ${resumeUrl || 'an unknown address'}`,
+			'Wait Mode "Webhook" needs n8n reachable by D-ID over https: set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll".',
+		);
 	}
 	const batch: Batch = {
 		key: keyOf(ctx.getExecutionId(), ctx.getNode().name),
@@ -107,8 +119,10 @@ export async function openBatch(ctx: IExecuteFunctions, settings: { timeoutMs: n
 		resumeUrl,
 		...settings,
 		continueOnFail: ctx.continueOnFail(),
+		concurrency,
 		entries: [],
 		waitStartedAt: 0,
+		started: false,
 		finishing: false,
 		timers: new AbortController(),
 	};
@@ -138,60 +152,69 @@ export function closeBatch(ctx: IExecuteFunctions): void {
 }
 
 /**
- * After every item ran: records each item's talk (or ready output), then either finishes at once
- * (nothing left to wait for) or puts the execution to wait.
+ * Every item was checked; `refused` holds the output of items refused under Continue On Fail.
+ * Puts the execution to wait; the talks are created by the "start" call once n8n accepts calls.
  */
-export async function waitForCallbacks(
+export async function startWaiting(
 	ctx: IExecuteFunctions,
 	batch: Batch,
-	entries: Entry[],
+	count: number,
+	refused: Map<number, INodeExecutionData[]>,
+	start: StartItem,
 ): Promise<INodeExecutionData[][]> {
-	batch.entries = entries;
-	if (entries.every(ended)) return [await finish(ctx, batch)];
+	batch.start = start;
+	batch.entries = Array.from({ length: count }, (_, index) => ({ index, ready: refused.get(index) }));
+	if (batch.entries.every(ended)) return [await finish(ctx, batch)];
 	batch.waitStartedAt = Date.now();
 	await ctx.putExecutionToWait(new Date(batch.waitStartedAt + batch.timeoutMs + N8N_TIMEOUT_GRACE_MS));
 	void runTimers(ctx, batch);
 	return [ctx.getInputData()];
 }
 
-export function entryFor(index: number, createdAt: number, result: { talk?: Talk; ready?: INodeExecutionData[] }): Entry {
-	const entry: Entry = { index, createdAt, ready: result.ready };
-	if (result.talk) {
-		entry.talkId = result.talk.id;
-		if (FINAL_STATUSES.includes(result.talk.status)) entry.talk = result.talk;
-	}
-	return entry;
-}
-
 function ended(entry: Entry): boolean {
 	return entry.ready !== undefined || entry.talk !== undefined || entry.timedOut !== undefined;
 }
 
-/** The settle check and the timeout, as calls of the resume URL (so they run in webhook()). */
+/** The start and the timeout, as calls of the resume URL (so they run in webhook()). */
 async function runTimers(ctx: IExecuteFunctions, batch: Batch): Promise<void> {
 	const signal = batch.timers.signal;
-	const early = batch.entries.some((e) => !ended(e) && e.createdAt <= batch.waitStartedAt - SETTLE_AGE_MS);
-	if (early) {
-		await abortableSleep(SETTLE_DELAY_MS, signal);
-		if (!signal.aborted) await callSelf(ctx, batch, 'settle');
-	}
+	await callSelf(ctx, batch, 'start');
 	const left = batch.waitStartedAt + batch.timeoutMs - Date.now();
 	await abortableSleep(Math.max(0, left), signal);
 	if (!signal.aborted) await callSelf(ctx, batch, 'timeout');
+	// An execution cancelled or deleted while waiting never completes its batch: forget it.
+	if (batches.get(batch.key) === batch && !batch.finishing) {
+		batch.timers.abort();
+		batches.delete(batch.key);
+	}
 }
 
-async function callSelf(ctx: IExecuteFunctions, batch: Batch, check: 'settle' | 'timeout'): Promise<void> {
+async function callSelf(ctx: IExecuteFunctions, batch: Batch, check: 'start' | 'timeout'): Promise<void> {
 	const url = new URL(batch.resumeUrl);
 	url.searchParams.set('dIdCheck', check);
 	url.searchParams.set('dIdToken', sign(batch.secret, `check:${check}`));
-	for (let attempt = 0; attempt < 10 && !batch.timers.signal.aborted; attempt++) {
+	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
+	// 500 while the execution's data is being written): try again shortly, until webhook() took it.
+	const taken = () => (check === 'start' ? batch.started : batch.finishing || batches.get(batch.key) !== batch);
+	let delay = 20;
+	for (let waited = 0; waited < 120_000 && !batch.timers.signal.aborted; waited += delay, delay = Math.min(delay * 2, 2000)) {
+		let status = 0;
 		try {
-			await ctx.helpers.httpRequest({ method: 'POST', url: url.toString(), body: {}, json: true, timeout: 600_000 });
-			return;
+			const response = await ctx.helpers.httpRequest({
+				method: 'POST',
+				url: url.toString(),
+				body: {},
+				json: true,
+				timeout: 30 * 60_000,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+			});
+			status = (response as { statusCode: number }).statusCode;
 		} catch {
-			// n8n answers 409 until the execution is saved as waiting; try again shortly.
-			await abortableSleep(1000 * (attempt + 1), batch.timers.signal);
+			status = 0; // n8n not answering (yet): try again
 		}
+		if ((status >= 200 && status < 300) || taken()) return;
+		await abortableSleep(delay, batch.timers.signal);
 	}
 }
 
@@ -216,32 +239,74 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 	const token = typeof query.dIdToken === 'string' ? query.dIdToken : '';
 	if (check) {
 		if (!sameToken(token, sign(batch.secret, `check:${check}`))) return respond(401, { error: 'invalid token' });
-		this.getResponseObject().status(200).json({ received: true });
-		const open = batch.entries.filter(
-			(e) => !ended(e) && e.talkId && (check === 'timeout' || e.createdAt <= batch.waitStartedAt - SETTLE_AGE_MS),
-		);
-		await Promise.all(open.map(async (entry) => await confirm(this, entry, check === 'timeout')));
-		return await completeIfDone(this, batch);
+		if (check === 'start') {
+			if (!batch.started) {
+				batch.started = true;
+				await startItems(this, batch);
+			}
+		} else {
+			const open = batch.entries.filter((e) => !ended(e));
+			await Promise.all(open.map(async (entry) => await confirm(this, entry, true)));
+		}
+		return await completeIfDone(this, batch, { received: true });
 	}
 
 	// A call from D-ID: the talk must be one of this batch (and carry its item's token when it was
 	// created by this node), and is believed only after GET /talks/{id} confirms it ended.
+	const item = query.dIdItem === undefined ? undefined : String(query.dIdItem);
+	if ((item !== undefined || token) && !sameToken(token, sign(batch.secret, `item:${item}`))) {
+		return respond(401, { error: 'invalid token' });
+	}
 	const body = this.getBodyData() as IDataObject;
 	const talkId = typeof body.id === 'string' ? body.id : '';
 	const entry = batch.entries.find((e) => e.talkId !== undefined && e.talkId === talkId);
-	if (!entry) return respond(200, { received: true, note: 'not a talk of this execution' });
-	if (query.dIdItem !== undefined || token) {
-		if (String(query.dIdItem) !== String(entry.index) || !sameToken(token, sign(batch.secret, `item:${entry.index}`))) {
-			return respond(401, { error: 'invalid token' });
-		}
+	if (!entry || (item !== undefined && item !== String(entry.index))) {
+		return respond(200, { received: true, note: 'not a talk of this execution' });
 	}
 	this.getResponseObject().status(200).json({ received: true });
 	if (!ended(entry)) await confirm(this, entry, false);
 	return await completeIfDone(this, batch);
 }
 
+/** The "start" call: creates the talks (or reads them, for Talk → Wait), at most `concurrency` at a time. */
+async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
+	const stop = new AbortController();
+	let failure: Error | undefined;
+	const queue = batch.entries.filter((e) => !ended(e));
+	const worker = async () => {
+		for (let entry = queue.shift(); entry && !stop.signal.aborted; entry = queue.shift()) {
+			try {
+				const started = await batch.start!(ctx, entry.index, stop.signal);
+				if (started.ready) entry.ready = started.ready;
+				else if (started.talk) {
+					entry.talkId = started.talk.id;
+					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
+				}
+			} catch (error) {
+				if (batch.continueOnFail) entry.ready = [{ json: errorJson(error as Error) }];
+				else if (!failure) {
+					failure = withItemIndex(ctx, error, entry.index);
+					stop.abort();
+				}
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(batch.concurrency, queue.length) }, worker));
+	if (failure) {
+		// Without Continue On Fail the first failure ends the node, as in Poll mode.
+		batch.finishing = true;
+		batch.timers.abort();
+		batches.delete(batch.key);
+		throw failure;
+	}
+}
+
 /** One GET /talks/{id}: records the talk when it ended (or, at the timeout, that it did not). */
 async function confirm(ctx: IWebhookFunctions, entry: Entry, atTimeout: boolean): Promise<void> {
+	if (!entry.talkId) {
+		if (atTimeout) entry.timedOut = { status: 'not created' };
+		return;
+	}
 	try {
 		const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(entry.talkId!)}`, {
 			itemIndex: entry.index,
@@ -254,8 +319,12 @@ async function confirm(ctx: IWebhookFunctions, entry: Entry, atTimeout: boolean)
 	}
 }
 
-async function completeIfDone(ctx: IWebhookFunctions, batch: Batch): Promise<IWebhookResponseData> {
-	if (batch.finishing || !batch.entries.every(ended)) return { noWebhookResponse: true };
+async function completeIfDone(ctx: IWebhookFunctions, batch: Batch, answer?: IDataObject): Promise<IWebhookResponseData> {
+	if (batch.finishing || !batch.entries.every(ended)) {
+		if (answer) ctx.getResponseObject().status(200).json(answer);
+		return { noWebhookResponse: true };
+	}
+	if (answer) ctx.getResponseObject().status(200).json(answer);
 	batch.finishing = true;
 	batch.timers.abort();
 	batches.delete(batch.key);
@@ -283,6 +352,12 @@ async function finish(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch):
 async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch, entry: Entry): Promise<INodeExecutionData[]> {
 	if (entry.ready) return entry.ready;
 	try {
+		if (entry.timedOut && !entry.talkId) {
+			throw new NodeOperationError(ctx.getNode(), `The item was not sent to D-ID before the timeout`, {
+				itemIndex: entry.index,
+				description: 'n8n did not accept the node’s own call to start the talks in time. Run the workflow again.',
+			});
+		}
 		if (entry.timedOut) {
 			const minutes = Math.round((batch.timeoutMs / 60000) * 10) / 10;
 			throw new NodeOperationError(ctx.getNode(), `Talk ${entry.talkId} is not done after ${minutes} min (status: ${entry.timedOut.status})`, {

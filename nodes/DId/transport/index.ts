@@ -219,7 +219,7 @@ function connectionError(
 
 /** Uploads a file to POST /images or /audios and returns D-ID's answer ({ id, url: "s3://…" }). */
 export async function uploadFile(
-	this: IExecuteFunctions,
+	this: DIdContext,
 	kind: 'image' | 'audio',
 	data: Buffer,
 	fileName: string,

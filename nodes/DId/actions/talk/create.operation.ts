@@ -18,8 +18,8 @@ import {
 	REMOTE_URL,
 	shown,
 } from '../../helpers/validation';
-import { baseUrlOf, dIdApiRequest, isLoopback, uploadFile } from '../../transport';
-import { callbackUrl } from '../../helpers/webhook-wait';
+import { baseUrlOf, dIdApiRequest, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { callbackUrl, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
 import { waitFields } from './wait.fields';
 
@@ -828,6 +828,20 @@ export async function execute(
 	prepared: PreparedCreate,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
+	const startedAt = Date.now();
+	const created = await createTalk.call(this, i, prepared, signal);
+	if (!prepared.wait) return [{ json: created }];
+	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt);
+}
+
+/** Wait Mode "Webhook": creates the talk once the execution waits; an item without waiting is output as created. */
+export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
+	const talk = await createTalk.call(this, i, prepared, signal);
+	return prepared.wait ? { talk } : { ready: [{ json: talk }] };
+}
+
+/** Uploads the item's files when it has any, then POST /talks (never retried after it may have been received). */
+export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
 	const { body } = prepared;
 	if (prepared.image) {
 		const { data, fileName, mimeType } = prepared.image;
@@ -837,14 +851,11 @@ export async function execute(
 		const { data, fileName, mimeType } = prepared.audio;
 		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal)).url;
 	}
-	const startedAt = Date.now();
-	const created = (await dIdApiRequest.call(this, 'POST', '/talks', {
+	return (await dIdApiRequest.call(this, 'POST', '/talks', {
 		body,
 		headers: prepared.headers,
 		itemIndex: i,
 		signal,
 		idempotent: false,
 	})) as Talk;
-	if (!prepared.wait || prepared.wait.mode === 'webhook') return [{ json: created }];
-	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt);
 }

@@ -4,8 +4,9 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { downloadVideo } from '../../helpers/binary';
 import { waitForTalk } from '../../helpers/polling';
 import { invalid } from '../../helpers/validation';
-import { waitModeOf, type WaitMode } from '../../helpers/webhook-wait';
-import { dIdApiRequest } from '../../transport';
+import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
+import type { Talk } from '../../helpers/polling';
+import { dIdApiRequest, type DIdContext } from '../../transport';
 import { talkIdField, readTalkId } from './talk-id.field';
 import { waitFields } from './wait.fields';
 
@@ -63,10 +64,11 @@ export async function execute(
 	prepared: PreparedWait,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
-	if (prepared.wait.mode === 'webhook') {
-		// Checked once now (it may have ended already); otherwise its webhook resumes the execution.
-		const talk = await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(prepared.talkId)}`, { itemIndex: i, signal, talkId: prepared.talkId });
-		return [{ json: talk }];
-	}
 	return await finishWaiting.call(this, prepared.talkId, i, prepared.wait, signal);
+}
+
+/** Wait Mode "Webhook": the talk is checked once when the execution starts waiting (it may have ended already). */
+export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedWait, signal: AbortSignal): Promise<Started> {
+	const talk = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(prepared.talkId)}`, { itemIndex: i, signal, talkId: prepared.talkId })) as Talk;
+	return { talk };
 }
