@@ -317,14 +317,41 @@ describe('transient failures', () => {
 		expect((await binaryBuffer(items[0])).length).toBeGreaterThan(1000);
 	});
 
-	test('a connection dropped after POST /talks is not retried: no second talk, a clear error', async () => {
+	test('a connection dropped after POST /talks: the node finds the talk D-ID made, and makes no second one', async () => {
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
 		const before = sandbox.stats().talksCreated;
-		const { error } = await run(create({}));
+		const { items, error } = await run(create({ additionalFields: { userData: 'crm-1' } }));
+		expect(error).toBeUndefined();
 		expect(sandbox.stats().talksCreated).toBe(before + 1);
-		expect(sandbox.stats().requests['POST /talks']).toBeGreaterThan(0);
-		expect(error?.message).toMatch(/D-ID may have created the talk/);
-		expect(error?.description).toMatch(/did not send the request again/);
+		expect(items[0].json.id).toBe(lastTalk().id);
+		expect(items[0].json.user_data).toBe('crm-1');
+	});
+
+	test('a connection dropped before D-ID took POST /talks, or a 500: the node finds no talk and sends it again', async () => {
+		sandbox.addScriptedFaults([
+			{ route: 'POST /talks', fault: 'dropBefore' },
+			{ route: 'POST /talks', fault: 500 },
+		]);
+		const before = sandbox.stats().talksCreated;
+		const { items, error } = await run(create({}));
+		expect(error).toBeUndefined();
+		expect(sandbox.stats().talksCreated).toBe(before + 1);
+		expect(items[0].json.id).toBe(lastTalk().id);
+		expect(sandbox.stats().requests['GET /talks']).toBeGreaterThanOrEqual(2);
+	});
+
+	test('two items sent with the same fields, both dropped after sending: no guess, no second talk, the candidates named', async () => {
+		sandbox.addScriptedFaults([
+			{ route: 'POST /talks', fault: 'dropAfter' },
+			{ route: 'POST /talks', fault: 'dropAfter' },
+		]);
+		const before = sandbox.stats().talksCreated;
+		const { items } = await runNode(create({}, { continueOnFail: true }), { credentials: credentialsFor(sandbox), items: [{ json: {} }, { json: {} }] });
+		expect(sandbox.stats().talksCreated).toBe(before + 2);
+		const failed = items.filter((item) => item.json.error);
+		expect(failed.length).toBeGreaterThanOrEqual(1);
+		expect(String(failed[0].json.error)).toMatch(/D-ID has \d talk\(s\) that could be this item’s: tlk_/);
+		expect(String(failed[0].json.description)).toMatch(/Give each item its own User Data/);
 	});
 });
 

@@ -33,6 +33,12 @@ export interface DIdRequest {
 	 * POST /talks: a retry after a dropped connection could create (and bill) a second talk.
 	 */
 	idempotent?: boolean;
+	/**
+	 * For a request that is not idempotent: asked after a failure that may have come after D-ID
+	 * acted on it. Returns what D-ID made of the request, or undefined when it made nothing (the
+	 * request is then sent again).
+	 */
+	reconcile?: () => Promise<IDataObject | undefined>;
 }
 
 const MAX_ATTEMPTS = 6;
@@ -136,6 +142,12 @@ export async function dIdApiRequest(
 		} catch (error) {
 			if (request.signal?.aborted) throw cancelled(this, request.itemIndex);
 			const code = errorCode(error);
+			if (!idempotent && MAYBE_SENT.has(code) && request.reconcile && !last) {
+				const made = await request.reconcile();
+				if (made) return made;
+				await abortableSleep(backoffMs(attempt), request.signal);
+				continue;
+			}
 			const retryable = NOT_SENT.has(code) || (idempotent && MAYBE_SENT.has(code));
 			if (retryable && !last) {
 				await abortableSleep(backoffMs(attempt), request.signal);
@@ -148,6 +160,12 @@ export async function dIdApiRequest(
 		if (status >= 200 && status < 300) return parseResponse(response.body) as IDataObject;
 
 		const body = parseBody(response.body);
+		if (!idempotent && status >= 500 && status !== 503 && request.reconcile && !last) {
+			const made = await request.reconcile();
+			if (made) return made;
+			await abortableSleep(backoffMs(attempt), request.signal);
+			continue;
+		}
 		// 429 and 503 mean D-ID did not take the request; other 5xx may have been half-done.
 		const retryable = status === 429 || status === 503 || (idempotent && status >= 500);
 		if (retryable && !last) {

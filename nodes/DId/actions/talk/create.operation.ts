@@ -18,7 +18,8 @@ import {
 	REMOTE_URL,
 	shown,
 } from '../../helpers/validation';
-import { baseUrlOf, dIdApiRequest, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { baseUrlOf, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { createTalkOnce } from '../../helpers/create-ledger';
 import { callbackUrl, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
 import { waitFields } from './wait.fields';
@@ -851,11 +852,5 @@ export async function createTalk(this: DIdContext, i: number, prepared: Prepared
 		const { data, fileName, mimeType } = prepared.audio;
 		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal)).url;
 	}
-	return (await dIdApiRequest.call(this, 'POST', '/talks', {
-		body,
-		headers: prepared.headers,
-		itemIndex: i,
-		signal,
-		idempotent: false,
-	})) as Talk;
+	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
 }
