@@ -27,7 +27,7 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	const portrait = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'portrait.jpg'));
 
 	beforeAll(async () => {
-		stack = await startStack({ version, sandbox: { processing: { msPerSecond: 10, minMs: 50 } } });
+		stack = await startStack({ version, sandbox: { credits: 100_000, processing: { msPerSecond: 10, minMs: 50 } } });
 		imageServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(portrait));
 		await new Promise((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
 	}, 900_000);
