@@ -141,13 +141,20 @@ export class DIdTrigger implements INodeType {
 		}
 
 		const deduplicate = this.getNodeParameter('deduplicate', true) as boolean;
+		// Two memories: the workflow's static data (n8n saves it after each execution, so it outlives
+		// a restart) and this process's own (n8n hands each webhook call a copy of the static data
+		// as saved, so concurrent or quick repeated deliveries only see each other here).
 		const seen = this.getWorkflowStaticData('node') as { talks?: Record<string, string> };
 		seen.talks ??= {};
+		const memoryKey = `${this.getWorkflow().id ?? ''}\u0000${this.getNode().name}`;
+		const memory = processMemory.get(memoryKey) ?? {};
+		processMemory.set(memoryKey, memory);
 		// Claimed synchronously, before any await, so two concurrent deliveries cannot both pass.
-		if (deduplicate && seen.talks[talkId]) return accepted(this, 'duplicate');
-		if (deduplicate) seen.talks[talkId] = 'pending';
+		if (deduplicate && (seen.talks[talkId] || memory[talkId])) return accepted(this, 'duplicate');
+		if (deduplicate) seen.talks[talkId] = memory[talkId] = 'pending';
 		const release = () => {
 			if (deduplicate && seen.talks?.[talkId] === 'pending') delete seen.talks[talkId];
+			if (deduplicate && memory[talkId] === 'pending') delete memory[talkId];
 		};
 
 		let talk = body as Talk;
@@ -178,10 +185,16 @@ export class DIdTrigger implements INodeType {
 				return refuse(this, 502, 'Could not download the video');
 			}
 		}
-		if (deduplicate) remember(seen.talks, talkId, talk.status);
+		if (deduplicate) {
+			remember(seen.talks, talkId, talk.status);
+			remember(memory, talkId, talk.status);
+		}
 		return { workflowData: [[item]] };
 	}
 }
+
+/** Talks each trigger (workflow + node) has emitted, in this n8n process. */
+const processMemory = new Map<string, Record<string, string>>();
 
 function accepted(ctx: IWebhookFunctions, note: string): IWebhookResponseData {
 	ctx.getResponseObject().status(200).json({ received: true, note });
