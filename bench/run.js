@@ -172,17 +172,20 @@ async function main() {
 		// 4. Memory: one big result downloaded into a binary property (n8n's default binary mode).
 		console.log(`memory: a ${BIG_VIDEO_BYTES / 2 ** 20} MB video`);
 		stack.sandbox.configure({ resultSizeBytes: BIG_VIDEO_BYTES });
+		let resultUrl;
 		const bigTalk = withItems(json('examples/09-fifty-items.json'), 1);
 		const bigNode = bigTalk.nodes.find((n) => n.type.endsWith('.dId'));
 		Object.assign(bigNode.parameters, { waitForCompletion: true, downloadVideo: true });
 		const bigId = await stack.importWorkflow(bigTalk, stack.credential);
-		let resultUrl;
-		const oursMb = await peakGrowthMb(stack.pid, async () => {
+		await stack.runWorkflow(bigId, { timeoutMs: 10 * 60_000 }).then((execution) => {
+			resultUrl = nodeOutput(execution, bigNode.name)[0].json.result_url;
+		});
+		const runOurs = async () => {
 			const execution = await stack.runWorkflow(bigId, { timeoutMs: 10 * 60_000 });
 			const [item] = nodeOutput(execution, bigNode.name);
 			resultUrl = item.json.result_url;
 			if (!item.binary?.data) throw new Error('no video downloaded');
-		});
+		};
 		const download = {
 			name: 'download',
 			nodes: [
@@ -199,11 +202,17 @@ async function main() {
 			connections: { Start: { main: [[{ node: 'HTTP Request', type: 'main', index: 0 }]] } },
 		};
 		const downloadId = await stack.importWorkflow(download);
-		const httpMb = await peakGrowthMb(stack.pid, async () => {
+		const runHttp = async () => {
 			const execution = await stack.runWorkflow(downloadId, { timeoutMs: 10 * 60_000 });
 			if (execution.status !== 'success') throw new Error(`HTTP Request download: ${execution.status}`);
-		});
-		results.memory = { videoMb: BIG_VIDEO_BYTES / 2 ** 20, oursMb, httpRequestMb: httpMb };
+		};
+		// Each once to warm up (code loaded, caches filled), then measured alternately.
+		await runHttp();
+		await runOurs();
+		const oursMb = await peakGrowthMb(stack.pid, runOurs);
+		const httpMb = await peakGrowthMb(stack.pid, runHttp);
+		const oursAgainMb = await peakGrowthMb(stack.pid, runOurs);
+		results.memory = { videoMb: BIG_VIDEO_BYTES / 2 ** 20, oursMb: Math.max(oursMb, oursAgainMb), httpRequestMb: httpMb };
 		console.log(`  ${JSON.stringify(results.memory)}`);
 		stack.sandbox.configure({ resultSizeBytes: 200 * 1024 });
 

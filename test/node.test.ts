@@ -204,6 +204,31 @@ describe('many items', () => {
 		expect(Math.max(...records.map((r) => r.createdAt))).toBeLessThan(Math.min(...records.map((r) => r.doneAt)));
 	});
 
+	test('several talks waiting are looked at with one list request per look, not one request per talk', async () => {
+		sandbox.configure({ processing: { msPerSecond: 1000, minMs: 2500 } });
+		sandbox.resetStats();
+		const { items, error } = await run(
+			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			texts.map((text) => ({ json: { text } })),
+		);
+		expect(error).toBeUndefined();
+		expect(items.map((item) => item.json.status)).toEqual(texts.map(() => 'done'));
+		const { requests } = sandbox.stats();
+		expect(requests['GET /talks/{id}'] ?? 0).toBe(0);
+		// Renders of 2.5–5 s, looked at every 1–2 s: a handful of list requests for all six talks.
+		expect(requests['GET /talks']).toBeGreaterThanOrEqual(2);
+		expect(requests['GET /talks']).toBeLessThanOrEqual(8);
+	});
+
+	test('a single talk is checked with GET /talks/{id}', async () => {
+		sandbox.configure({ processing: { msPerSecond: 10, minMs: 1500 } });
+		sandbox.resetStats();
+		const { error } = await run(create({ waitForCompletion: true, downloadVideo: false }));
+		expect(error).toBeUndefined();
+		expect(sandbox.stats().requests['GET /talks'] ?? 0).toBe(0);
+		expect(sandbox.stats().requests['GET /talks/{id}']).toBeGreaterThanOrEqual(1);
+	});
+
 	test('Max Concurrent Talks bounds how many are in flight', async () => {
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 150 } });
 		await run(

@@ -99,18 +99,11 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(stack.sandbox.talk(items[0].json.id).request.source_url).toMatch(/^s3:\/\//);
 	});
 
-	test('09-fifty-items.json: 50 items → 50 talks, in order, each paired with its item', async () => {
-		const { items } = await run(example('09-fifty-items.json'), 'Personal video per customer');
-		expect(items).toHaveLength(50);
-		for (const [index, item] of items.entries()) {
-			expect(item.json.user_data).toBe(String(index + 1));
-			await expectVideo(item, index);
-		}
-		expect(stack.sandbox.stats().talksCreated).toBe(50);
-	});
-
-	test('11-webhook-wait.json: 50 items resumed once by D-ID’s calls, in order and paired', async () => {
-		const { execution, items } = await run(example('11-webhook-wait.json'), 'Personal video per customer');
+	test.each([
+		['09-fifty-items.json', 'Poll'],
+		['11-webhook-wait.json', 'Webhook'],
+	])('%s: 50 items → 50 talks (Wait Mode %s), node run once, in order, each paired with its item', async (file) => {
+		const { execution, items } = await run(example(file), 'Personal video per customer');
 		expect(execution.data.resultData.runData['Personal video per customer']).toHaveLength(1);
 		expect(items).toHaveLength(50);
 		for (const [index, item] of items.entries()) {

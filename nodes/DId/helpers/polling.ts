@@ -17,6 +17,14 @@ const FIRST_CHECK_MS = 1000;
 const MIN_INTERVAL_MS = 1000;
 const MAX_INTERVAL_MS = 5000;
 const INTERVAL_SHARE = 0.2;
+/**
+ * With several talks waiting, one list request looks at all of them, so it can come more often:
+ * every 5 s divided by the number of talks, at least every second (5 or more talks: every second).
+ */
+const LIST_INTERVAL_BUDGET_MS = 5000;
+const LIST_PAGE_LIMIT = 100;
+const LIST_MAX_PAGES = 5;
+const CLOCK_SKEW_MS = 10_000;
 
 /**
  * When to look next: early checks are cheap to miss, so the interval grows with the time already
@@ -27,40 +35,164 @@ export function nextPollDelay(elapsedMs: number, checks: number): number {
 	return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, elapsedMs * INTERVAL_SHARE));
 }
 
-/** Polls GET /talks/{id} until the talk is done, failed, rejected, or the timeout passes. */
+interface Waiter {
+	talkId: string;
+	itemIndex: number;
+	startedAt: number;
+	deadline: number;
+	timeoutMs: number;
+	signal?: AbortSignal;
+	lastStatus: string;
+	resolve(talk: Talk): void;
+	reject(error: Error): void;
+}
+
+interface Poller {
+	waiters: Map<string, Waiter>;
+	checks: number;
+	running: boolean;
+}
+
+/** One poller per node run (the execute context is shared by all items of a run). */
+const pollers = new WeakMap<object, Poller>();
+
+/**
+ * Waits until the talk is done, failed, rejected, or the timeout passes. All talks a node run
+ * waits for share one poller: one talk is checked with GET /talks/{id}; several are looked at
+ * together with one GET /talks (D-ID's list, newest first), so the cost does not grow with the
+ * number of items, and the list can be read every second.
+ */
 export async function waitForTalk(
 	this: IExecuteFunctions,
 	talkId: string,
 	options: { timeoutMs: number; itemIndex: number; signal?: AbortSignal; startedAt?: number },
 ): Promise<Talk> {
-	const started = options.startedAt ?? Date.now();
-	const deadline = started + options.timeoutMs;
-	let checks = 0;
-	for (;;) {
-		const now = Date.now();
-		const delay = Math.min(nextPollDelay(now - started, checks), Math.max(0, deadline - now));
-		await abortableSleep(delay, options.signal);
-		if (options.signal?.aborted) {
-			throw new NodeOperationError(this.getNode(), 'The execution was cancelled', { itemIndex: options.itemIndex });
-		}
-		const talk = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, {
-			itemIndex: options.itemIndex,
-			signal: options.signal,
+	let poller = pollers.get(this);
+	if (!poller) {
+		poller = { waiters: new Map(), checks: 0, running: false };
+		pollers.set(this, poller);
+	}
+	const startedAt = options.startedAt ?? Date.now();
+	const talk = new Promise<Talk>((resolve, reject) => {
+		poller.waiters.set(talkId, {
 			talkId,
-		})) as Talk;
-		checks++;
-		if (talk.status === 'done' && talk.result_url) return talk;
-		if (talk.status === 'error' || talk.status === 'rejected') throw talkFailed(this, talk, options.itemIndex);
-		if (Date.now() >= deadline) {
-			const minutes = Math.round((options.timeoutMs / 60000) * 10) / 10;
-			throw new NodeOperationError(
-				this.getNode(),
-				`Talk ${talkId} is not done after ${minutes} min (status: ${talk.status})`,
-				{
-					itemIndex: options.itemIndex,
+			itemIndex: options.itemIndex,
+			startedAt,
+			deadline: startedAt + options.timeoutMs,
+			timeoutMs: options.timeoutMs,
+			signal: options.signal,
+			lastStatus: 'created',
+			resolve,
+			reject,
+		});
+	});
+	if (!poller.running) void runPoller(this, poller);
+	return await talk;
+}
+
+async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
+	poller.running = true;
+	let lastCheck = 0;
+	try {
+		while (poller.waiters.size) {
+			const waiters = [...poller.waiters.values()];
+			const now = Date.now();
+			const oldest = Math.min(...waiters.map((w) => w.startedAt));
+			// A newcomer gets its first look after FIRST_CHECK_MS, like a single talk would.
+			let delay = nextPollDelay(now - oldest, poller.checks);
+			if (waiters.length > 1) delay = Math.min(delay, Math.max(MIN_INTERVAL_MS, LIST_INTERVAL_BUDGET_MS / waiters.length));
+			let due = (lastCheck || oldest) + delay;
+			// A talk that joined since the last look gets its first look after FIRST_CHECK_MS.
+			const newcomers = waiters.filter((w) => lastCheck && w.startedAt >= lastCheck);
+			if (newcomers.length) due = Math.min(due, Math.min(...newcomers.map((w) => w.startedAt)) + FIRST_CHECK_MS);
+			const nearestDeadline = Math.min(...waiters.map((w) => w.deadline));
+			await abortableSleep(Math.max(0, Math.min(due, nearestDeadline) - now), oneSignal(waiters));
+			for (const waiter of [...poller.waiters.values()]) {
+				if (waiter.signal?.aborted) {
+					poller.waiters.delete(waiter.talkId);
+					waiter.reject(new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }));
+				}
+			}
+			if (!poller.waiters.size) break;
+			lastCheck = Date.now();
+			poller.checks++;
+			await checkAll(ctx, poller);
+		}
+	} finally {
+		poller.running = false;
+	}
+}
+
+/** A signal that aborts when any waiter's does (the items of a run usually share one). */
+function oneSignal(waiters: Waiter[]): AbortSignal | undefined {
+	const signals = [...new Set(waiters.map((w) => w.signal).filter((s): s is AbortSignal => s !== undefined))];
+	if (signals.length <= 1) return signals[0];
+	const controller = new AbortController();
+	for (const signal of signals) {
+		if (signal.aborted) controller.abort();
+		else signal.addEventListener('abort', () => controller.abort(), { once: true });
+	}
+	return controller.signal;
+}
+
+async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
+	const waiters = [...poller.waiters.values()];
+	const seen = new Map<string, Talk>();
+	try {
+		if (waiters.length > 1) {
+			const since = Math.min(...waiters.map((w) => w.startedAt)) - CLOCK_SKEW_MS;
+			let token: string | undefined;
+			for (let page = 0; page < LIST_MAX_PAGES && seen.size < waiters.length; page++) {
+				const result = await dIdApiRequest.call(ctx, 'GET', '/talks', {
+					qs: { limit: LIST_PAGE_LIMIT, ...(token ? { token } : {}) },
+					itemIndex: waiters[0].itemIndex,
+					signal: waiters[0].signal,
+				});
+				const talks = (result.talks as Talk[] | undefined) ?? [];
+				for (const talk of talks) if (poller.waiters.has(talk.id)) seen.set(talk.id, talk);
+				token = typeof result.token === 'string' ? result.token : undefined;
+				const last = talks.at(-1);
+				if (!token || !last || Date.parse(String(last.created_at)) < since) break;
+			}
+		}
+		// A single talk, one the list did not show, or a finished one the list gave without its link.
+		for (const waiter of waiters) {
+			const listed = seen.get(waiter.talkId);
+			if (listed && !(listed.status === 'done' && !listed.result_url)) continue;
+			const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(waiter.talkId)}`, {
+				itemIndex: waiter.itemIndex,
+				signal: waiter.signal,
+				talkId: waiter.talkId,
+			})) as Talk;
+			seen.set(waiter.talkId, talk);
+		}
+	} catch (error) {
+		// The transport already retried; what it could not get fails every item still waiting.
+		for (const waiter of waiters) {
+			if (!poller.waiters.delete(waiter.talkId)) continue;
+			waiter.reject(waiter.signal?.aborted ? new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }) : (error as Error));
+		}
+		return;
+	}
+	const now = Date.now();
+	for (const waiter of waiters) {
+		const talk = seen.get(waiter.talkId);
+		if (talk) waiter.lastStatus = talk.status;
+		if (talk?.status === 'done' && talk.result_url) {
+			poller.waiters.delete(waiter.talkId);
+			waiter.resolve(talk);
+		} else if (talk && (talk.status === 'error' || talk.status === 'rejected')) {
+			poller.waiters.delete(waiter.talkId);
+			waiter.reject(talkFailed(ctx, talk, waiter.itemIndex));
+		} else if (now >= waiter.deadline) {
+			poller.waiters.delete(waiter.talkId);
+			const minutes = Math.round((waiter.timeoutMs / 60000) * 10) / 10;
+			waiter.reject(
+				new NodeOperationError(ctx.getNode(), `Talk ${waiter.talkId} is not done after ${minutes} min (status: ${waiter.lastStatus})`, {
+					itemIndex: waiter.itemIndex,
 					description:
 						'The talk keeps rendering at D-ID and nothing is lost: raise the Timeout, or run Talk → Wait later with this talk ID.',
-				},
+				}),
 			);
 		}
 	}

@@ -6,14 +6,20 @@ const SLICE_MS = 1000;
 
 export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 	if (!signal) return await sleep(ms);
+	let onAbort = () => {};
 	const aborted = new Promise<void>((resolve) => {
+		onAbort = () => resolve();
 		if (signal.aborted) resolve();
-		else signal.addEventListener('abort', () => resolve(), { once: true });
+		else signal.addEventListener('abort', onAbort, { once: true });
 	});
-	let left = ms;
-	while (left > 0 && !signal.aborted) {
-		const slice = Math.min(SLICE_MS, left);
-		await Promise.race([sleep(slice), aborted]);
-		left -= slice;
+	try {
+		let left = ms;
+		while (left > 0 && !signal.aborted) {
+			const slice = Math.min(SLICE_MS, left);
+			await Promise.race([sleep(slice), aborted]);
+			left -= slice;
+		}
+	} finally {
+		signal.removeEventListener('abort', onAbort);
 	}
 }

@@ -196,8 +196,8 @@ async function callSelf(ctx: IExecuteFunctions, batch: Batch, check: 'start' | '
 	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
 	// 500 while the execution's data is being written): try again shortly, until webhook() took it.
 	const taken = () => (check === 'start' ? batch.started : batch.finishing || batches.get(batch.key) !== batch);
-	let delay = 20;
-	for (let waited = 0; waited < 120_000 && !batch.timers.signal.aborted; waited += delay, delay = Math.min(delay * 2, 2000)) {
+	let delay = 25;
+	for (let waited = 0; waited < 120_000 && !batch.timers.signal.aborted; waited += delay, delay = waited < 1000 ? 25 : Math.min(delay * 2, 2000)) {
 		let status = 0;
 		try {
 			const response = await ctx.helpers.httpRequest({
