@@ -19,7 +19,8 @@ const MAX_INTERVAL_MS = 5000;
 const INTERVAL_SHARE = 0.2;
 /**
  * With several talks waiting, one list request looks at all of them, so it can come more often:
- * every 5 s divided by the number of talks, at least every second (5 or more talks: every second).
+ * every 5 s divided by the number of talks, at least every second (5 or more talks: every second),
+ * and the batch keeps that pace to its last talk (which is then read with GET /talks/{id}).
  */
 const LIST_INTERVAL_BUDGET_MS = 5000;
 const LIST_PAGE_LIMIT = 100;
@@ -51,6 +52,8 @@ interface Poller {
 	waiters: Map<string, Waiter>;
 	checks: number;
 	running: boolean;
+	/** The most talks waited for at once in this run: a batch keeps its pace to the last talk. */
+	peak: number;
 }
 
 /** One poller per node run (the execute context is shared by all items of a run). */
@@ -69,7 +72,7 @@ export async function waitForTalk(
 ): Promise<Talk> {
 	let poller = pollers.get(this);
 	if (!poller) {
-		poller = { waiters: new Map(), checks: 0, running: false };
+		poller = { waiters: new Map(), checks: 0, running: false, peak: 0 };
 		pollers.set(this, poller);
 	}
 	const startedAt = options.startedAt ?? Date.now();
@@ -100,7 +103,8 @@ async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> 
 			const oldest = Math.min(...waiters.map((w) => w.startedAt));
 			// A newcomer gets its first look after FIRST_CHECK_MS, like a single talk would.
 			let delay = nextPollDelay(now - oldest, poller.checks);
-			if (waiters.length > 1) delay = Math.min(delay, Math.max(MIN_INTERVAL_MS, LIST_INTERVAL_BUDGET_MS / waiters.length));
+			poller.peak = Math.max(poller.peak, waiters.length);
+			if (poller.peak > 1) delay = Math.min(delay, Math.max(MIN_INTERVAL_MS, LIST_INTERVAL_BUDGET_MS / poller.peak));
 			let due = (lastCheck || oldest) + delay;
 			// A talk that joined since the last look gets its first look after FIRST_CHECK_MS.
 			const newcomers = waiters.filter((w) => lastCheck && w.startedAt >= lastCheck);
