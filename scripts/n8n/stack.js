@@ -364,10 +364,18 @@ function createRestClient(url) {
 		return waitForExecution(executionId, installed, runOptions);
 	}
 
+	/** Every execution of a workflow, newest first (n8n pages by 100; a status filter makes it honour lastId). */
 	async function listExecutions(workflowId) {
-		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-		const result = await request('GET', `/rest/executions?filter=${filter}&limit=250`);
-		return result.results ?? result;
+		const status = ['new', 'running', 'waiting', 'success', 'error', 'crashed', 'canceled'];
+		const filter = encodeURIComponent(JSON.stringify({ workflowId, status }));
+		const all = [];
+		for (let lastId; ; ) {
+			const result = await request('GET', `/rest/executions?filter=${filter}&limit=100${lastId ? `&lastId=${lastId}` : ''}`);
+			const page = result.results ?? result;
+			all.push(...page);
+			if (page.length < 100) return all;
+			lastId = page.reduce((min, e) => (Number(e.id) < Number(min) ? e.id : min), page[0].id);
+		}
 	}
 
 	async function activateWorkflow(id, installed) {
