@@ -50,10 +50,22 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 // Failures after the request may have been received: safe only for idempotent requests.
 const MAYBE_SENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-/** The credential's base URL without a trailing slash. The key itself is only applied by n8n. */
+const baseUrls = new WeakMap<object, Promise<string>>();
+
+/**
+ * The credential's base URL without a trailing slash, read once per node run (each read makes n8n
+ * load and decrypt the credential). The key itself is only applied by n8n.
+ */
 export async function baseUrlOf(this: DIdContext): Promise<string> {
-	const credentials = await this.getCredentials<{ baseUrl?: string }>('dIdApi');
-	return String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+	let baseUrl = baseUrls.get(this);
+	if (!baseUrl) {
+		baseUrl = this.getCredentials<{ baseUrl?: string }>('dIdApi').then((credentials) =>
+			String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+		);
+		baseUrl.catch(() => baseUrls.delete(this));
+		baseUrls.set(this, baseUrl);
+	}
+	return await baseUrl;
 }
 
 /** True when the credential points at a D-ID sandbox on this machine rather than at D-ID. */
