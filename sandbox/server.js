@@ -142,6 +142,8 @@ function createSandbox(userOptions = {}) {
 	}
 
 	function statusOf(talk, now = Date.now()) {
+		// Once the talk's end has run (and its webhook gone out), it is over whatever the clocks say.
+		if (talk.finished) return talk.outcome;
 		if (now < talk.startAt) return 'created';
 		if (now < talk.doneAt) return 'started';
 		return talk.outcome;
@@ -219,6 +221,7 @@ function createSandbox(userOptions = {}) {
 	}
 
 	function finishTalk(talk) {
+		talk.finished = true;
 		if (talk.deleted) return;
 		stats.talksFinished += 1;
 		if (talk.request.webhook) deliverWebhook(talk);
@@ -233,7 +236,9 @@ function createSandbox(userOptions = {}) {
 			record(talk, 'dropped (fault injection)');
 			return;
 		}
-		const payload = JSON.stringify(renderTalk(talk));
+		// The timer that ends a talk can fire a millisecond before Date.now() reaches doneAt: the
+		// webhook describes the talk as finished, whatever the clocks say.
+		const payload = JSON.stringify(renderTalk(talk, Math.max(Date.now(), talk.doneAt)));
 		schedule(plan.delayMs, () => postWebhook(talk, payload, false));
 		if (plan.duplicate) schedule(plan.delayMs + draw(random, [20, 300]), () => postWebhook(talk, payload, true));
 	}
