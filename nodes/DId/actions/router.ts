@@ -41,71 +41,71 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	}
 
 	async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	// 1. Check every item before anything is sent.
-	const prepared: unknown[] = new Array(items.length);
-	for (let i = 0; i < items.length; i++) {
-		try {
-			prepared[i] = await operation!.prepare.call(this, i);
-		} catch (error) {
-			if (!continueOnFail) throw withItemIndex(this, error, i);
-			outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
-		}
-	}
-
-	// Wait Mode "Webhook": the execution waits first; the talks are created once it does.
-	if (batch) {
-		const refused = new Map<number, INodeExecutionData[]>();
-		outcomes.forEach((outcome, i) => {
-			if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
-		});
-		const start = operation!.startForWebhook!;
-		return await startWaiting(this, batch, items.length, refused, async (ctx, i, signal) => await start.call(ctx, i, prepared[i], signal));
-	}
-
-	// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
-	//    failure stops new items from starting and ends the others' waiting.
-	const stop = new AbortController();
-	const cancelSignal = this.getExecutionCancelSignal?.();
-	const onCancel = () => stop.abort();
-	cancelSignal?.addEventListener('abort', onCancel, { once: true });
-	if (cancelSignal?.aborted) stop.abort();
-	let firstFailure: { index: number; error: Error } | undefined;
-	let next = 0;
-	const worker = async () => {
-		while (!stop.signal.aborted) {
-			const i = next++;
-			if (i >= items.length) return;
-			if (outcomes[i]) continue; // refused in step 1 (Continue On Fail)
+		// 1. Check every item before anything is sent.
+		const prepared: unknown[] = new Array(items.length);
+		for (let i = 0; i < items.length; i++) {
 			try {
-				const result = await operation!.execute.call(this, i, prepared[i], stop.signal);
-				outcomes[i] = { ok: true, items: result };
+				prepared[i] = await operation!.prepare.call(this, i);
 			} catch (error) {
-				const failure = withItemIndex(this, error, i);
-				outcomes[i] = { ok: false, error: failure };
-				if (!continueOnFail && !firstFailure) {
-					firstFailure = { index: i, error: failure };
-					stop.abort();
-				}
+				if (!continueOnFail) throw withItemIndex(this, error, i);
+				outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
 			}
 		}
-	};
-	try {
-		await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-	} finally {
-		cancelSignal?.removeEventListener('abort', onCancel);
-	}
-	if (firstFailure) throw firstFailure.error;
-	if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
 
-	// 3. Output in input order, each item paired with its input.
-	const output: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		const outcome = outcomes[i];
-		if (!outcome) continue;
-		const data = outcome.ok ? outcome.items : [{ json: errorJson(outcome.error) }];
-		output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
-	}
-	return [output];
+		// Wait Mode "Webhook": the execution waits first; the talks are created once it does.
+		if (batch) {
+			const refused = new Map<number, INodeExecutionData[]>();
+			outcomes.forEach((outcome, i) => {
+				if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
+			});
+			const start = operation!.startForWebhook!;
+			return await startWaiting(this, batch, items.length, refused, async (ctx, i, signal) => await start.call(ctx, i, prepared[i], signal));
+		}
+
+		// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
+		//    failure stops new items from starting and ends the others' waiting.
+		const stop = new AbortController();
+		const cancelSignal = this.getExecutionCancelSignal?.();
+		const onCancel = () => stop.abort();
+		cancelSignal?.addEventListener('abort', onCancel, { once: true });
+		if (cancelSignal?.aborted) stop.abort();
+		let firstFailure: { index: number; error: Error } | undefined;
+		let next = 0;
+		const worker = async () => {
+			while (!stop.signal.aborted) {
+				const i = next++;
+				if (i >= items.length) return;
+				if (outcomes[i]) continue; // refused in step 1 (Continue On Fail)
+				try {
+					const result = await operation!.execute.call(this, i, prepared[i], stop.signal);
+					outcomes[i] = { ok: true, items: result };
+				} catch (error) {
+					const failure = withItemIndex(this, error, i);
+					outcomes[i] = { ok: false, error: failure };
+					if (!continueOnFail && !firstFailure) {
+						firstFailure = { index: i, error: failure };
+						stop.abort();
+					}
+				}
+			}
+		};
+		try {
+			await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+		} finally {
+			cancelSignal?.removeEventListener('abort', onCancel);
+		}
+		if (firstFailure) throw firstFailure.error;
+		if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
+
+		// 3. Output in input order, each item paired with its input.
+		const output: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i++) {
+			const outcome = outcomes[i];
+			if (!outcome) continue;
+			const data = outcome.ok ? outcome.items : [{ json: errorJson(outcome.error) }];
+			output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
+		}
+		return [output];
 	}
 }
 

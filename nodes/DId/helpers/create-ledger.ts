@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
-import { dIdApiRequest, type DIdContext } from '../transport';
+import { dIdApiRequest, listTalksSince, type DIdContext } from '../transport';
 
 /*
  * Exactly one talk per item, also when the connection breaks after POST /talks was sent (or D-ID
@@ -21,7 +21,6 @@ import { dIdApiRequest, type DIdContext } from '../transport';
  */
 
 const CLOCK_SKEW_MS = 2_000;
-const PAGE_LIMIT = 100;
 const MAX_PAGES = 10;
 const SIGNATURE_FIELDS = ['source_url', 'user_data', 'name', 'webhook'];
 /** Talks this process received from POST /talks are remembered this long (longer than any lookup window). */
@@ -100,23 +99,11 @@ async function lookUp(
 	try {
 		await previous;
 		while (ledger.inFlight > 0 && !signal?.aborted) await sleep(50);
-		const candidates: IDataObject[] = [];
-		let token: string | undefined;
-		for (let page = 0; page < MAX_PAGES; page++) {
-			const result = await dIdApiRequest.call(ctx, 'GET', '/talks', {
-				qs: { limit: PAGE_LIMIT, ...(token ? { token } : {}) },
-				itemIndex,
-				signal,
-			});
-			const talks = (result.talks as IDataObject[] | undefined) ?? [];
-			for (const talk of talks) {
-				const recent = Date.parse(String(talk.created_at)) >= sentAt - CLOCK_SKEW_MS;
-				if (recent && !ledger.claimed.has(String(talk.id)) && signatureOf(talk) === signature) candidates.push(talk);
-			}
-			token = typeof result.token === 'string' ? result.token : undefined;
-			const oldest = talks.at(-1);
-			if (!token || !oldest || Date.parse(String(oldest.created_at)) < sentAt - CLOCK_SKEW_MS) break;
-		}
+		const since = sentAt - CLOCK_SKEW_MS;
+		const talks = await listTalksSince.call(ctx, since, { maxPages: MAX_PAGES, itemIndex, signal });
+		const candidates = talks.filter(
+			(talk) => Date.parse(String(talk.created_at)) >= since && !ledger.claimed.has(String(talk.id)) && signatureOf(talk) === signature,
+		);
 		const twins = ledger.waiting.filter((s) => s === signature).length - 1;
 		if (candidates.length === 0) return undefined; // never created: safe to send again
 		if (candidates.length === 1 && twins === 0) {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { dIdApiRequest } from '../transport';
+import { dIdApiRequest, listTalksSince } from '../transport';
 import { abortableSleep } from './sleep';
 
 export interface Talk extends IDataObject {
@@ -23,7 +23,6 @@ const INTERVAL_SHARE = 0.2;
  * and the batch keeps that pace to its last talk (which is then read with GET /talks/{id}).
  */
 const LIST_INTERVAL_BUDGET_MS = 5000;
-const LIST_PAGE_LIMIT = 100;
 const LIST_MAX_PAGES = 5;
 const CLOCK_SKEW_MS = 10_000;
 
@@ -145,19 +144,14 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 	try {
 		if (waiters.length > 1) {
 			const since = Math.min(...waiters.map((w) => w.startedAt)) - CLOCK_SKEW_MS;
-			let token: string | undefined;
-			for (let page = 0; page < LIST_MAX_PAGES && seen.size < waiters.length; page++) {
-				const result = await dIdApiRequest.call(ctx, 'GET', '/talks', {
-					qs: { limit: LIST_PAGE_LIMIT, ...(token ? { token } : {}) },
-					itemIndex: waiters[0].itemIndex,
-					signal: waiters[0].signal,
-				});
-				const talks = (result.talks as Talk[] | undefined) ?? [];
-				for (const talk of talks) if (poller.waiters.has(talk.id)) seen.set(talk.id, talk);
-				token = typeof result.token === 'string' ? result.token : undefined;
-				const last = talks.at(-1);
-				if (!token || !last || Date.parse(String(last.created_at)) < since) break;
-			}
+			const waiting = (talk: IDataObject) => poller.waiters.has(String(talk.id));
+			const talks = await listTalksSince.call(ctx, since, {
+				maxPages: LIST_MAX_PAGES,
+				itemIndex: waiters[0].itemIndex,
+				signal: waiters[0].signal,
+				enough: (listed) => listed.filter(waiting).length >= waiters.length,
+			});
+			for (const talk of talks.filter(waiting) as Talk[]) seen.set(talk.id, talk);
 		}
 		// A single talk, one the list did not show, or a finished one the list gave without its link.
 		for (const waiter of waiters) {
@@ -190,16 +184,24 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 			waiter.reject(talkFailed(ctx, talk, waiter.itemIndex));
 		} else if (now >= waiter.deadline) {
 			poller.waiters.delete(waiter.talkId);
-			const minutes = Math.round((waiter.timeoutMs / 60000) * 10) / 10;
 			waiter.reject(
-				new NodeOperationError(ctx.getNode(), `Talk ${waiter.talkId} is not done after ${minutes} min (status: ${waiter.lastStatus})`, {
-					itemIndex: waiter.itemIndex,
-					description:
-						'The talk keeps rendering at D-ID and nothing is lost: raise the Timeout, or run Talk → Wait later with this talk ID.',
-				}),
+				talkTimedOut(ctx, waiter.talkId, waiter.timeoutMs, waiter.lastStatus, waiter.itemIndex, 'The talk keeps rendering at D-ID and nothing is lost: raise the Timeout, or run Talk → Wait later with this talk ID.'),
 			);
 		}
 	}
+}
+
+/** The error for a talk still not done when the timeout passed. */
+export function talkTimedOut(
+	ctx: { getNode: IExecuteFunctions['getNode'] },
+	talkId: string,
+	timeoutMs: number,
+	status: string,
+	itemIndex: number,
+	description: string,
+): NodeOperationError {
+	const minutes = Math.round((timeoutMs / 60000) * 10) / 10;
+	return new NodeOperationError(ctx.getNode(), `Talk ${talkId} is not done after ${minutes} min (status: ${status})`, { itemIndex, description });
 }
 
 const FAILURE_HINTS: Record<string, string> = {

@@ -11,7 +11,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
 import { downloadVideo } from './binary';
 import { errorJson, withItemIndex } from './errors';
-import { FINAL_STATUSES, talkFailed, type Talk } from './polling';
+import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
 import { abortableSleep } from './sleep';
 import { HTTP_URL, HTTPS_URL, invalid } from './validation';
 
@@ -359,12 +359,14 @@ async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch
 			});
 		}
 		if (entry.timedOut) {
-			const minutes = Math.round((batch.timeoutMs / 60000) * 10) / 10;
-			throw new NodeOperationError(ctx.getNode(), `Talk ${entry.talkId} is not done after ${minutes} min (status: ${entry.timedOut.status})`, {
-				itemIndex: entry.index,
-				description:
-					'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
-			});
+			throw talkTimedOut(
+				ctx,
+				entry.talkId!,
+				batch.timeoutMs,
+				entry.timedOut.status,
+				entry.index,
+				'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
+			);
 		}
 		const talk = entry.talk!;
 		if (talk.status !== 'done') throw talkFailed(ctx, talk, entry.index);

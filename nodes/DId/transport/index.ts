@@ -247,6 +247,34 @@ function connectionError(
 	);
 }
 
+const LIST_PAGE_LIMIT = 100;
+
+/**
+ * D-ID's talk list, newest first, page by page back to the talks created at `since` (ms): stops at
+ * the first page that reaches older talks, when `enough(talksSoFar)` holds, or after `maxPages`.
+ */
+export async function listTalksSince(
+	this: DIdContext,
+	since: number,
+	options: { maxPages: number; itemIndex?: number; signal?: AbortSignal; enough?: (talks: IDataObject[]) => boolean },
+): Promise<IDataObject[]> {
+	const all: IDataObject[] = [];
+	let token: string | undefined;
+	for (let page = 0; page < options.maxPages; page++) {
+		const result = await dIdApiRequest.call(this, 'GET', '/talks', {
+			qs: { limit: LIST_PAGE_LIMIT, ...(token ? { token } : {}) },
+			itemIndex: options.itemIndex,
+			signal: options.signal,
+		});
+		const talks = (result.talks as IDataObject[] | undefined) ?? [];
+		all.push(...talks);
+		token = typeof result.token === 'string' ? result.token : undefined;
+		const oldest = talks.at(-1);
+		if (!token || !oldest || Date.parse(String(oldest.created_at)) < since || options.enough?.(all)) break;
+	}
+	return all;
+}
+
 /** Uploads a file to POST /images or /audios and returns D-ID's answer ({ id, url: "s3://…" }). */
 export async function uploadFile(
 	this: DIdContext,

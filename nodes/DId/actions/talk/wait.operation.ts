@@ -2,10 +2,9 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { downloadVideo } from '../../helpers/binary';
-import { waitForTalk } from '../../helpers/polling';
+import { waitForTalk, type Talk } from '../../helpers/polling';
 import { invalid } from '../../helpers/validation';
 import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
-import type { Talk } from '../../helpers/polling';
 import { dIdApiRequest, type DIdContext } from '../../transport';
 import { talkIdField, readTalkId } from './talk-id.field';
 import { waitFields } from './wait.fields';
