@@ -242,8 +242,18 @@ async function buildAndProve(version, dir, runtime) {
  * Makes sure n8n `version` is installed in the cache and works; returns how to run it.
  * @returns {{version: string, dir: string, node: string, n8n: string, env: object}}
  */
-async function ensureN8n(nameOrVersion) {
+const ensured = new Map();
+function ensureN8n(nameOrVersion) {
 	const version = resolveVersion(nameOrVersion);
+	// Checked once per process: a test run starts many stacks on the same install.
+	if (!ensured.has(version)) {
+		ensured.set(version, ensureN8nUncached(version));
+		ensured.get(version).catch(() => ensured.delete(version));
+	}
+	return ensured.get(version);
+}
+
+async function ensureN8nUncached(version) {
 	const started = Date.now();
 	const runtime = await nodeFor(version);
 	const dir = path.join(CACHE, `n8n-${version}`);
@@ -304,7 +314,13 @@ function runtimeEnv(dir, node) {
 	return hasIsolatedVm && nodeMajor < 22 ? { N8N_EXPRESSION_ENGINE: 'legacy' } : {};
 }
 
-module.exports = { VERSIONS, CACHE, ensureN8n, resolveVersion, buildNative, sqliteProblem, scriptEnv };
+/** Whether `nameOrVersion` has a proven install in the cache (it is still checked when used). */
+function isInstalled(nameOrVersion) {
+	const marker = path.join(CACHE, `n8n-${resolveVersion(nameOrVersion)}`, '.complete');
+	return fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').includes(PROOF);
+}
+
+module.exports = { VERSIONS, CACHE, ensureN8n, isInstalled, resolveVersion, buildNative, sqliteProblem, scriptEnv };
 
 if (require.main === module) {
 	const names = process.argv.slice(2);
