@@ -21,6 +21,17 @@ function withParameters(workflow, nodeName, patch) {
 	return copy;
 }
 
+// The examples this file runs; the others run in a suite of their own.
+const RUN_HERE = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
+const RUN_ELSEWHERE = { '12-ai-agent-tool.json': 'test/e2e/agent.e2e.js (an AI Agent with a scripted local model)' };
+
+test('every workflow in examples/ is run by an end-to-end suite', () => {
+	const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((file) => file.endsWith('.json'));
+	const unrun = files.filter((file) => !RUN_HERE.includes(file.slice(0, 2)) && !RUN_ELSEWHERE[file]);
+	expect(unrun).toEqual([]);
+	for (const file of Object.keys(RUN_ELSEWHERE)) expect(files).toContain(file);
+});
+
 describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	let stack;
 	let imageServer;

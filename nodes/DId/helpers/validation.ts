@@ -13,6 +13,16 @@ export const AMAZON_VOICES = [
 	'Amy', 'Aria', 'Ayanda', 'Bianca', 'Brian', 'Camila', 'Emma', 'Gabrielle', 'Ivy', 'Joanna', 'Joey', 'Justin',
 	'Kendra', 'Kevin', 'Kimberly', 'Léa', 'Lucia', 'Lupe', 'Matthew', 'Olivia', 'Salli', 'Seoyeon', 'Takumi', 'Vicki',
 ];
+
+/**
+ * A Microsoft speaking style as D-ID's Talks overview writes it ("Cheerful"). GET /tts/voices lists
+ * styles in lower case ("cheerful"): a style written all in lower case gets a capital first letter;
+ * any other spelling is the workflow builder's choice and is kept.
+ */
+export function documentedStyle(style: string): string {
+	return style === style.toLowerCase() ? style.charAt(0).toUpperCase() + style.slice(1) : style;
+}
+
 export const LIMITS = {
 	textMin: 3,
 	textMax: 40_000,

@@ -7,6 +7,7 @@ import {
 	AMAZON_VOICES,
 	AUDIO_URL,
 	characters,
+	documentedStyle,
 	ELEVENLABS_RATE,
 	ELEVENLABS_STYLE,
 	HTTP_URL,
@@ -168,7 +169,7 @@ const properties: INodeProperties[] = [
 				typeOptions: { loadOptionsMethod: 'getVoiceStyles', loadOptionsDependsOn: ['voice.value', 'provider'] },
 				default: '',
 				description:
-					'Speaking style of the chosen voice (e.g. Cheerful). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Speaking style of the chosen voice (e.g. Cheerful; "cheerful" as GET /tts/voices lists it works too). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 		],
 	},
@@ -710,6 +711,7 @@ function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject):
 		for (const key of ['style', 'rate', 'pitch']) {
 			if (text(settings[key]) !== '') voiceConfig[key] = text(settings[key]);
 		}
+		if (voiceConfig.style !== undefined) voiceConfig.style = documentedStyle(voiceConfig.style as string);
 		if (Object.keys(voiceConfig).length) provider.voice_config = voiceConfig;
 		if (text(settings.language) !== '') provider.language = text(settings.language);
 	} else if (type === 'elevenlabs') {
