@@ -130,6 +130,7 @@ function createSandbox(userOptions = {}) {
 			startAt: now + Math.min(Math.round(total * 0.25), 1000),
 			doneAt: now + total,
 			seconds,
+			credits: cost,
 			format,
 			size: resultSize(format, options.resultSizeBytes),
 			outcome: image.includes(MARKERS.noFace) ? 'error' : image.includes(MARKERS.rejected) ? 'rejected' : 'done',
@@ -719,6 +720,10 @@ function createSandbox(userOptions = {}) {
 		},
 		talks() {
 			return [...talks.values()];
+		},
+		/** The uploads (POST /images, POST /audios) the sandbox still holds. */
+		uploads() {
+			return [...uploadsById.values()].map(({ id, kind, url }) => ({ id, kind, url }));
 		},
 		renderTalk(id) {
 			return renderTalk(talks.get(id));

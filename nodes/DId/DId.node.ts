@@ -103,6 +103,20 @@ export class DId implements INodeType {
 						default: DEFAULT_CONCURRENCY,
 						description: 'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
 					},
+					{
+						displayName: 'Check Credits First',
+						name: 'checkCredits',
+						type: 'options',
+						displayOptions: { show: { '/operation': ['create'] } },
+						options: [
+							{ name: 'When More Than One Item Runs', value: 'auto', description: 'Check before a batch, not before a single talk' },
+							{ name: 'Always', value: 'always' },
+							{ name: 'Never', value: 'never' },
+						],
+						default: 'auto',
+						description:
+							'Whether to compare the run’s estimated credits with D-ID’s remaining credits (GET /credits) before any talk is created. A run that does not fit creates nothing and says why.',
+					},
 				],
 			},
 		],

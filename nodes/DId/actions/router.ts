@@ -52,6 +52,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 		}
 
+		// 1b. Checks over the whole batch (Create: credits), still before anything is created.
+		if (operation!.beforeRun) {
+			const refusal = await operation!.beforeRun.call(this, prepared.map((p, i) => (outcomes[i] ? undefined : p)));
+			if (refusal && !continueOnFail) throw refusal;
+			if (refusal) {
+				prepared.forEach((_, i) => {
+					if (!outcomes[i]) outcomes[i] = { ok: false, error: refusal };
+				});
+			}
+		}
+
 		// Wait Mode "Webhook": the execution waits first; the talks are created once it does.
 		if (batch) {
 			const refused = new Map<number, INodeExecutionData[]>();

@@ -9,7 +9,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
-import { downloadVideo } from './binary';
+import { deleteUploads, doneTalkItem, type Uploads } from './cleanup';
 import { errorJson, withItemIndex } from './errors';
 import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
 import { abortableSleep } from './sleep';
@@ -42,6 +42,8 @@ export type WaitMode = 'poll' | 'webhook';
 export interface Started {
 	talk?: Talk;
 	ready?: INodeExecutionData[];
+	/** What was uploaded for the item (deleted after the talk ends when asked). */
+	uploads?: Uploads;
 }
 export type StartItem = (ctx: DIdContext, i: number, signal: AbortSignal) => Promise<Started>;
 
@@ -53,6 +55,7 @@ interface Entry {
 	/** The talk as confirmed by GET /talks/{id} once it ended. */
 	talk?: Talk;
 	timedOut?: { status: string };
+	uploads?: Uploads;
 }
 
 interface Batch {
@@ -62,6 +65,8 @@ interface Batch {
 	timeoutMs: number;
 	download: boolean;
 	binaryProperty: string;
+	deleteUploads: boolean;
+	deleteTalk: boolean;
 	continueOnFail: boolean;
 	concurrency: number;
 	start?: StartItem;
@@ -99,7 +104,7 @@ export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
  */
 export async function openBatch(
 	ctx: IExecuteFunctions,
-	settings: { timeoutMs: number; download: boolean; binaryProperty: string },
+	settings: { timeoutMs: number; download: boolean; binaryProperty: string; deleteUploads: boolean; deleteTalk: boolean },
 	concurrency: number,
 ): Promise<Batch> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
@@ -280,6 +285,7 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 				if (started.ready) entry.ready = started.ready;
 				else if (started.talk) {
 					entry.talkId = started.talk.id;
+					entry.uploads = started.uploads;
 					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
 				}
 			} catch (error) {
@@ -369,10 +375,12 @@ async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch
 			);
 		}
 		const talk = entry.talk!;
-		if (talk.status !== 'done') throw talkFailed(ctx, talk, entry.index);
-		const item: INodeExecutionData = { json: talk };
-		if (batch.download) item.binary = { [batch.binaryProperty]: await downloadVideo.call(ctx, talk, entry.index) };
-		return [item];
+		if (talk.status !== 'done') {
+			// The talk ended without a video: its uploads are of no more use.
+			if (batch.deleteUploads) await deleteUploads(ctx, entry.uploads, entry.index);
+			throw talkFailed(ctx, talk, entry.index);
+		}
+		return [await doneTalkItem(ctx, talk, batch, entry.uploads, entry.index)];
 	} catch (error) {
 		if (!batch.continueOnFail) throw withItemIndex(ctx, error, entry.index);
 		return [{ json: errorJson(error as Error) }];

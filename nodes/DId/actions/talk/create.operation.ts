@@ -1,7 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { readInputFile, type InputFile } from '../../helpers/binary';
+import type { Uploads } from '../../helpers/cleanup';
+import { estimateTalk, type Estimate } from '../../helpers/credits';
 import type { Talk } from '../../helpers/polling';
 import {
 	AMAZON_VOICES,
@@ -19,7 +21,7 @@ import {
 	REMOTE_URL,
 	shown,
 } from '../../helpers/validation';
-import { baseUrlOf, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { baseUrlOf, dIdApiRequest, isLoopback, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
 import { callbackUrl, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
@@ -533,7 +535,7 @@ const properties: INodeProperties[] = [
 		default: true,
 		description: 'Whether to wait until the video is ready (and optionally download it) instead of returning right after D-ID accepted the talk',
 	},
-	...waitFields({ waitForCompletion: [true] }),
+	...waitFields({ waitForCompletion: [true] }, { uploads: true }),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['create'] } }, properties);
@@ -544,6 +546,8 @@ export interface PreparedCreate {
 	image?: InputFile;
 	audio?: InputFile;
 	wait?: WaitSettings;
+	/** What createTalk uploaded for this item (for Delete Uploaded Files After Completion). */
+	uploads?: Uploads;
 }
 
 function param<T>(ctx: IExecuteFunctions, name: string, i: number, fallback: T): T {
@@ -834,13 +838,13 @@ export async function execute(
 	const startedAt = Date.now();
 	const created = await createTalk.call(this, i, prepared, signal);
 	if (!prepared.wait) return [{ json: created }];
-	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt);
+	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt, prepared.uploads);
 }
 
 /** Wait Mode "Webhook": creates the talk once the execution waits; an item without waiting is output as created. */
 export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
 	const talk = await createTalk.call(this, i, prepared, signal);
-	return prepared.wait ? { talk } : { ready: [{ json: talk }] };
+	return prepared.wait ? { talk, uploads: prepared.uploads } : { ready: [{ json: talk }] };
 }
 
 /** Uploads the item's files when it has any, then POST /talks (never retried after it may have been received). */
@@ -848,11 +852,52 @@ export async function createTalk(this: DIdContext, i: number, prepared: Prepared
 	const { body } = prepared;
 	if (prepared.image) {
 		const { data, fileName, mimeType } = prepared.image;
-		body.source_url = (await uploadFile.call(this, 'image', data, fileName, mimeType, i, signal)).url;
+		const upload = await uploadFile.call(this, 'image', data, fileName, mimeType, i, signal);
+		prepared.uploads = { ...prepared.uploads, image: upload.id };
+		body.source_url = upload.url;
 	}
 	if (prepared.audio) {
 		const { data, fileName, mimeType } = prepared.audio;
-		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal)).url;
+		const upload = await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal);
+		prepared.uploads = { ...prepared.uploads, audio: upload.id };
+		(body.script as IDataObject).audio_url = upload.url;
 	}
 	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
+}
+
+/** The estimate of one prepared item (its audio binary measured from its first bytes). */
+export function estimateItem(prepared: PreparedCreate): Estimate {
+	const audio = prepared.audio ? { head: prepared.audio.data.subarray(0, 64 * 1024), size: prepared.audio.data.length } : undefined;
+	return estimateTalk(prepared.body, audio);
+}
+
+/**
+ * Check Credits First: before any talk of the run is created, the batch's estimated credits are
+ * compared with what D-ID says remains (GET /credits). A batch that cannot be paid for creates
+ * nothing: the refusal is returned for the router to fail the run (or, under Continue On Fail, every
+ * item). `prepared` holds undefined for items refused already.
+ */
+export async function beforeRun(this: IExecuteFunctions, prepared: Array<PreparedCreate | undefined>): Promise<NodeOperationError | undefined> {
+	const mode = String(this.getNodeParameter('options.checkCredits', 0, 'auto'));
+	const items = prepared.map((p, i) => ({ p, i })).filter((entry): entry is { p: PreparedCreate; i: number } => entry.p !== undefined);
+	if (mode === 'never' || items.length === 0 || (mode === 'auto' && items.length < 2)) return undefined;
+	const estimates = items.map(({ p, i }) => ({ i, ...estimateItem(p) }));
+	const needed = estimates.reduce((sum, e) => sum + e.credits, 0);
+	const credits = await dIdApiRequest.call(this, 'GET', '/credits', { itemIndex: items[0].i });
+	const remaining = Number(credits.remaining);
+	if (!Number.isFinite(remaining) || remaining >= needed) return undefined;
+	const seconds = Math.round(estimates.reduce((sum, e) => sum + e.seconds, 0));
+	const bases = [...new Set(estimates.map((e) => e.basis))].join('; ');
+	const largest = estimates.reduce((a, b) => (b.credits > a.credits ? b : a));
+	const fitting = Math.max(0, Math.floor(remaining / (needed / estimates.length)));
+	return new NodeOperationError(
+		this.getNode(),
+		`Not enough D-ID credits for this run: it needs an estimated ${needed} credits for ${estimates.length} talks (about ${seconds} s of video), and D-ID reports ${remaining} remaining. No talk was created.`,
+		{
+			description:
+				`Split the batch (about ${fitting} items of this kind fit now) or top up your D-ID credits, then run again. ` +
+				`The estimate errs on the side of more credits (one credit per started 15 s of video; based on: ${bases}; the largest item, #${largest.i + 1}, needs ${largest.credits}). ` +
+				'If you are sure the run fits, set Options → Check Credits First to Never.',
+		},
+	);
 }

@@ -1,7 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /** Waiting and download fields shared by Talk → Wait and Talk → Create (with Wait for Completion). */
-export function waitFields(show: NonNullable<INodeProperties['displayOptions']>['show']): INodeProperties[] {
+export function waitFields(
+	show: NonNullable<INodeProperties['displayOptions']>['show'],
+	{ uploads = false }: { uploads?: boolean } = {},
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Wait Mode',
@@ -58,6 +61,28 @@ export function waitFields(show: NonNullable<INodeProperties['displayOptions']>[
 			required: true,
 			hint: 'The name of the output binary field to put the video in (file name: <talk ID>.mp4 or .mov)',
 			displayOptions: { show: { ...show, downloadVideo: [true] } },
+		},
+		...(uploads
+			? [
+					{
+						displayName: 'Delete Uploaded Files After Completion',
+						name: 'deleteUploads',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to delete the photo and audio this node uploaded to D-ID (DELETE /images, /audios) once the talk has ended, done or failed. D-ID otherwise keeps uploads 24–48 h. A failed delete is reported on the item (cleanup), never fails it.',
+						displayOptions: { show },
+					} as INodeProperties,
+				]
+			: []),
+		{
+			displayName: 'Delete Talk After Download',
+			name: 'deleteTalk',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to delete the talk and its video at D-ID (DELETE /talks/{ID}) once the video is in n8n’s binary storage. D-ID otherwise keeps talks until deleted. Needs Download Video; a failed delete is reported on the item (cleanup), never fails it.',
+			displayOptions: { show },
 		},
 	];
 }

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { downloadVideo } from '../../helpers/binary';
+import { deleteUploads, doneTalkItem, type Uploads } from '../../helpers/cleanup';
 import { waitForTalk, type Talk } from '../../helpers/polling';
+import { withItemIndex } from '../../helpers/errors';
 import { invalid } from '../../helpers/validation';
 import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
 import { dIdApiRequest, type DIdContext } from '../../transport';
@@ -18,6 +19,10 @@ export interface WaitSettings {
 	timeoutMs: number;
 	download: boolean;
 	binaryProperty: string;
+	/** Create only: delete what the node uploaded once the talk has ended. */
+	deleteUploads: boolean;
+	/** Delete the talk at D-ID once its video is in n8n. */
+	deleteTalk: boolean;
 }
 
 export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSettings {
@@ -30,7 +35,14 @@ export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSetting
 	if (download && !binaryProperty) {
 		throw invalid(ctx, i, 'Put Video in Field', 'it is empty', 'Name the binary field for the video, e.g. data.');
 	}
-	return { mode: waitModeOf(ctx), timeoutMs: minutes * 60_000, download, binaryProperty };
+	return {
+		mode: waitModeOf(ctx),
+		timeoutMs: minutes * 60_000,
+		download,
+		binaryProperty,
+		deleteUploads: ctx.getNodeParameter('deleteUploads', i, false) === true,
+		deleteTalk: ctx.getNodeParameter('deleteTalk', i, false) === true,
+	};
 }
 
 export interface PreparedWait {
@@ -42,7 +54,7 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	return { talkId: readTalkId(this, i), wait: readWaitSettings(this, i) };
 }
 
-/** Waits for a talk to end, then returns it (with its video when asked). */
+/** Waits for a talk to end, then returns it (with its video when asked, its credits, its clean-up). */
 export async function finishWaiting(
 	this: IExecuteFunctions,
 	talkId: string,
@@ -50,11 +62,17 @@ export async function finishWaiting(
 	wait: WaitSettings,
 	signal?: AbortSignal,
 	startedAt?: number,
+	uploads?: Uploads,
 ): Promise<INodeExecutionData[]> {
-	const talk = await waitForTalk.call(this, talkId, { timeoutMs: wait.timeoutMs, itemIndex: i, signal, startedAt });
-	const item: INodeExecutionData = { json: talk };
-	if (wait.download) item.binary = { [wait.binaryProperty]: await downloadVideo.call(this, talk, i, signal) };
-	return [item];
+	let talk: Talk;
+	try {
+		talk = await waitForTalk.call(this, talkId, { timeoutMs: wait.timeoutMs, itemIndex: i, signal, startedAt });
+	} catch (error) {
+		// The talk ended without a video: its uploads are of no more use.
+		if (wait.deleteUploads && (error as { context?: { endedTalkId?: string } }).context?.endedTalkId) await deleteUploads(this, uploads, i, signal);
+		throw withItemIndex(this, error, i);
+	}
+	return [await doneTalkItem(this, talk, wait, uploads, i, signal)];
 }
 
 export async function execute(
