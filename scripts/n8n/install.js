@@ -320,7 +320,7 @@ function isInstalled(nameOrVersion) {
 	return fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').includes(PROOF);
 }
 
-module.exports = { VERSIONS, CACHE, ensureN8n, isInstalled, resolveVersion, buildNative, sqliteProblem, scriptEnv };
+module.exports = { VERSIONS, CACHE, ensureN8n, isInstalled, freePort, resolveVersion, buildNative, sqliteProblem, scriptEnv };
 
 if (require.main === module) {
 	const names = process.argv.slice(2);
