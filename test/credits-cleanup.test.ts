@@ -215,4 +215,32 @@ describe('clean-up of what D-ID keeps', () => {
 		expect((waited.items[0].json.cleanup as IDataObject).talk).toMatchObject({ result: 'deleted' });
 		expect((sandbox.talk(id) as unknown as { deleted: boolean }).deleted).toBe(true);
 	});
+	test('Create → Wait: Create names its uploads, Wait deletes them (Uploaded Files defaults to {{ $json.uploads }}) and the talk', async () => {
+		const created = await run(create({ imageSource: 'binary', text: 'Hello world!' }), [{ json: {}, binary: photo() }]);
+		const uploads = created.items[0].json.uploads as IDataObject;
+		expect(uploads).toEqual({ image: expect.stringMatching(/^img_/) });
+		expect(sandbox.uploads().map((u) => u.id)).toContain(uploads.image);
+		const waited = await runNode(
+			{ parameters: { resource: 'talk', operation: 'wait', talkId: '={{ $json.id }}', deleteUploads: true, uploadedFiles: '={{ $json.uploads }}', deleteTalk: true } },
+			{ credentials: credentialsFor(sandbox), items: [{ json: created.items[0].json }] },
+		);
+		expect(waited.error).toBeUndefined();
+		expect(waited.items[0].json.cleanup).toEqual({
+			uploads: { image: { id: uploads.image, result: 'deleted' } },
+			talk: { id: created.items[0].json.id, result: 'deleted' },
+		});
+		expect(sandbox.uploads().map((u) => u.id)).not.toContain(uploads.image);
+	});
+
+	test.each([
+		['a number', 42],
+		['an array', '={{ ["img_1"] }}'],
+		['text that is not JSON', 'img_1'],
+		['an object with other keys', '={{ { photo: "img_1" } }}'],
+	])('Wait refuses Uploaded Files that is %s before any request', async (_, uploadedFiles) => {
+		const { error } = await run({ parameters: { resource: 'talk', operation: 'wait', talkId: 'tlk_x', deleteUploads: true, uploadedFiles } });
+		expect(error?.message).toMatch(/Uploaded Files/);
+		expect(error?.description).toMatch(/Map the uploads field of the D-ID Create output/);
+		expect(Object.values(sandbox.stats().requests).reduce((a, b) => a + b, 0)).toBe(0);
+	});
 });

@@ -535,7 +535,7 @@ const properties: INodeProperties[] = [
 		default: true,
 		description: 'Whether to wait until the video is ready (and optionally download it) instead of returning right after D-ID accepted the talk',
 	},
-	...waitFields({ waitForCompletion: [true] }, { uploads: true }),
+	...waitFields({ waitForCompletion: [true] }, { uploads: 'own' }),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['create'] } }, properties);
@@ -837,14 +837,19 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const startedAt = Date.now();
 	const created = await createTalk.call(this, i, prepared, signal);
-	if (!prepared.wait) return [{ json: created }];
+	if (!prepared.wait) return [{ json: withUploads(created, prepared.uploads) }];
 	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt, prepared.uploads);
 }
 
 /** Wait Mode "Webhook": creates the talk once the execution waits; an item without waiting is output as created. */
 export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
 	const talk = await createTalk.call(this, i, prepared, signal);
-	return prepared.wait ? { talk, uploads: prepared.uploads } : { ready: [{ json: talk }] };
+	return prepared.wait ? { talk, uploads: prepared.uploads } : { ready: [{ json: withUploads(talk, prepared.uploads) }] };
+}
+
+/** A created talk that is not waited for names what was uploaded for it, for Talk → Wait's clean-up. */
+function withUploads(talk: Talk, uploads: Uploads | undefined): IDataObject {
+	return uploads ? { ...talk, uploads: { ...uploads } } : talk;
 }
 
 /** Uploads the item's files when it has any, then POST /talks (never retried after it may have been received). */
