@@ -286,7 +286,8 @@ export async function uploadFile(
 	signal?: AbortSignal,
 ): Promise<{ id: string; url: string; duration?: number }> {
 	const form = new FormData();
-	form.append(kind, new Blob([new Uint8Array(data)], { type: mimeType }), fileName);
+	// The Blob takes its own copy of the bytes; no second copy is made for it (a Buffer is a Uint8Array).
+	form.append(kind, new Blob([data as Uint8Array<ArrayBuffer>], { type: mimeType }), fileName);
 	// The upload creates nothing billable; retrying it is safe.
 	return (await dIdApiRequest.call(this, 'POST', kind === 'image' ? '/images' : '/audios', {
 		body: form,

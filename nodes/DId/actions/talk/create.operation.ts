@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readInputFile, type InputFile } from '../../helpers/binary';
+import { checkInputFile, type InputFile } from '../../helpers/input-file';
 import type { Talk } from '../../helpers/polling';
 import {
 	AMAZON_VOICES,
@@ -566,7 +566,7 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	// source_url
 	if (param<string>(this, 'imageSource', i, 'url') === 'binary') {
 		const property = text(param(this, 'imageBinaryProperty', i, 'data'));
-		prepared.image = await readInputFile.call(this, i, property, 'image', 'Image Binary Field', LIMITS.imageBytes);
+		prepared.image = await checkInputFile.call(this, i, property, 'image', 'Image Binary Field', LIMITS.imageBytes);
 	} else {
 		const imageUrl = text(param(this, 'imageUrl', i, ''));
 		if (!imageUrl) {
@@ -605,7 +605,7 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 		if (provider) script.provider = provider;
 	} else if (param<string>(this, 'audioSource', i, 'url') === 'binary') {
 		const property = text(param(this, 'audioBinaryProperty', i, 'data'));
-		prepared.audio = await readInputFile.call(this, i, property, 'audio', 'Audio Binary Field', LIMITS.audioBytes);
+		prepared.audio = await checkInputFile.call(this, i, property, 'audio', 'Audio Binary Field', LIMITS.audioBytes);
 	} else {
 		const audioUrl = text(param(this, 'audioUrl', i, ''));
 		if (!AUDIO_URL.test(audioUrl)) {
@@ -841,16 +841,19 @@ export async function startForWebhook(this: DIdContext, i: number, prepared: Pre
 	return prepared.wait ? { talk } : { ready: [{ json: talk }] };
 }
 
-/** Uploads the item's files when it has any, then POST /talks (never retried after it may have been received). */
+/**
+ * Uploads the item's files when it has any, then POST /talks (never retried after it may have been
+ * received). Each file is read only now, when its item runs, and let go once it is uploaded.
+ */
 export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
 	const { body } = prepared;
 	if (prepared.image) {
-		const { data, fileName, mimeType } = prepared.image;
-		body.source_url = (await uploadFile.call(this, 'image', data, fileName, mimeType, i, signal)).url;
+		const { fileName, mimeType } = prepared.image;
+		body.source_url = (await uploadFile.call(this, 'image', await prepared.image.read(), fileName, mimeType, i, signal)).url;
 	}
 	if (prepared.audio) {
-		const { data, fileName, mimeType } = prepared.audio;
-		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal)).url;
+		const { fileName, mimeType } = prepared.audio;
+		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', await prepared.audio.read(), fileName, mimeType, i, signal)).url;
 	}
 	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
 }
