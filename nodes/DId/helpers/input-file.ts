@@ -189,7 +189,18 @@ export async function checkInputFile(
 		mimeType,
 		bytes,
 		read: async () => {
-			const data = await this.helpers.getBinaryDataBuffer(itemIndex, property);
+			let data: Buffer;
+			try {
+				data = await this.helpers.getBinaryDataBuffer(itemIndex, property);
+			} catch (error) {
+				throw invalid(
+					this,
+					itemIndex,
+					field,
+					`binary property "${property}" could not be read from n8n's binary storage (${(error as Error).message})`,
+					'The file was removed or moved after the node started. Run the workflow again.',
+				);
+			}
 			if (data.length > maxBytes) throw tooLarge(data.length);
 			return data;
 		},
