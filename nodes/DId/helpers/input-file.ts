@@ -11,7 +11,8 @@ export interface InputFile {
 	/** The MIME type D-ID is told (image/jpg and image/pjpeg become image/jpeg). */
 	mimeType: string;
 	bytes: number;
-	read(): Promise<Buffer>;
+	/** The file's bytes, typed, for the upload: read from n8n's binary storage on each call. */
+	read(): Promise<Blob>;
 }
 
 type Kind = 'image' | 'audio';
@@ -202,7 +203,9 @@ export async function checkInputFile(
 				);
 			}
 			if (data.length > maxBytes) throw tooLarge(data.length);
-			return data;
+			// The Blob holds its own copy; the Buffer is unreachable once this returns, so an item
+			// waiting for its upload holds the file once, not twice.
+			return new Blob([data as Uint8Array<ArrayBuffer>], { type: mimeType });
 		},
 	};
 }

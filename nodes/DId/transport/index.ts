@@ -279,15 +279,13 @@ export async function listTalksSince(
 export async function uploadFile(
 	this: DIdContext,
 	kind: 'image' | 'audio',
-	data: Buffer,
+	file: Blob,
 	fileName: string,
-	mimeType: string,
 	itemIndex: number,
 	signal?: AbortSignal,
 ): Promise<{ id: string; url: string; duration?: number }> {
 	const form = new FormData();
-	// The Blob takes its own copy of the bytes; no second copy is made for it (a Buffer is a Uint8Array).
-	form.append(kind, new Blob([data as Uint8Array<ArrayBuffer>], { type: mimeType }), fileName);
+	form.append(kind, file, fileName);
 	// The upload creates nothing billable; retrying it is safe.
 	return (await dIdApiRequest.call(this, 'POST', kind === 'image' ? '/images' : '/audios', {
 		body: form,

@@ -920,12 +920,10 @@ export async function startForWebhook(this: DIdContext, i: number, prepared: Pre
 export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
 	const { body } = prepared;
 	if (prepared.image) {
-		const { fileName, mimeType } = prepared.image;
-		body.source_url = (await uploadFile.call(this, 'image', await prepared.image.read(), fileName, mimeType, i, signal)).url;
+		body.source_url = (await uploadFile.call(this, 'image', await prepared.image.read(), prepared.image.fileName, i, signal)).url;
 	}
 	if (prepared.audio) {
-		const { fileName, mimeType } = prepared.audio;
-		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', await prepared.audio.read(), fileName, mimeType, i, signal)).url;
+		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', await prepared.audio.read(), prepared.audio.fileName, i, signal)).url;
 	}
 	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
 }
