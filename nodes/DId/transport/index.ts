@@ -137,6 +137,9 @@ export async function dIdApiRequest(
 	};
 	if (request.body instanceof FormData) {
 		options.body = request.body;
+		// An upload is not re-sent to a redirect: following one keeps a copy of the whole file in
+		// memory until D-ID answers (follow-redirects buffers the body to replay it).
+		options.disableFollowRedirect = true;
 	} else if (request.body !== undefined) {
 		options.body = request.body;
 		options.json = true;
