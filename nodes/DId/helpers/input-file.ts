@@ -11,8 +11,11 @@ export interface InputFile {
 	/** The MIME type D-ID is told (image/jpg and image/pjpeg become image/jpeg). */
 	mimeType: string;
 	bytes: number;
-	/** The file's bytes, typed, for the upload: read from n8n's binary storage on each call. */
-	read(): Promise<Blob>;
+	/**
+	 * The upload's body: `head`, the file's bytes, `tail`, in one buffer filled straight from n8n's
+	 * binary storage (no other copy of the file is made). Read anew on each call.
+	 */
+	read(head: Buffer, tail: Buffer): Promise<Buffer>;
 }
 
 type Kind = 'image' | 'audio';
@@ -77,10 +80,15 @@ function megabytes(bytes: number): string {
 }
 
 /** Size and first bytes of a binary, from its metadata and a few bytes read, not the whole file. */
-async function sizeAndHeader(ctx: IExecuteFunctions, binary: IBinaryData): Promise<{ bytes: number; header: Buffer }> {
+async function sizeAndHeader(ctx: IExecuteFunctions, itemIndex: number, property: string, binary: IBinaryData): Promise<{ bytes: number; header: Buffer }> {
 	if (binary.id) {
 		const { fileSize } = await ctx.helpers.getBinaryMetadata(binary.id);
-		if (!fileSize) return { bytes: 0, header: Buffer.alloc(0) };
+		if (typeof fileSize !== 'number' || !Number.isFinite(fileSize)) {
+			// A storage that does not know the size: read the file once to learn it (then let it go).
+			const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
+			return { bytes: data.length, header: Buffer.from(data.subarray(0, HEADER_BYTES)) };
+		}
+		if (fileSize === 0) return { bytes: 0, header: Buffer.alloc(0) };
 		const stream = await ctx.helpers.getBinaryStream(binary.id, HEADER_BYTES);
 		const chunks: Buffer[] = [];
 		let read = 0;
@@ -139,7 +147,7 @@ export async function checkInputFile(
 		);
 	}
 
-	const { bytes, header } = await sizeAndHeader(this, binary);
+	const { bytes, header } = await sizeAndHeader(this, itemIndex, property, binary);
 	if (bytes === 0) {
 		throw invalid(
 			this,
@@ -189,23 +197,27 @@ export async function checkInputFile(
 		fileName: safeFileName(binary.fileName, fallback),
 		mimeType,
 		bytes,
-		read: async () => {
-			let data: Buffer;
+		read: async (head, tail) => {
 			try {
-				data = await this.helpers.getBinaryDataBuffer(itemIndex, property);
+				if (!binary.id) return Buffer.concat([head, await this.helpers.getBinaryDataBuffer(itemIndex, property), tail]);
+				const body = Buffer.allocUnsafe(head.length + bytes + tail.length);
+				let offset = head.copy(body, 0);
+				for await (const chunk of (await this.helpers.getBinaryStream(binary.id)) as AsyncIterable<Buffer>) {
+					if (offset + chunk.length > head.length + bytes) throw new Error('it is larger than its metadata says');
+					offset += chunk.copy(body, offset);
+				}
+				if (offset !== head.length + bytes) throw new Error('it is smaller than its metadata says');
+				tail.copy(body, offset);
+				return body;
 			} catch (error) {
 				throw invalid(
 					this,
 					itemIndex,
 					field,
 					`binary property "${property}" could not be read from n8n's binary storage (${(error as Error).message})`,
-					'The file was removed or moved after the node started. Run the workflow again.',
+					'The file was changed, moved or removed after the node started. Run the workflow again.',
 				);
 			}
-			if (data.length > maxBytes) throw tooLarge(data.length);
-			// The Blob holds its own copy; the Buffer is unreachable once this returns, so an item
-			// waiting for its upload holds the file once, not twice.
-			return new Blob([data as Uint8Array<ArrayBuffer>], { type: mimeType });
 		},
 	};
 }

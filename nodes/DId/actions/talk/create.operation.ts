@@ -19,7 +19,7 @@ import {
 	shown,
 	urlProblem,
 } from '../../helpers/validation';
-import { baseUrlOf, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { baseUrlOf, isLoopback, multipartEnvelope, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
 import { callbackUrl, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
@@ -919,11 +919,13 @@ export async function startForWebhook(this: DIdContext, i: number, prepared: Pre
  */
 export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
 	const { body } = prepared;
-	if (prepared.image) {
-		body.source_url = (await uploadFile.call(this, 'image', await prepared.image.read(), prepared.image.fileName, i, signal)).url;
-	}
-	if (prepared.audio) {
-		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', await prepared.audio.read(), prepared.audio.fileName, i, signal)).url;
-	}
+	if (prepared.image) body.source_url = await upload.call(this, 'image', prepared.image, i, signal);
+	if (prepared.audio) (body.script as IDataObject).audio_url = await upload.call(this, 'audio', prepared.audio, i, signal);
 	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
+}
+
+/** Reads the file into its upload body, uploads it and returns its s3:// URL; the body is let go on return. */
+async function upload(this: DIdContext, kind: 'image' | 'audio', file: InputFile, i: number, signal?: AbortSignal): Promise<string> {
+	const { head, tail, contentType } = multipartEnvelope(kind, file.fileName, file.mimeType);
+	return (await uploadFile.call(this, kind, await file.read(head, tail), contentType, i, signal)).url;
 }
