@@ -2,11 +2,30 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { errorJson, withItemIndex } from '../helpers/errors';
+import { invalid, numberOf, shown } from '../helpers/validation';
 import { closeBatch, isWaiting, openBatch, startWaiting, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
 import { readWaitSettings } from './talk/wait.operation';
 
 export const DEFAULT_CONCURRENCY = 10;
+
+const MAX_CONCURRENCY = 100;
+
+/** Max Concurrent Talks: a whole number from 1 to 100 (0 or a blank expression is refused, not replaced). */
+function readConcurrency(ctx: IExecuteFunctions): number {
+	const given = ctx.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY) as unknown;
+	const concurrency = numberOf(given);
+	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+		throw invalid(
+			ctx,
+			0,
+			'Max Concurrent Talks',
+			`${shown(given)} is not a whole number from 1 to ${MAX_CONCURRENCY}`,
+			`Set how many items run at the same time (${DEFAULT_CONCURRENCY} is the default), or remove the option.`,
+		);
+	}
+	return concurrency;
+}
 
 type Outcome = { ok: true; items: INodeExecutionData[] } | { ok: false; error: Error };
 
@@ -23,7 +42,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (!operation) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" of "${resource}" is not supported`);
 	}
-	const concurrency = Math.max(1, Math.floor(Number(this.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY)) || DEFAULT_CONCURRENCY));
+	const concurrency = readConcurrency(this);
 	const continueOnFail = this.continueOnFail();
 	const outcomes: Outcome[] = new Array(items.length);
 

@@ -9,6 +9,7 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { randomBytes } from 'crypto';
 
 import { dIdApiError, type DIdErrorBody } from '../helpers/errors';
 import { abortableSleep } from '../helpers/sleep';
@@ -22,7 +23,8 @@ export type ResultStream = Parameters<IExecuteFunctions['helpers']['prepareBinar
 
 export interface DIdRequest {
 	qs?: IDataObject;
-	body?: IDataObject | FormData;
+	/** JSON, or a multipart upload built by `multipartEnvelope` (its content type in `headers`). */
+	body?: IDataObject | Buffer;
 	headers?: IDataObject;
 	itemIndex?: number;
 	signal?: AbortSignal;
@@ -135,8 +137,11 @@ export async function dIdApiRequest(
 		abortSignal: request.signal,
 		timeout: 120_000,
 	};
-	if (request.body instanceof FormData) {
+	if (Buffer.isBuffer(request.body)) {
 		options.body = request.body;
+		// An upload is not re-sent to a redirect: following one keeps a copy of the whole file in
+		// memory until D-ID answers (follow-redirects buffers the body to replay it).
+		options.disableFollowRedirect = true;
 	} else if (request.body !== undefined) {
 		options.body = request.body;
 		options.json = true;
@@ -275,21 +280,41 @@ export async function listTalksSince(
 	return all;
 }
 
+export interface MultipartEnvelope {
+	/** What goes before the file's bytes, and after them. */
+	head: Buffer;
+	tail: Buffer;
+	contentType: string;
+}
+
+/**
+ * The multipart/form-data parts around one file (field `image` or `audio`, as D-ID's /images and
+ * /audios take it), so the body can be built around the file's bytes in a single buffer: a
+ * FormData with a Blob copies the file twice more (into the Blob, then into the stream it sends).
+ * `fileName` is already limited to A-Z a-z 0-9 . _ - (D-ID's rule), so it needs no quoting.
+ */
+export function multipartEnvelope(kind: 'image' | 'audio', fileName: string, mimeType: string): MultipartEnvelope {
+	const boundary = `----n8n-d-id-${randomBytes(12).toString('hex')}`;
+	return {
+		head: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${kind}"; filename="${fileName}"\r\nContent-Type: ${mimeType}\r\n\r\n`),
+		tail: Buffer.from(`\r\n--${boundary}--\r\n`),
+		contentType: `multipart/form-data; boundary=${boundary}`,
+	};
+}
+
 /** Uploads a file to POST /images or /audios and returns D-ID's answer ({ id, url: "s3://…" }). */
 export async function uploadFile(
 	this: DIdContext,
 	kind: 'image' | 'audio',
-	data: Buffer,
-	fileName: string,
-	mimeType: string,
+	body: Buffer,
+	contentType: string,
 	itemIndex: number,
 	signal?: AbortSignal,
 ): Promise<{ id: string; url: string; duration?: number }> {
-	const form = new FormData();
-	form.append(kind, new Blob([new Uint8Array(data)], { type: mimeType }), fileName);
 	// The upload creates nothing billable; retrying it is safe.
 	return (await dIdApiRequest.call(this, 'POST', kind === 'image' ? '/images' : '/audios', {
-		body: form,
+		body,
+		headers: { 'content-type': contentType },
 		itemIndex,
 		signal,
 		idempotent: true,

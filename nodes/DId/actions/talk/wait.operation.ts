@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { deleteUploads, doneTalkItem, type Uploads } from '../../helpers/cleanup';
 import { waitForTalk, type Talk } from '../../helpers/polling';
 import { withItemIndex } from '../../helpers/errors';
-import { invalid, shown } from '../../helpers/validation';
+import { invalid, notText, numberOf, shown } from '../../helpers/validation';
 import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
 import { dIdApiRequest, type DIdContext } from '../../transport';
 import { talkIdField, readTalkId } from './talk-id.field';
@@ -13,6 +13,9 @@ import { waitFields } from './wait.fields';
 const properties: INodeProperties[] = [talkIdField, ...waitFields({}, { uploads: 'input' })];
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['wait'] } }, properties);
+
+// Longer than any talk takes; also keeps the wait's end a valid date.
+const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
 
 export interface WaitSettings {
 	mode: WaitMode;
@@ -26,12 +29,26 @@ export interface WaitSettings {
 }
 
 export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSettings {
-	const minutes = Number(ctx.getNodeParameter('timeoutMinutes', i, 10));
-	if (!Number.isFinite(minutes) || minutes <= 0) {
-		throw invalid(ctx, i, 'Timeout (Minutes)', `${minutes} is not a positive number of minutes`, 'Most talks finish within a few minutes; 10 is a good default.');
+	const given = ctx.getNodeParameter('timeoutMinutes', i, 10) as unknown;
+	const minutes = numberOf(given);
+	if (!(minutes > 0 && minutes <= MAX_TIMEOUT_MINUTES)) {
+		throw invalid(
+			ctx,
+			i,
+			'Timeout (Minutes)',
+			minutes > MAX_TIMEOUT_MINUTES
+				? `${shown(given)} minutes is more than 7 days (${MAX_TIMEOUT_MINUTES.toLocaleString('en-US')} minutes)`
+				: `${shown(given)} is not a positive number of minutes`,
+			'Most talks finish within a few minutes; 10 is a good default. A talk not done in time keeps rendering and can be waited for again with Talk → Wait.',
+		);
 	}
 	const download = ctx.getNodeParameter('downloadVideo', i, true) as boolean;
-	const binaryProperty = download ? String(ctx.getNodeParameter('binaryPropertyOutput', i, 'data')).trim() : 'data';
+	const output = download ? ctx.getNodeParameter('binaryPropertyOutput', i, 'data') : 'data';
+	const kind = notText(output);
+	if (kind) {
+		throw invalid(ctx, i, 'Put Video in Field', `the expression gave ${kind}, not a field name`, 'Name the binary field for the video, e.g. data.');
+	}
+	const binaryProperty = String(output ?? '').trim();
 	if (download && !binaryProperty) {
 		throw invalid(ctx, i, 'Put Video in Field', 'it is empty', 'Name the binary field for the video, e.g. data.');
 	}
