@@ -1,0 +1,245 @@
+// Hostile callers (issue 13): the trigger's SSRF and secret leaks, and the API key staying home.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { runNode, type NodeSpec } from './harness/engine';
+import { credentialsFor, startSandbox, type Sandbox } from './harness/sandbox';
+import { activateTrigger, startTrigger, type TriggerServer } from './harness/trigger';
+const resultUrlProblem = (..._a: unknown[]): unknown => undefined;
+
+const SECRET = 'Zq8-trigger-secret-4f1c9a7e';
+const IMAGE = 'https://myhost.com/image.jpg';
+let sandbox: Sandbox;
+let trigger: TriggerServer | undefined;
+const servers: http.Server[] = [];
+beforeAll(async () => (sandbox = await startSandbox()));
+afterAll(async () => sandbox.stop());
+beforeEach(() => sandbox.setFaults({}));
+afterEach(async () => {
+	await trigger?.stop();
+	trigger = undefined;
+	await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 5000) {
+	for (let waited = 0; waited < ms && !check(); waited += 25) await sleep(25);
+}
+
+/** A loopback HTTP server (for what the sandbox never does: redirect, echo headers, serve internal data). */
+async function serve(handler: http.RequestListener): Promise<{ url: string; requests: http.IncomingMessage[] }> {
+	const requests: http.IncomingMessage[] = [];
+	const server = http.createServer((req, res) => {
+		requests.push(req);
+		handler(req, res);
+	});
+	servers.push(server);
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function createTalk(webhookUrl: string): Promise<string> {
+	const { items, error } = await runNode(
+		{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, additionalFields: { webhookUrl } } },
+		{ credentials: credentialsFor(sandbox) },
+	);
+	expect(error).toBeUndefined();
+	return items[0].json.id as string;
+}
+
+describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
+	test('activation refuses Download Video with Confirm with D-ID off', async () => {
+		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
+		expect(error?.message).toMatch(/Download Video needs Confirm with D-ID/);
+		expect(await activateTrigger({ secret: SECRET, events: ['done'], confirm: false })).toBeUndefined();
+	});
+
+	test('a saved workflow with that combination fetches nothing a caller names', async () => {
+		const internal = await serve((_req, res) => res.end('internal secrets'));
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_ssrf', status: 'done', result_url: `${internal.url}/admin` });
+		expect(res.status).toBe(500);
+		expect(internal.requests).toHaveLength(0);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('result links: https to public hosts only; plain http and internal addresses only for the credential’s loopback sandbox', () => {
+		const sandboxUrl = 'http://127.0.0.1:8765';
+		expect(resultUrlProblem('https://d-id-talks-prod.s3.us-west-2.amazonaws.com/a/b.mp4?X-Amz=1', sandboxUrl)).toBeUndefined();
+		expect(resultUrlProblem('http://127.0.0.1:8765/results/tlk_1/tlk_1.mp4', sandboxUrl)).toBeUndefined();
+		for (const url of [
+			'http://d-id-talks-prod.s3.amazonaws.com/x.mp4',
+			'data:video/mp4;base64,AAAA',
+			'file:///etc/passwd',
+			'http://127.0.0.1:9999/x.mp4',
+			'https://127.0.0.1:8765/x.mp4'.replace('8765', '8766'),
+			'https://169.254.169.254/latest/meta-data',
+			'https://10.0.0.5/x.mp4',
+			'https://172.20.1.1/x.mp4',
+			'https://192.168.1.1/x.mp4',
+			'https://[::1]/x.mp4',
+			'https://[fe80::1]/x.mp4',
+			'https://[::ffff:127.0.0.1]/x.mp4',
+			'https://localhost/x.mp4',
+			'https://2130706433/x.mp4',
+			'https://metadata/x.mp4',
+			'https://user:pass@example.com/x.mp4',
+		]) {
+			expect([url, resultUrlProblem(url, sandboxUrl)]).toEqual([url, expect.any(String)]);
+		}
+		// With D-ID itself as the base URL, no loopback address is anyone's sandbox.
+		expect(resultUrlProblem('http://127.0.0.1:8765/results/x.mp4', 'https://api.d-id.com')).toEqual(expect.any(String));
+	});
+
+	/** A D-ID on loopback (so it counts as the credential's sandbox) whose talk tlk_1 links to `link(self)`; /result does `result`. */
+	async function fakeDId(link: (self: string) => string, result: http.RequestListener) {
+		let self = '';
+		const server = await serve((req, res) => {
+			if (req.url === '/result') return result(req, res);
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ id: 'tlk_1', status: 'done', result_url: link(self) }));
+		});
+		self = server.url;
+		return server;
+	}
+	const waitAndDownload: NodeSpec = { parameters: { resource: 'talk', operation: 'wait', talkId: 'tlk_1', downloadVideo: true, binaryPropertyOutput: 'data' } };
+
+	test('the D-ID node downloads nothing from a link to another host, and follows no redirect to one', async () => {
+		const internal = await serve((_req, res) => res.end('internal secrets'));
+		const elsewhere = await fakeDId(() => `${internal.url}/admin`, () => {});
+		const redirected = await fakeDId(
+			(self) => `${self}/result`,
+			(_req, res) => {
+				res.writeHead(302, { location: `${internal.url}/admin` });
+				res.end();
+			},
+		);
+		for (const api of [elsewhere, redirected]) {
+			const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
+			expect(error?.message).toMatch(/did not download the video of talk tlk_1: its link is not allowed/);
+		}
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('a result larger than a video can be is refused before it is read', async () => {
+		const api = await fakeDId(
+			(self) => `${self}/result`,
+			(_req, res) => {
+				res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(3 * 1024 ** 3) });
+				res.write(Buffer.alloc(1024));
+				setTimeout(() => res.destroy(), 1000);
+			},
+		);
+		const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
+		expect(error?.message).toMatch(/3\.0 GiB, more than the 2 GiB/);
+	});
+});
+
+describe('D-ID Trigger: the secret stays home', () => {
+	test.each([
+		['empty', ''],
+		['whitespace', '    \t  '],
+		['short', 'abc123-short'],
+		['a placeholder', 'change-me'],
+		['a long placeholder', 'please-change-me-before-use'],
+	])('a secret that is %s is refused at activation and on every call', async (_name, secret) => {
+		const error = await activateTrigger({ secret, events: ['done'], confirm: false });
+		expect(error?.message).toMatch(/Secret is (empty|shorter than 16|a placeholder)/);
+		trigger = await startTrigger({ secret, events: ['done'], confirm: false });
+		const res = await post(trigger.url(secret), { id: 'tlk_weak', status: 'done' });
+		expect(res.status).toBeGreaterThanOrEqual(400);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('no trigger item, Get, List or Wait output carries the secret D-ID echoes in the talk’s webhook URL', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		const id = await createTalk(trigger.url(SECRET));
+		await until(() => trigger!.executions.length > 0);
+		expect(trigger.executions).toHaveLength(1);
+		const emitted = trigger.executions[0][0].json;
+		expect(emitted).toMatchObject({ id, webhook: expect.stringContaining('secret=') });
+		const run = (parameters: NodeSpec['parameters']) => runNode({ parameters }, { credentials: credentialsFor(sandbox) });
+		const outputs = [
+			emitted,
+			(await run({ resource: 'talk', operation: 'get', talkId: id })).items,
+			(await run({ resource: 'talk', operation: 'list', returnAll: false, limit: 10 })).items,
+			(await run({ resource: 'talk', operation: 'wait', talkId: id, downloadVideo: false })).items,
+		];
+		for (const output of outputs) {
+			expect(JSON.stringify(output)).toContain(id);
+			expect(JSON.stringify(output)).not.toContain(SECRET);
+			expect(JSON.stringify(output)).not.toContain(encodeURIComponent(SECRET));
+		}
+	});
+});
+
+describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', () => {
+	test('a transient failure during Confirm answers 503 (the caller retries), not 404; a later delivery is emitted', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		const id = await createTalk('https://example.com/not-the-trigger');
+		await until(() => sandbox.talk(id) && (sandbox.stats().talksFinished ?? 0) > 0);
+		await sleep(200);
+		sandbox.addScriptedFaults({ route: 'GET /talks/{id}', fault: '429', count: 6, retryAfterSec: 0 });
+		const first = await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(first.status).toBe(503);
+		expect(trigger.executions).toHaveLength(0);
+		const second = await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(second.status).toBe(200);
+		expect(trigger.executions).toHaveLength(1);
+	});
+
+	test('Confirm on without a credential: refused at activation with the reason, 500 on a call (not "Unknown talk")', async () => {
+		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		expect(error?.message).toMatch(/no D-ID credential is selected/);
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_nocred', status: 'done' });
+		expect(res.status).toBe(500);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('a chunked body over 1 MB (no Content-Length) is refused with 413', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const body = Buffer.from(JSON.stringify({ id: 'tlk_chunked', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) }));
+		const url = new URL(trigger.url(SECRET));
+		const status = await new Promise<number>((resolve, reject) => {
+			const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+				res.resume();
+				resolve(res.statusCode ?? 0);
+			});
+			req.on('error', reject);
+			for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.subarray(i, i + 64 * 1024));
+			req.end();
+		});
+		expect(status).toBe(413);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('dedupe forgets by age, not by count: a replay after 2,100 other talks starts nothing; one older than Remember Talks does', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, deduplicate: true, rememberDays: 7 });
+		expect((await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).status).toBe(200);
+		for (let i = 0; i < 2100; i += 50) {
+			await Promise.all(Array.from({ length: 50 }, (_, j) => post(trigger!.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' })));
+		}
+		expect(trigger.executions).toHaveLength(2101);
+		expect(await (await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).json()).toMatchObject({ note: 'duplicate' });
+		expect(trigger.executions).toHaveLength(2101);
+		// Saved eight days ago (static data outlives the process; this talk never passed through it).
+		const talks = trigger.staticData().talks as Record<string, unknown>;
+		talks.tlk_old = { status: 'done', at: Date.now() - 8 * 24 * 3600 * 1000 };
+		talks.tlk_recent = { status: 'done', at: Date.now() - 6 * 24 * 3600 * 1000 };
+		await post(trigger.url(SECRET), { id: 'tlk_old', status: 'done' });
+		await post(trigger.url(SECRET), { id: 'tlk_recent', status: 'done' });
+		expect(trigger.executions.map((e) => e[0].json.id).slice(-1)).toEqual(['tlk_old']);
+		expect(trigger.executions).toHaveLength(2102);
+	}, 60_000);
+
+	test('an accepted delivery is answered with a small JSON acknowledgement', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_ack', status: 'done' });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ received: true });
+		expect(trigger.executions).toHaveLength(1);
+	});
+});
