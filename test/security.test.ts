@@ -1,11 +1,13 @@
 // Hostile callers (issue 13): the trigger's SSRF and secret leaks, and the API key staying home.
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 import { runNode, type NodeSpec } from './harness/engine';
-import { credentialsFor, startSandbox, type Sandbox } from './harness/sandbox';
+import { credentialsFor, ROOT, startSandbox, type Sandbox } from './harness/sandbox';
 import { activateTrigger, startTrigger, type TriggerServer } from './harness/trigger';
-const resultUrlProblem = (..._a: unknown[]): unknown => undefined;
+import { resultUrlProblem } from '../nodes/DId/transport';
 
 const SECRET = 'Zq8-trigger-secret-4f1c9a7e';
 const IMAGE = 'https://myhost.com/image.jpg';
@@ -242,4 +244,106 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 		expect(await res.json()).toEqual({ received: true });
 		expect(trigger.executions).toHaveLength(1);
 	});
+});
+
+describe('the API key stays home', () => {
+	const KEY = 'am9obkBleGFtcGxlLmNvbQ:Xk29sL-secret-key-material';
+	const basic = (key: string) => Buffer.from(key).toString('base64');
+
+	test('a redirect from the base URL to another origin is not followed: the other host never sees the key', async () => {
+		const other = await serve((_req, res) => {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"remaining": 1, "total": 1}');
+		});
+		const base = await serve((_req, res) => {
+			res.writeHead(302, { location: `${other.url}/credits` });
+			res.end();
+		});
+		const { error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		expect(error?.message).toMatch(/redirect \(HTTP 302\) that the node does not follow/);
+		expect(base.requests[0].headers.authorization).toBe(`Basic ${KEY}`);
+		expect(other.requests).toHaveLength(0);
+	});
+
+	test('a redirect within the base URL’s origin is followed', async () => {
+		const base = await serve((req, res) => {
+			if (req.url === '/credits') {
+				res.writeHead(301, { location: '/v2/credits' });
+				res.end();
+				return;
+			}
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"remaining": 5, "total": 9}');
+		});
+		const { items, error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		expect(error).toBeUndefined();
+		expect(items[0].json).toMatchObject({ remaining: 5 });
+	});
+
+	test.each([
+		['JSON description', (auth: string) => ({ type: 'application/json', body: JSON.stringify({ kind: 'ValidationError', description: `bad header: ${auth}`, details: { authorization: auth } }) })],
+		['plain text', (auth: string) => ({ type: 'text/plain', body: `proxy refused request with headers authorization=${auth} key=${Buffer.from(auth.slice(6)).toString('base64')}` })],
+	])('a server that echoes the request headers in a %s error puts no key in the error', async (_name, answer) => {
+		const base = await serve((req, res) => {
+			const { type, body } = answer(String(req.headers.authorization));
+			res.writeHead(400, { 'content-type': type });
+			res.end(body);
+		});
+		const { error } = await runNode(
+			{ parameters: { resource: 'credits', operation: 'get' }, continueOnFail: true },
+			{ credentials: { apiKey: KEY, baseUrl: base.url } },
+		);
+		expect(error).toBeUndefined();
+		const failed = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		const shown = JSON.stringify([failed.error, failed.error?.message, failed.error?.description, failed.error?.context]);
+		expect(shown).toMatch(/redacted/);
+		for (const secret of [KEY, basic(KEY)]) expect(shown).not.toContain(secret);
+	});
+});
+
+describe('the own ElevenLabs key lives in the credential', () => {
+	const elevenLabsTalk = (voice: Record<string, unknown> = {}) => ({
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: IMAGE,
+		text: 'Hello world!',
+		provider: 'elevenlabs',
+		voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
+		elevenLabsVoice: voice,
+		waitForCompletion: false,
+	});
+	const sentKey = (id: string) => sandbox.talk(id).requestHeaders['x-api-key-external'];
+
+	test('a key in the credential is sent with ElevenLabs talks only, and never appears in the workflow', async () => {
+		const credentials = { ...credentialsFor(sandbox), elevenLabsApiKey: 'el-credential-key-123' };
+		const parameters = elevenLabsTalk();
+		const withKey = await runNode({ parameters }, { credentials });
+		expect(withKey.error).toBeUndefined();
+		expect(sentKey(withKey.items[0].json.id as string)).toBeDefined();
+		expect(JSON.stringify(parameters)).not.toContain('el-credential-key-123');
+		const microsoft = await runNode({ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hi there', waitForCompletion: false } }, { credentials });
+		expect(sentKey(microsoft.items[0].json.id as string)).toBeUndefined();
+		const without = await runNode({ parameters }, { credentials: credentialsFor(sandbox) });
+		expect(sentKey(without.items[0].json.id as string)).toBeUndefined();
+	});
+
+	test('a saved workflow with the key in the node still sends it', async () => {
+		const { items, error } = await runNode({ parameters: elevenLabsTalk({ externalApiKey: 'el-old-node-key' }) }, { credentials: credentialsFor(sandbox) });
+		expect(error).toBeUndefined();
+		expect(sentKey(items[0].json.id as string)).toBeDefined();
+	});
+});
+
+test('no example ships a placeholder trigger secret: secrets come from an expression', () => {
+	const dir = path.join(ROOT, 'examples');
+	for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+		const text = readFileSync(path.join(dir, file), 'utf8');
+		expect([file, /change-?me/i.test(text)]).toEqual([file, false]);
+		for (const node of JSON.parse(text).nodes as Array<{ parameters: Record<string, unknown> }>) {
+			const secret = node.parameters.secret;
+			if (secret !== undefined) expect(String(secret)).toMatch(/^=\{\{.*\}\}$/);
+			const webhookUrl = (node.parameters.additionalFields as Record<string, unknown> | undefined)?.webhookUrl;
+			if (typeof webhookUrl === 'string' && webhookUrl.includes('secret=')) expect(webhookUrl).toMatch(/^=.*secret=\{\{.*\}\}/);
+		}
+	}
 });

@@ -58,6 +58,7 @@ const MAYBE_SENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 
 
 interface CredentialFacts {
 	baseUrl: string;
+	elevenLabsApiKey?: string;
 	/** What must never appear in a string built from a response: the key (as given and trimmed), the own ElevenLabs key. */
 	secrets: string[];
 }
@@ -69,6 +70,7 @@ function factsOf(ctx: DIdContext): Promise<CredentialFacts> {
 	if (!facts) {
 		facts = ctx.getCredentials<{ baseUrl?: string; apiKey?: string; elevenLabsApiKey?: string }>('dIdApi').then((credentials) => ({
 			baseUrl: String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+			elevenLabsApiKey: credentials.elevenLabsApiKey?.trim() || undefined,
 			secrets: [credentials.apiKey, credentials.apiKey?.trim(), credentials.elevenLabsApiKey, credentials.elevenLabsApiKey?.trim()].filter(
 				(value): value is string => typeof value === 'string' && value.length > 0,
 			),
@@ -183,6 +185,7 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 		options.body = request.body;
 		options.json = true;
 	}
+	await addElevenLabsKey.call(this, method, path, request.body, options.headers as IDataObject);
 
 	for (let attempt = 0, redirects = 0; ; attempt++) {
 		const last = attempt >= MAX_ATTEMPTS - 1;
@@ -259,6 +262,18 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 		}
 		throw dIdApiError(this.getNode(), status, body, { itemIndex: request.itemIndex, talkId: request.talkId });
 	}
+}
+
+/**
+ * A talk with an ElevenLabs voice uses the user's own ElevenLabs key when the credential has one
+ * (x-api-key-external). The Create field that once held it still wins when a saved workflow sets it.
+ */
+async function addElevenLabsKey(this: DIdContext, method: string, path: string, body: DIdRequest['body'], headers: IDataObject) {
+	if (method !== 'POST' || path !== '/talks' || headers['x-api-key-external'] !== undefined) return;
+	const provider = ((body as IDataObject | undefined)?.script as IDataObject | undefined)?.provider as IDataObject | undefined;
+	if (provider?.type !== 'elevenlabs') return;
+	const key = (await factsOf(this)).elevenLabsApiKey;
+	if (key) headers['x-api-key-external'] = JSON.stringify({ elevenlabs: key });
 }
 
 function redirectTarget(from: string, location: string): string | undefined {
