@@ -149,5 +149,28 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(emitted.json.user_data_json).toEqual({ crmRecordId: 'rec_42' });
 		expect(sha256(await stack.binary(emitted.binary.data.id))).toBe(await stack.sandbox.resultDigest(talkId));
 		expect(stack.sandbox.stats().webhooksSent).toBe(1);
+		// The secret D-ID echoes in the talk's webhook URL is not in the execution.
+		expect(emitted.json.webhook).toContain('secret=[redacted]');
+		expect(JSON.stringify(execution.data)).not.toContain(secret);
+
+		// A repeated delivery: the small JSON acknowledgement, no execution.
+		const again = await fetch(`${hookUrl}?secret=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: talkId, status: 'done' }) });
+		expect(again.status).toBe(200);
+		expect(await again.json()).toEqual({ received: true, note: 'duplicate' });
+		// A chunked body over 1 MB (no Content-Length) is measured and refused.
+		const big = JSON.stringify({ id: 'tlk_big', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) });
+		const chunked = await fetch(`${hookUrl}?secret=${secret}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: new ReadableStream({
+				start(controller) {
+					controller.enqueue(new TextEncoder().encode(big));
+					controller.close();
+				},
+			}),
+			duplex: 'half',
+		});
+		expect(chunked.status).toBe(413);
+		expect(await stack.listExecutions(triggerId)).toHaveLength(1);
 	});
 });
