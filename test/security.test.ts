@@ -7,7 +7,7 @@ import path from 'node:path';
 import { runNode, type NodeSpec } from './harness/engine';
 import { credentialsFor, ROOT, startSandbox, type Sandbox } from './harness/sandbox';
 import { activateTrigger, startTrigger, type TriggerServer } from './harness/trigger';
-import { resultUrlProblem } from '../nodes/DId/transport';
+import { capped, resultUrlProblem, type ResultStream } from '../nodes/DId/transport';
 
 const SECRET = 'Zq8-trigger-secret-4f1c9a7e';
 const IMAGE = 'https://myhost.com/image.jpg';
@@ -123,6 +123,19 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 			expect(error?.message).toMatch(/did not download the video of talk tlk_1: its link is not allowed/);
 		}
 		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('a result without Content-Length is cut off once more than the cap arrives; below the cap every byte goes through', async () => {
+		const { Readable, Writable } = await import('node:stream');
+		const { pipeline } = await import('node:stream/promises');
+		const chunks = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1000, i));
+		const received: Buffer[] = [];
+		const sink = () => new Writable({ write: (chunk, _enc, done) => (received.push(chunk), done()) });
+		const tooLarge = () => new Error('more than the cap');
+		await expect(pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge) as unknown as NodeJS.ReadableStream, sink())).rejects.toThrow('more than the cap');
+		received.length = 0;
+		await pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge) as unknown as NodeJS.ReadableStream, sink());
+		expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
 	});
 
 	test('a result larger than a video can be is refused before it is read', async () => {

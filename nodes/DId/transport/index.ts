@@ -545,7 +545,7 @@ export async function openResultStream(
  * listener added while the stream is paused sees every chunk however the consumer reads it
  * (pipe or async iteration), without importing Node's stream module.
  */
-function capped(stream: ResultStream, maxBytes: number, tooLarge: () => Error): ResultStream {
+export function capped(stream: ResultStream, maxBytes: number, tooLarge: () => Error): ResultStream {
 	let bytes = 0;
 	stream.pause();
 	stream.on('data', (chunk: { length: number }) => {
