@@ -360,3 +360,27 @@ test('no example ships a placeholder trigger secret: secrets come from an expres
 		}
 	}
 });
+
+test('a D-ID answer that echoes the trigger secret reaches no log line and no response', async () => {
+	const echoing = await serve((req, res) => {
+		res.writeHead(400, { 'content-type': 'application/json' });
+		res.end(JSON.stringify({ kind: 'ValidationError', description: `talk ${req.url} has webhook https://n8n.example.com/webhook/x/talk-ended?secret=${SECRET}` }));
+	});
+	const written: string[] = [];
+	const capture = (stream: NodeJS.WriteStream) =>
+		jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
+			written.push(String(chunk));
+			return true;
+		}) as never);
+	const spies = [capture(process.stdout), capture(process.stderr), ...(['log', 'warn', 'error', 'info'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args) => void written.push(args.join(' '))))];
+	try {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, { apiKey: 'user:key', baseUrl: echoing.url });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_echo', status: 'done' });
+		expect(res.status).toBe(503);
+		expect(await res.text()).not.toContain(SECRET);
+	} finally {
+		spies.forEach((spy) => spy.mockRestore());
+	}
+	expect(written.join('\n')).toMatch(/could not confirm talk tlk_echo/);
+	expect(written.join('\n')).not.toContain(SECRET);
+});
