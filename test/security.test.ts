@@ -1,5 +1,7 @@
 // Hostile callers (issue 13): the trigger's SSRF and secret leaks, and the API key staying home.
 import { readdirSync, readFileSync } from 'node:fs';
+
+import { Container } from '@n8n/di';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -366,20 +368,20 @@ test('a D-ID answer that echoes the trigger secret reaches no log line and no re
 		res.writeHead(400, { 'content-type': 'application/json' });
 		res.end(JSON.stringify({ kind: 'ValidationError', description: `talk ${req.url} has webhook https://n8n.example.com/webhook/x/talk-ended?secret=${SECRET}` }));
 	});
+	// n8n's logger, as every node context hands it out (n8n-core's own copy of @n8n/backend-common),
+	// replaced for this test by one that records every line.
+	const { Logger } = require(require.resolve('@n8n/backend-common', { paths: [path.dirname(require.resolve('n8n-core'))] }));
+	const original = Container.get(Logger) as object;
 	const written: string[] = [];
-	const capture = (stream: NodeJS.WriteStream) =>
-		jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
-			written.push(String(chunk));
-			return true;
-		}) as never);
-	const spies = [capture(process.stdout), capture(process.stderr), ...(['log', 'warn', 'error', 'info'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args) => void written.push(args.join(' '))))];
+	const record = (message: unknown, meta?: unknown) => void written.push(`${String(message)} ${JSON.stringify(meta ?? {})}`);
+	Container.set(Logger, new Proxy(original, { get: (target, key) => (['error', 'warn', 'info', 'debug'].includes(String(key)) ? record : Reflect.get(target, key)) }));
 	try {
 		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, { apiKey: 'user:key', baseUrl: echoing.url });
 		const res = await post(trigger.url(SECRET), { id: 'tlk_echo', status: 'done' });
 		expect(res.status).toBe(503);
 		expect(await res.text()).not.toContain(SECRET);
 	} finally {
-		spies.forEach((spy) => spy.mockRestore());
+		Container.set(Logger, original);
 	}
 	expect(written.join('\n')).toMatch(/could not confirm talk tlk_echo/);
 	expect(written.join('\n')).not.toContain(SECRET);

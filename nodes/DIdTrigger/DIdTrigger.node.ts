@@ -262,7 +262,10 @@ const processMemory = new Map<string, Record<string, Remembered>>();
 
 function pruneProcessMemory(before: number) {
 	for (const [key, talks] of processMemory) {
-		const last = Math.max(0, ...Object.values(talks).map((entry) => entry.at));
+		// Insertion order is (nearly) age order: the last entry is the newest. A trigger dropped here
+		// too early still has its static data; only the guard against concurrent repeats is lost.
+		const ids = Object.keys(talks);
+		const last = ids.length ? (talks[ids[ids.length - 1]]?.at ?? 0) : 0;
 		if (last < Math.min(before, Date.now() - DAY_MS) || Object.keys(talks).length === 0) {
 			processMemory.delete(key);
 		}
@@ -284,7 +287,7 @@ function accepted(ctx: IWebhookFunctions, note: string): IWebhookResponseData {
 	return { noWebhookResponse: true };
 }
 
-/** Drops talks remembered before `before` (ms); entries saved by older versions (a bare status) count as now. */
+/** Drops talks remembered before `before` (ms); entries saved by older versions (a bare status) count as remembered now. */
 function forgetOld(talks: Record<string, Remembered>, before: number) {
 	for (const [id, entry] of Object.entries(talks as Record<string, Remembered | string>)) {
 		if (typeof entry !== 'object' || entry === null) talks[id] = { status: String(entry), at: Date.now() };
