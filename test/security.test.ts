@@ -252,6 +252,19 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 		expect(trigger.executions).toHaveLength(2102);
 	}, 60_000);
 
+	test('ten concurrent deliveries of one talk start one execution (each call sees the static data as last saved)', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		const id = await createTalk('https://example.com/not-the-trigger');
+		await until(() => sandbox.talks().some((t) => t.id === id) && sandbox.stats().talksFinished > 0);
+		await sleep(300);
+		const answers = await Promise.all(Array.from({ length: 10 }, () => post(trigger!.url(SECRET), { id, status: 'done' })));
+		expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+		expect(trigger.executions).toHaveLength(1);
+		// And later ones (static data saved by then) too.
+		await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(trigger.executions).toHaveLength(1);
+	});
+
 	test('an accepted delivery is answered with a small JSON acknowledgement', async () => {
 		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
 		const res = await post(trigger.url(SECRET), { id: 'tlk_ack', status: 'done' });

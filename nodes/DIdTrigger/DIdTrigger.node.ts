@@ -189,13 +189,14 @@ export class DIdTrigger implements INodeType {
 		// as saved, so concurrent or quick repeated deliveries only see each other here).
 		const seen = this.getWorkflowStaticData('node') as { talks?: Record<string, Remembered> };
 		seen.talks ??= {};
+		// Other triggers' idle memories go first: this trigger's is then taken (or made) and kept.
+		if (deduplicate) pruneProcessMemory(now - rememberMs);
 		const memoryKey = `${this.getWorkflow().id ?? ''}\u0000${this.getNode().name}`;
 		const memory = processMemory.get(memoryKey) ?? {};
 		processMemory.set(memoryKey, memory);
 		if (deduplicate) {
 			forgetOld(seen.talks, now - rememberMs);
 			forgetOld(memory, now - rememberMs);
-			pruneProcessMemory(now - rememberMs);
 		}
 		// Claimed synchronously, before any await, so two concurrent deliveries cannot both pass.
 		if (deduplicate && (seen.talks[talkId] || memory[talkId])) return accepted(this, 'duplicate');

@@ -59,10 +59,15 @@ export async function activateTrigger(parameters: IDataObject, credentials?: { a
 	}
 }
 
+let triggers = 0;
+
 export async function startTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<TriggerServer> {
 	await initBinaryData();
 	const node = triggerNode(parameters, credentials);
-	const workflow = new Workflow({ id: 'trigger-wf', nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	const workflow = new Workflow({ id: `trigger-wf-${++triggers}`, nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	// As n8n does: each call gets a copy of the static data as last saved, saved again after the
+	// call (last writer wins), so concurrent calls do not see each other's changes there.
+	let savedStaticData: IDataObject = {};
 	const credentialsHelper = new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {});
 	const executions: INodeExecutionData[][] = [];
 	const responses: TriggerServer['responses'] = [];
@@ -119,9 +124,13 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 				workflowExecuteAdditionalData: additionalData,
 				webhookId: node.webhookId,
 			};
+			// Saved as JSON, as n8n stores it (the live copy holds n8n-workflow's observable objects).
+			const staticData = JSON.parse(JSON.stringify(savedStaticData)) as IDataObject;
+			workflow.staticData = staticData;
 			try {
 				const ctx = new WebhookContext(workflow, node, additionalData, 'webhook', webhookData, [], null);
-				const result = await trigger.webhook!.call(ctx);
+				const running = trigger.webhook!.call(ctx);
+				const result = await running.finally(() => (savedStaticData = staticData));
 				if (result.workflowData) {
 					executions.push(result.workflowData[0]);
 					reply(200, { message: 'Workflow was started' });
@@ -139,7 +148,7 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 		url: (secret) => `http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
 		executions,
 		responses,
-		staticData: () => workflow.getStaticData('node', node) as IDataObject,
+		staticData: () => ((savedStaticData[`node:${node.name}`] ??= {}) as IDataObject),
 		stop: () => new Promise((r) => server.close(() => r())),
 	};
 }
