@@ -192,7 +192,7 @@ export interface NodeSpec {
 }
 
 export interface RunOptions {
-	credentials: { apiKey: string; baseUrl: string };
+	credentials: { apiKey: string; baseUrl: string; elevenLabsApiKey?: string };
 	items?: InputItem[];
 	/** Aborts the execution like "Stop" in the editor does. */
 	cancelAfterMs?: number;

@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { errorJson, withItemIndex } from '../helpers/errors';
+import { redactError, redactTalk } from '../helpers/redact';
 import { invalid, numberOf, shown } from '../helpers/validation';
 import { closeBatch, isWaiting, openBatch, startWaiting, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
@@ -124,7 +125,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		} finally {
 			cancelSignal?.removeEventListener('abort', onCancel);
 		}
-		if (firstFailure) throw firstFailure.error;
+		if (firstFailure) throw redactError(firstFailure.error);
 		if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
 
 		// 3. Output in input order, each item paired with its input.
@@ -132,7 +133,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		for (let i = 0; i < items.length; i++) {
 			const outcome = outcomes[i];
 			if (!outcome) continue;
-			const data = outcome.ok ? outcome.items : [{ json: errorJson(outcome.error) }];
+			// D-ID echoes each talk's webhook URL, with the D-ID Trigger's secret in it.
+			const data = outcome.ok ? outcome.items.map((item) => ({ ...item, json: redactTalk(item.json) })) : [{ json: errorJson(outcome.error) }];
 			output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
 		}
 		return [output];

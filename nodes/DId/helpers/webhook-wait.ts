@@ -11,6 +11,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
 import { deleteUploads, doneTalkItem, type Uploads } from './cleanup';
 import { errorJson, withItemIndex } from './errors';
+import { redactTalk } from './redact';
 import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
 import { abortableSleep } from './sleep';
 import { HTTP_URL, HTTPS_URL, invalid } from './validation';
@@ -350,7 +351,7 @@ async function finish(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch):
 	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, batch.entries.length) }, worker));
 	const output: INodeExecutionData[] = [];
 	for (const entry of batch.entries) {
-		for (const item of results[entry.index] ?? []) output.push({ ...item, pairedItem: { item: entry.index } });
+		for (const item of results[entry.index] ?? []) output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
 	}
 	return output;
 }

@@ -199,13 +199,13 @@ const properties: INodeProperties[] = [
 				description: 'ElevenLabs model ID, e.g. eleven_multilingual_v2 or eleven_turbo_v2_5',
 			},
 			{
-				displayName: 'Own ElevenLabs API Key',
+				displayName: 'Own ElevenLabs API Key (Deprecated)',
 				name: 'externalApiKey',
 				type: 'string',
 				typeOptions: { password: true },
 				default: '',
 				description:
-					'Use your own ElevenLabs key (consumes your ElevenLabs quota; needed for your cloned voices). Sent in the x-api-key-external header.',
+					'Deprecated: a key here is saved in the workflow (exports, history). Put it in the D-ID API credential (Own ElevenLabs API Key) and leave this empty. When set, it is still sent (x-api-key-external) and wins over the credential.',
 			},
 			{
 				displayName: 'Rate',
