@@ -43,6 +43,15 @@ describe('Check Credits First', () => {
 		expect(sandbox.stats().credits.remaining).toBe(10);
 	});
 
+	test('audio binaries are measured from their first bytes (n8n binary storage), before any upload', async () => {
+		sandbox.configure({ credits: 1 });
+		const voice = { data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' };
+		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [{ json: {}, binary: { data: voice } }, { json: {}, binary: { data: voice } }]);
+		expect(error?.message).toMatch(/needs an estimated 2 credits for 2 talks .* D-ID reports 1 remaining/);
+		expect(error?.description).toMatch(/based on: audio file header/);
+		expect(requests('POST /audios')).toBe(0);
+	});
+
 	test('under Continue On Fail every item carries the refusal and nothing is created', async () => {
 		sandbox.configure({ credits: 2 });
 		const { items, error } = await run(create({}, { continueOnFail: true }), [{ json: { text: words(400) } }, { json: { text: words(400) } }]);
