@@ -160,7 +160,10 @@ export class DIdTrigger implements INodeType {
 		let talk = body as Talk;
 		try {
 			if (this.getNodeParameter('confirm', true) as boolean) {
-				talk = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+				const confirmed = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+				// D-ID's spec lists no user_data on GET /talks/{id}: keep the one of the (authenticated) delivery.
+				if (confirmed.user_data === undefined && typeof body.user_data === 'string') confirmed.user_data = body.user_data;
+				talk = confirmed;
 			}
 		} catch (error) {
 			release();
