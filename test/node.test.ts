@@ -257,7 +257,7 @@ describe('get, wait, list, delete, credits', () => {
 	test('List: Return All follows the token pages; Limit stops early', async () => {
 		const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
 		await Promise.all(
-			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: IMAGE, script: { type: 'text', input: 'Paging test.' } }) })),
+			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: 'https://myhost.com/paging.jpg', script: { type: 'text', input: 'Paging test.' } }) })),
 		);
 		const existing = sandbox.talks().filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
 		sandbox.resetStats();

@@ -37,6 +37,8 @@ const WINDOW_SLACK_MS = 30_000;
 /** Without a `Date` header the window rests on this machine's clock, with a wider margin. */
 const WINDOW_SLACK_NO_DATE_MS = 5 * 60_000;
 const MAX_PAGES = 20;
+/** Candidates named in an error (the rest are counted). */
+const MAX_NAMED = 10;
 /** Failures after which D-ID is known to have been still working on the request. */
 const STILL_WORKING = new Set(['504', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED']);
 const CONFIG_FIELDS = ['stitch', 'result_format', 'fluent', 'pad_audio', 'logo', 'driver_expressions'];
@@ -230,7 +232,7 @@ const WHY = {
 };
 
 function mayHaveBeenCreated(ctx: DIdContext, itemIndex: number, candidates: IDataObject[], why: keyof typeof WHY): NodeOperationError {
-	const ids = candidates.map((talk) => talk.id).join(', ');
+	const ids = candidates.slice(0, MAX_NAMED).map((talk) => talk.id).join(', ') + (candidates.length > MAX_NAMED ? ` and ${candidates.length - MAX_NAMED} more` : '');
 	const message = candidates.length
 		? `The answer of D-ID to this item’s request was lost; the talk may have been created: ${ids}`
 		: `The answer of D-ID to this item’s request was lost; the talk may have been created (none listed after ${LOOK_FOR_MS / 1000} s)`;
