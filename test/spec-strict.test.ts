@@ -181,6 +181,21 @@ test('6: the trigger with Confirm keeps the delivery’s user_data when GET /tal
 	}
 });
 
+test('8: the trigger with Confirm, reads 1.5 s behind the webhook: the talk is re-read until it agrees, and emitted once', async () => {
+	let trigger: TriggerServer | undefined;
+	try {
+		sandbox.configure({ readLagMs: 1500 });
+		trigger = await startTrigger({ secret: 'a-secret-for-case-8', events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		const { items, error } = await run(create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-8') } }));
+		expect(error).toBeUndefined();
+		for (let waited = 0; waited < 10_000 && trigger.executions.length === 0; waited += 25) await sleep(25);
+		expect(trigger.executions).toHaveLength(1);
+		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done' });
+	} finally {
+		await trigger?.stop();
+	}
+}, 30_000);
+
 test('7: text is counted in UTF-16 units as D-ID counts it: 20,001 emoji are refused before any request', async () => {
 	sandbox.resetStats();
 	const { error } = await run(create({ text: '😀'.repeat(20_001) }));

@@ -8,7 +8,7 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 
 import { downloadVideo } from '../DId/helpers/binary';
 import { FINAL_STATUSES, type Talk } from '../DId/helpers/polling';
@@ -160,7 +160,7 @@ export class DIdTrigger implements INodeType {
 		let talk = body as Talk;
 		try {
 			if (this.getNodeParameter('confirm', true) as boolean) {
-				const confirmed = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+				const confirmed = await confirmTalk(this, talkId, String(body.status));
 				// D-ID's spec lists no user_data on GET /talks/{id}: keep the one of the (authenticated) delivery.
 				if (confirmed.user_data === undefined && typeof body.user_data === 'string') confirmed.user_data = body.user_data;
 				talk = confirmed;
@@ -194,6 +194,25 @@ export class DIdTrigger implements INodeType {
 		}
 		return { workflowData: [[item]] };
 	}
+}
+
+/** Re-reads while D-ID's read API lags its webhook: 0.5 s doubling, about 15 s in all. */
+const RECHECK_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * GET /talks/{id}. D-ID's webhook and its read API are separate systems (the spec promises no
+ * read-after-webhook consistency): when the delivery says the talk ended and the read does not
+ * yet, it is read again a few times before the call is answered.
+ */
+async function confirmTalk(ctx: IWebhookFunctions, talkId: string, deliveredStatus: string): Promise<Talk> {
+	const read = async () => (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+	let talk = await read();
+	for (const delay of RECHECK_MS) {
+		if (FINAL_STATUSES.includes(talk.status) || !FINAL_STATUSES.includes(deliveredStatus)) break;
+		await sleep(delay);
+		talk = await read();
+	}
+	return talk;
 }
 
 /** Talks each trigger (workflow + node) has emitted, in this n8n process. */
