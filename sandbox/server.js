@@ -326,8 +326,8 @@ function createSandbox(userOptions = {}) {
 		if (plan.duplicate) schedule(plan.delayMs + draw(random, [20, 300]), () => postWebhook(talk, payload, true));
 	}
 
-	function record(talk, outcome, duplicate = false) {
-		stats.webhookDeliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now() });
+	function record(talk, outcome, duplicate = false, answer = undefined) {
+		stats.webhookDeliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now(), ...(answer ? { answer } : {}) });
 		if (stats.webhookDeliveries.length > 5000) stats.webhookDeliveries.shift();
 	}
 
@@ -353,11 +353,16 @@ function createSandbox(userOptions = {}) {
 				rejectUnauthorized: false,
 			},
 			(res) => {
-				res.resume();
+				// The start of the receiver's answer, kept for debugging (e.g. {"received":true,"note":…}).
+				let answer = '';
+				res.setEncoding('utf8');
+				res.on('data', (chunk) => {
+					if (answer.length < 200) answer += chunk.slice(0, 200 - answer.length);
+				});
 				res.on('end', () => {
 					if (res.statusCode < 400) stats.webhooksSent += 1;
 					else stats.webhooksFailed += 1;
-					record(talk, `HTTP ${res.statusCode}`, duplicate);
+					record(talk, `HTTP ${res.statusCode}`, duplicate, answer);
 				});
 			},
 		);

@@ -56,6 +56,11 @@ interface Entry {
 	/** The talk as confirmed by GET /talks/{id} once it ended. */
 	talk?: Talk;
 	timedOut?: { status: string };
+	/**
+	 * A talk D-ID said ended before the item's create returned (its answer was lost and the
+	 * create was still finding the talk D-ID made): confirmed once the create names it.
+	 */
+	endedEarly?: string;
 }
 
 interface Batch {
@@ -263,6 +268,11 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 	const body = this.getBodyData() as IDataObject;
 	const talkId = typeof body.id === 'string' ? body.id : '';
 	const entry = batch.entries.find((e) => e.talkId !== undefined && e.talkId === talkId);
+	const early = item !== undefined && !entry ? batch.entries.find((e) => String(e.index) === item && e.talkId === undefined) : undefined;
+	if (early && talkId && FINAL_STATUSES.includes(String(body.status))) {
+		early.endedEarly = talkId;
+		return respond(200, { received: true, note: 'the item’s talk is being looked up' });
+	}
 	if (!entry || (item !== undefined && item !== String(entry.index))) {
 		return respond(200, { received: true, note: 'not a talk of this execution' });
 	}
@@ -287,6 +297,7 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 				else if (started.talk) {
 					entry.talkId = started.talk.id;
 					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
+					else if (entry.endedEarly === entry.talkId) await confirmEnded(ctx, batch, entry);
 				}
 			} catch (error) {
 				if (batch.continueOnFail) entry.ready = [{ json: errorJson(error as Error) }];
