@@ -140,6 +140,22 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 	}, 90_000);
 });
 
+test('two items the list cannot tell apart, one answer lost after D-ID made the talk, one before: no item takes the other’s talk', async () => {
+	const image = 'https://myhost.com/one-of-two.jpg';
+	sandbox.configure({ readLagMs: 0 });
+	sandbox.addScriptedFaults([
+		{ route: 'POST /talks', fault: 'dropAfter', commit: 'before' },
+		{ route: 'POST /talks', fault: 'dropBefore' },
+	]);
+	const texts = ['The first item speaks.', 'The second item speaks.'];
+	const { items } = await run(create({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }), texts.map((text) => ({ json: { text } })));
+	expect(talksOf(image)).toHaveLength(1);
+	items.forEach((item, index) => {
+		if (item.json.id) expect(sandbox.talk(String(item.json.id)).request.script).toMatchObject({ input: texts[index] });
+	});
+	expect(items.filter((item) => /may have been created: tlk_/.test(String(item.json.error))).length).toBeGreaterThanOrEqual(1);
+}, 90_000);
+
 describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 	test('4: several talks waited for while the list runs oldest first: found on later pages, not read one by one', async () => {
 		sandbox.configure({ listOrder: 'oldest-first', readLagMs: 0, processing: { msPerSecond: 1000, minMs: 2500 } });

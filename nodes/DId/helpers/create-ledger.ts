@@ -16,10 +16,11 @@ import { abortableSleep } from './sleep';
  *   must match. `user_data` and `name` are not listed: they narrow the match when D-ID does echo
  *   them and are ignored when it does not. In Wait Mode "Webhook" each item's webhook URL is its
  *   own (it carries the item and a per-run token), so the talk of every item is recognisable.
- *   Requests that share image, webhook and config cannot be told apart by their talks: while one
- *   of them is being looked up, no other of this process is sent, and a talk that could be either
- *   of two open lookups is nobody's guess (the item fails naming it).
+ *   Requests that share image, webhook and config cannot be told apart by their talks: while a
+ *   lookup decides on candidates, no other of this process is sent, and a talk that could be
+ *   either of two open lookups is nobody's guess (the item fails naming it).
  * - Talks this process received an answer for are claimed (remembered), so they are no candidate.
+ *   Talks an item's error named are disputed: no other item takes one of them for its own.
  * - No list order: every lookup reads the whole list up to MAX_PAGES pages.
  * - No clocks: the window starts WINDOW_SLACK_MS before the request on D-ID's own clock (its `Date`
  *   header), and `created_at` without a zone is UTC.
@@ -49,9 +50,11 @@ interface Lookup {
 	body: IDataObject;
 }
 interface Group {
+	/** POST /talks of the group sent and not yet answered (or failed). */
 	inFlight: number;
-	lookingUp: number;
-	lookups: Promise<void>;
+	/** Lookups deciding about candidates: until they are done no new POST /talks of the group goes out. */
+	settling: number;
+	/** Lookups under way (their requests' answers were lost). */
 	waiting: Lookup[];
 }
 
@@ -61,16 +64,19 @@ interface Group {
  */
 const ledger = {
 	claimed: new Map<string, number>(),
+	disputed: new Map<string, number>(),
 	groups: new Map<string, Group>(),
 };
 
-function claim(id: string): void {
+function remember(memory: Map<string, number>, id: string): void {
 	const now = Date.now();
-	ledger.claimed.set(id, now);
-	if (ledger.claimed.size % 100 === 0) {
-		for (const [talkId, at] of ledger.claimed) if (now - at > CLAIM_MEMORY_MS) ledger.claimed.delete(talkId);
+	memory.set(id, now);
+	if (memory.size % 100 === 0) {
+		for (const [talkId, at] of memory) if (now - at > CLAIM_MEMORY_MS) memory.delete(talkId);
 	}
 }
+const claim = (id: string) => remember(ledger.claimed, id);
+const dispute = (id: string) => remember(ledger.disputed, id);
 
 function configOf(body: IDataObject): IDataObject {
 	const config = (body.config ?? {}) as IDataObject;
@@ -86,14 +92,14 @@ function groupKey(body: IDataObject): string {
 function groupOf(key: string): Group {
 	let group = ledger.groups.get(key);
 	if (!group) {
-		group = { inFlight: 0, lookingUp: 0, lookups: Promise.resolve(), waiting: [] };
+		group = { inFlight: 0, settling: 0, waiting: [] };
 		ledger.groups.set(key, group);
 	}
 	return group;
 }
 
 function release(key: string, group: Group): void {
-	if (group.inFlight === 0 && group.lookingUp === 0) ledger.groups.delete(key);
+	if (group.inFlight === 0 && group.settling === 0 && group.waiting.length === 0 && ledger.groups.get(key) === group) ledger.groups.delete(key);
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -125,8 +131,8 @@ export async function createTalkOnce(
 ): Promise<IDataObject> {
 	const key = groupKey(body);
 	let group = groupOf(key);
-	// A lookup of this group is counting on no new talks of it appearing.
-	while (group.lookingUp > 0) {
+	// A lookup of this group is deciding, counting on no new talks of it appearing.
+	while (group.settling > 0) {
 		await abortableSleep(50, signal);
 		if (signal?.aborted) throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 		group = groupOf(key);
@@ -151,7 +157,11 @@ export async function createTalkOnce(
 					group.inFlight++;
 					counted = true;
 				};
-				return await lookUp(ctx, group, body, sentAt, failure, itemIndex, resend, signal);
+				try {
+					return await lookUp(ctx, group, body, sentAt, failure, itemIndex, resend, signal);
+				} finally {
+					release(key, group);
+				}
 			},
 		});
 		if (typeof talk.id === 'string') claim(talk.id);
@@ -162,6 +172,11 @@ export async function createTalkOnce(
 	}
 }
 
+/*
+ * Looking does not hold up other items: only when a look finds candidates does the group settle
+ * (no new POST /talks of it, those in flight answered and claimed, or failed and looking up too),
+ * and the list is read once more to decide on a still picture.
+ */
 async function lookUp(
 	ctx: DIdContext,
 	group: Group,
@@ -174,32 +189,42 @@ async function lookUp(
 ): Promise<IDataObject | undefined> {
 	const self: Lookup = { body };
 	group.waiting.push(self);
-	group.lookingUp++;
-	const previous = group.lookups;
-	let done!: () => void;
-	group.lookups = new Promise<void>((resolve) => (done = resolve));
+	const cancelled = () => new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
+	let since: number | undefined;
+	let complete = true;
+	const look = async (): Promise<IDataObject[]> => {
+		const list = await listTalks.call(ctx, { maxPages: MAX_PAGES, itemIndex, signal });
+		since ??= windowStart(list, sentAt);
+		complete = list.complete;
+		return unique(list.talks).filter(
+			(talk) => !(didTime(talk.created_at) < since!) && !ledger.claimed.has(String(talk.id)) && couldBe(talk, body),
+		);
+	};
 	try {
-		await previous;
-		while (group.inFlight > 0 && !signal?.aborted) await abortableSleep(50, signal);
-		let since: number | undefined;
-		let complete = true;
-		for (let look = 0; look <= LOOK_AGAIN_MS.length; look++) {
-			if (look > 0) await abortableSleep(LOOK_AGAIN_MS[look - 1], signal);
-			if (signal?.aborted) throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
-			const list = await listTalks.call(ctx, { maxPages: MAX_PAGES, itemIndex, signal });
-			since ??= windowStart(list, sentAt);
-			complete = list.complete;
-			const candidates = unique(list.talks).filter(
-				(talk) => !(didTime(talk.created_at) < since!) && !ledger.claimed.has(String(talk.id)) && couldBe(talk, body),
-			);
-			if (candidates.length === 0) continue;
-			const others = group.waiting.filter((lookup) => lookup !== self);
-			const onlyMine = candidates.filter((talk) => !others.some((other) => couldBe(talk, other.body)));
-			if (candidates.length === 1 && onlyMine.length === 1) {
-				claim(String(candidates[0].id));
-				return candidates[0];
+		for (let attempt = 0; attempt <= LOOK_AGAIN_MS.length; attempt++) {
+			if (attempt > 0) await abortableSleep(LOOK_AGAIN_MS[attempt - 1], signal);
+			if (signal?.aborted) throw cancelled();
+			if ((await look()).length === 0) continue;
+			group.settling++;
+			try {
+				while (group.inFlight > 0 && !signal?.aborted) await abortableSleep(50, signal);
+				if (signal?.aborted) throw cancelled();
+				const candidates = await look();
+				if (candidates.length === 0) continue;
+				const others = group.waiting.filter((lookup) => lookup !== self);
+				const onlyMine = candidates.filter((talk) => !others.some((other) => couldBe(talk, other.body)));
+				const disputed = candidates.some((talk) => ledger.disputed.has(String(talk.id)));
+				if (candidates.length === 1 && onlyMine.length === 1 && !disputed) {
+					claim(String(candidates[0].id));
+					return candidates[0];
+				}
+				// Named in this item's error: another item whose lookup sees one of them fails too, rather
+				// than take it for its own (it may be this item's) or send again (it may be its own).
+				for (const talk of candidates) dispute(String(talk.id));
+				throw mayHaveBeenCreated(ctx, itemIndex, candidates, others.length > 0 ? 'twins' : 'several');
+			} finally {
+				group.settling--;
 			}
-			throw mayHaveBeenCreated(ctx, itemIndex, candidates, others.length > 0 ? 'twins' : 'several');
 		}
 		if (!complete) throw mayHaveBeenCreated(ctx, itemIndex, [], 'unread');
 		if (STILL_WORKING.has(failure)) throw mayHaveBeenCreated(ctx, itemIndex, [], 'late');
@@ -207,8 +232,6 @@ async function lookUp(
 		return undefined; // never created: safe to send again
 	} finally {
 		group.waiting.splice(group.waiting.indexOf(self), 1);
-		group.lookingUp--;
-		done();
 	}
 }
 
