@@ -27,6 +27,15 @@ export class DIdApi implements ICredentialType {
 				'Your key from D-ID Studio (Account Settings → API key), pasted exactly as shown. It is sent as given in the Authorization header.',
 		},
 		{
+			displayName: 'Own ElevenLabs API Key',
+			name: 'elevenLabsApiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'Optional. Talks with an ElevenLabs voice then use your own ElevenLabs key (your ElevenLabs quota; needed for your cloned voices). Sent to D-ID only, in the x-api-key-external header of POST /talks.',
+		},
+		{
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',

@@ -9,14 +9,17 @@ const HELP = `D-ID sandbox: a local server that behaves like api.d-id.com for th
 Usage: npm run sandbox -- [flags]
 
   --port N                 port to listen on (default 8765; 0 picks a free one)
-  --host ADDR              loopback address to bind (default 127.0.0.1)
+  --host ADDR              loopback address to bind (default 127.0.0.1); other addresses
+                           are refused without --unsafe-listen-public
+  --unsafe-listen-public   allow --host to be a non-loopback address (anyone who can reach it
+                           can use the sandbox; its control API still answers only loopback hosts)
   --api-key KEY            the key clients must send (default sandbox-user:sandbox-secret)
   --credits N              credits to start with (default 100)
   --ms-per-second N        processing time per second of speech (default 1000)
   --min-ms N               shortest processing time (default 500)
   --jitter F               random ± fraction on processing time, e.g. 0.3
   --processing-range A-B   processing time drawn uniformly from A..B ms (overrides the three above)
-  --result-size SIZE       pad result videos to SIZE bytes (e.g. 200MB); still playable
+  --result-size SIZE       pad result videos to SIZE bytes (e.g. 200MB, up to 64GB); still playable
   --result-ttl SECONDS     lifetime of result_url links (default 86400)
   --no-stitch              plan without stitch (403 PermissionError)
   --no-subtitles           plan without subtitles (403 PermissionError)
@@ -63,6 +66,7 @@ function parseArgs(argv) {
 		switch (flag) {
 			case '--port': options.port = number(); break;
 			case '--host': options.host = value(); break;
+			case '--unsafe-listen-public': options.unsafeListenPublic = true; break;
 			case '--api-key': options.apiKey = value(); break;
 			case '--credits': options.credits = number(); break;
 			case '--ms-per-second': options.processing.msPerSecond = number(); break;

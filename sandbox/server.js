@@ -110,6 +110,31 @@ function checkProfileSettings(o) {
 	for (const key of ['readLagMs', 'clockSkewMs']) if (!Number.isFinite(o[key])) throw new Error(`${key} must be a number`);
 }
 
+/** A Host header naming this machine (any port): what a web page's DNS-rebinding request does not send. */
+function isLoopbackHostHeader(value) {
+	const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(String(value ?? '').trim().toLowerCase());
+	return Boolean(match) && isLoopbackHost(match[1]);
+}
+
+/** decodeURIComponent that answers a malformed escape with a D-ID-style 400 instead of a crash. */
+function decodePathPart(value) {
+	try {
+		return decodeURIComponent(value);
+	} catch {
+		throw new DIdError('BadRequestError', `malformed URL escape in "${value}"`);
+	}
+}
+
+/** The largest --result-size: MP4 padding boxes take 64-bit sizes, but a result is still a file someone downloads. */
+const MAX_RESULT_BYTES = 64 * 1024 ** 3;
+
+function checkResultSize(value) {
+	if (value === undefined || value === null) return;
+	if (!Number.isSafeInteger(value) || value < 0 || value > MAX_RESULT_BYTES) {
+		throw new DIdError('ValidationError', `resultSizeBytes must be a whole number of bytes from 0 to ${MAX_RESULT_BYTES} (64 GB)`);
+	}
+}
+
 function createSandbox(userOptions = {}) {
 	const profile = PROFILES[userOptions.profile ?? 'friendly'];
 	if (!profile) throw new Error(`unknown sandbox profile "${userOptions.profile}" (use ${Object.keys(PROFILES).join(', ')})`);
@@ -122,6 +147,7 @@ function createSandbox(userOptions = {}) {
 		commitOnFault: { ...profile.commitOnFault, ...(userOptions.commitOnFault ?? {}) },
 	};
 	checkProfileSettings(options);
+	checkResultSize(options.resultSizeBytes);
 	const random = createRandom(options.seed);
 	const faults = new Faults(random);
 	faults.set(options.faults);
@@ -192,6 +218,7 @@ function createSandbox(userOptions = {}) {
 			startAt: now + Math.min(Math.round(total * 0.25), 1000),
 			doneAt: now + total,
 			seconds,
+			credits: cost,
 			format,
 			size: resultSize(format, options.resultSizeBytes),
 			outcome: image.includes(MARKERS.noFace) ? 'error' : image.includes(MARKERS.rejected) ? 'rejected' : 'done',
@@ -296,7 +323,7 @@ function createSandbox(userOptions = {}) {
 	function signedResultUrl(talk) {
 		const expires = Math.floor(talk.doneAt / 1000) + options.resultUrlTtlSec;
 		const file = `${talk.id}.${talk.format}`;
-		return `${baseUrl}/results/${talk.id}/${file}?Expires=${expires}&Signature=${sign(`${file}:${expires}`)}`;
+		return `${baseUrl}/results/${talk.id}/${file}?Expires=${expires}&Signature=${sign(`${talk.id}/${file}:${expires}`)}`;
 	}
 
 	function sign(value) {
@@ -474,7 +501,8 @@ function createSandbox(userOptions = {}) {
 		if (url.pathname.startsWith('/__sandbox/')) return control(req, res, url);
 
 		const match = findRoute(req.method, url.pathname);
-		const routeKey = match ? match.key : `${req.method} ${url.pathname}`;
+		// Unknown paths share one counter: a client cannot grow the counters without bound.
+		const routeKey = match ? match.key : `${req.method} (unknown route)`;
 		stats.requests[routeKey] = (stats.requests[routeKey] ?? 0) + 1;
 		log(`${req.method} ${url.pathname}`);
 
@@ -564,7 +592,7 @@ function createSandbox(userOptions = {}) {
 	}
 
 	function liveTalk(id) {
-		const talk = talks.get(decodeURIComponent(id));
+		const talk = talks.get(decodePathPart(id));
 		if (!talk || talk.deleted) throw new DIdError('NotFoundError', `talk not found: ${id}`);
 		return talk;
 	}
@@ -665,7 +693,7 @@ function createSandbox(userOptions = {}) {
 	}
 
 	function deleteUpload(kind, id) {
-		const record = uploadsById.get(decodeURIComponent(id));
+		const record = uploadsById.get(decodePathPart(id));
 		if (!record || record.kind !== kind) throw new DIdError('NotFoundError', `${kind} not found: ${id}`);
 		uploadsById.delete(record.id);
 		uploads.delete(record.url);
@@ -705,13 +733,15 @@ function createSandbox(userOptions = {}) {
 
 	// Result files behave like S3 pre-signed links: no auth header, an expiring signature.
 	function serveResult(req, params, url, res) {
-		const talk = talks.get(decodeURIComponent(params[1]));
-		const file = decodeURIComponent(params[2]);
+		const id = decodePathPart(params[1]);
+		const file = decodePathPart(params[2]);
+		const talk = talks.get(id);
 		const expires = Number(url.searchParams.get('Expires'));
-		const signature = url.searchParams.get('Signature') ?? '';
-		const expected = sign(`${file}:${expires}`);
-		const validSignature = signature.length === expected.length && crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-		if (!talk || statusOf(talk) !== 'done' || !validSignature) return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+		// The signature covers the talk ID and the file: a link cannot be moved to another talk.
+		const given = Buffer.from(url.searchParams.get('Signature') ?? '', 'utf8');
+		const expected = Buffer.from(sign(`${id}/${file}:${expires}`), 'utf8');
+		const validSignature = given.length === expected.length && crypto.timingSafeEqual(given, expected);
+		if (!talk || file !== `${talk.id}.${talk.format}` || statusOf(talk) !== 'done' || !validSignature) return s3Error(res, 403, 'AccessDenied', 'Access Denied');
 		if (Date.now() / 1000 > expires) return s3Error(res, 403, 'AccessDenied', 'Request has expired');
 		stats.responses[200] = (stats.responses[200] ?? 0) + 1;
 		res.writeHead(200, { 'content-type': MIME[talk.format], 'content-length': talk.size, 'accept-ranges': 'none' });
@@ -720,12 +750,16 @@ function createSandbox(userOptions = {}) {
 		stream.on('data', (chunk) => {
 			stats.bytesServed += chunk.length;
 		});
+		stream.on('error', (error) => {
+			log(`sandbox: result stream of ${talk.id} failed: ${error.message}`);
+			res.destroy();
+		});
 		stream.pipe(res);
 		res.on('close', () => stream.destroy());
 	}
 
 	function serveAudio(req, params, url, res) {
-		const talk = talks.get(decodeURIComponent(params[1]));
+		const talk = talks.get(decodePathPart(params[1]));
 		if (!talk || statusOf(talk) === 'created') return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.');
 		const wav = silentWav(Math.min(talk.seconds, 30));
 		res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
@@ -741,6 +775,14 @@ function createSandbox(userOptions = {}) {
 	// ---------------------------------------------------------------- control API (tests, benchmarks)
 
 	async function control(req, res, url) {
+		// A web page the user visits can send requests here: a rebound DNS name arrives with its own
+		// Host header, and a "simple" cross-site POST cannot carry a JSON content type.
+		if (!isLoopbackHostHeader(req.headers.host)) {
+			throw new DIdError('PermissionError', 'the sandbox control API answers only requests addressed to a loopback host (127.0.0.1, localhost, [::1])');
+		}
+		if (req.method !== 'GET' && req.method !== 'HEAD' && !/^application\/json\s*(;|$)/i.test(String(req.headers['content-type'] ?? ''))) {
+			throw new DIdError('UnsupportedMimeTypeError', 'the sandbox control API takes only Content-Type: application/json');
+		}
 		const path = url.pathname.slice('/__sandbox'.length);
 		const key = `${req.method} ${path}`;
 		const talkRequest = /^\/talks\/([^/]+)\/request$/.exec(path);
@@ -761,7 +803,7 @@ function createSandbox(userOptions = {}) {
 			return send(res, 200, api.config());
 		}
 		if (req.method === 'GET' && talkRequest) {
-			const talk = talks.get(decodeURIComponent(talkRequest[1]));
+			const talk = talks.get(decodePathPart(talkRequest[1]));
 			if (!talk) throw new DIdError('NotFoundError', 'talk not found');
 			return send(res, 200, { body: talk.request, headers: talk.requestHeaders });
 		}
@@ -806,12 +848,17 @@ function createSandbox(userOptions = {}) {
 			return options.apiKey;
 		},
 		async start() {
+			if (!isLoopbackHost(String(options.host)) && !options.unsafeListenPublic) {
+				throw new Error(
+					`refusing to listen on ${options.host}: the sandbox has no real authentication and its control API changes its behaviour; listen on a loopback address (127.0.0.1, ::1), or pass --unsafe-listen-public if you really mean to expose it`,
+				);
+			}
 			await new Promise((resolve, reject) => {
 				server.once('error', reject);
 				server.listen(options.port, options.host, resolve);
 			});
 			const { port } = server.address();
-			baseUrl = options.publicUrl ?? `http://${options.host}:${port}`;
+			baseUrl = options.publicUrl ?? `http://${String(options.host).includes(':') ? `[${options.host}]` : options.host}:${port}`;
 			return api;
 		},
 		async stop() {
@@ -849,7 +896,10 @@ function createSandbox(userOptions = {}) {
 				else if (key === 'profile') {
 					if (!PROFILES[value]) throw new DIdError('ValidationError', `unknown sandbox profile "${value}"`);
 					Object.assign(next, structuredClone(PROFILES[value]), { profile: value });
-				} else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks', ...PROFILE_KEYS].includes(key)) next[key] = value;
+				} else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks', ...PROFILE_KEYS].includes(key)) {
+					if (key === 'resultSizeBytes') checkResultSize(value);
+					next[key] = value;
+				}
 				else throw new DIdError('ValidationError', `unknown sandbox setting "${key}"`);
 			}
 			try {
@@ -877,6 +927,10 @@ function createSandbox(userOptions = {}) {
 		},
 		talks() {
 			return [...talks.values()];
+		},
+		/** The uploads (POST /images, POST /audios) the sandbox still holds. */
+		uploads() {
+			return [...uploadsById.values()].map(({ id, kind, url }) => ({ id, kind, url }));
 		},
 		renderTalk(id) {
 			return renderTalk(talks.get(id));

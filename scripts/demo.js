@@ -6,6 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { startStack, nodeOutput, ROOT } = require('./n8n/stack');
+const { ensureN8n, isInstalled, resolveVersion, CACHE } = require('./n8n/install');
 
 async function main() {
 	const realKey = process.env.D_ID_API_KEY;
@@ -18,8 +19,16 @@ async function main() {
 	};
 
 	console.log(`D-ID demo in real n8n, against ${realKey ? 'the real D-ID API (this spends credits)' : 'the local D-ID sandbox'}`);
+	const version = process.env.N8N_VERSION ?? 'latest';
+	if (!isInstalled(version)) {
+		console.log(
+			`  first run: installing n8n ${resolveVersion(version)} into ${CACHE} (about 5 minutes: npm install, a native build, one start to prove it; progress below). Later runs reuse it.`,
+		);
+	}
+	await ensureN8n(version);
+	lap(`n8n ${resolveVersion(version)} ready in the cache`);
 	const stack = await startStack({
-		version: process.env.N8N_VERSION ?? 'latest',
+		version,
 		// The sandbox renders at about real speed here: a 4-second script takes a few seconds.
 		sandbox: realKey ? false : { processing: { msPerSecond: 400, minMs: 1500 } },
 	});

@@ -4,7 +4,7 @@ import http from 'node:http';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { binaryBuffer, runNode, type InputItem, type NodeSpec } from './harness/engine';
+import { binaryBuffer, loadOptions, runNode, type InputItem, type NodeSpec } from './harness/engine';
 import { credentialsFor, fixture, startSandbox, totalRequests, type Sandbox } from './harness/sandbox';
 
 let sandbox: Sandbox;
@@ -61,6 +61,33 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 			source_url: IMAGE,
 			script: { type: 'text', input: 'Hello world!', provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } } },
 		});
+	});
+
+	test('#4 with the style as GET /tts/voices lists it ("cheerful"): sent as the overview writes it', async () => {
+		await run(create({ provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice: { style: 'cheerful' } }));
+		expect(lastTalk().request.script).toEqual({
+			type: 'text',
+			input: 'Hello world!',
+			provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } },
+		});
+	});
+
+	test('#4 the Style dropdown offers the saved spelling, either one, so the editor shows no warning', async () => {
+		const styles = async (style?: string) => {
+			const microsoftVoice = style === undefined ? {} : { style };
+			const parameters = { ...create({}).parameters, provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice };
+			return await loadOptions('getVoiceStyles', parameters, credentialsFor(sandbox), 'parameters.microsoftVoice.style');
+		};
+		const fresh = await styles();
+		expect(fresh[0]).toEqual({ name: 'Default', value: '' });
+		expect(fresh).toContainEqual({ name: 'Cheerful', value: 'Cheerful' });
+		expect(fresh).toContainEqual({ name: 'Customerservice', value: 'Customerservice' });
+		expect(await styles('Cheerful')).toContainEqual({ name: 'Cheerful', value: 'Cheerful' });
+		const lower = await styles('cheerful');
+		expect(lower).toContainEqual({ name: 'Cheerful', value: 'cheerful' });
+		expect(lower.filter((option) => option.name === 'Cheerful')).toHaveLength(1);
+		// Each option value is what the dropdown saves and what Create then sends.
+		expect(new Set(fresh.map((option) => option.value)).size).toBe(fresh.length);
 	});
 
 	test('#5 audio script', async () => {

@@ -48,7 +48,9 @@ async function waitDone(id) {
 
 describe('Talks overview, Example #1 (default call)', () => {
 	test('POST /talks answers 201 with the overview fields and the talk goes created → started → done', async () => {
-		sandbox.configure({ processing: { msPerSecond: 100, minMs: 400 } });
+		// 'created' lasts a quarter of the processing time (300 ms here): long enough for the first
+		// GET to see it on a loaded machine.
+		sandbox.configure({ processing: { msPerSecond: 100, minMs: 1200 } });
 		try {
 			const created = await api('POST', '/talks', EXAMPLE_1);
 			expect(created.status).toBe(201);
@@ -58,7 +60,7 @@ describe('Talks overview, Example #1 (default call)', () => {
 
 			const seen = new Set();
 			let talk;
-			for (let i = 0; i < 100 && talk?.status !== 'done'; i++) {
+			for (let i = 0; i < 400 && talk?.status !== 'done'; i++) {
 				talk = (await api('GET', `/talks/${created.body.id}`)).body;
 				seen.add(talk.status);
 				if (talk.status !== 'done') expect(talk.result_url).toBeUndefined();
@@ -425,12 +427,13 @@ describe('fault injection and counters', () => {
 	});
 
 	test('faults and config change at runtime over HTTP; counters over HTTP', async () => {
-		const put = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ routes: { 'GET /credits': { rate5xx: 1 } } }) });
+		const json = { 'content-type': 'application/json' };
+		const put = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', headers: json, body: JSON.stringify({ routes: { 'GET /credits': { rate5xx: 1 } } }) });
 		expect(put.status).toBe(200);
 		expect([500, 502, 503]).toContain((await api('GET', '/credits')).status);
-		const bad = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ global: { explode: 1 } }) });
+		const bad = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', headers: json, body: JSON.stringify({ global: { explode: 1 } }) });
 		expect(bad.status).toBe(400);
-		await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', body: '{}' });
+		await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'PUT', headers: json, body: '{}' });
 		const stats = await (await fetch(`${sandbox.url}/__sandbox/stats`)).json();
 		expect(stats.requests['GET /credits']).toBeGreaterThan(0);
 		expect(stats.talksCreated).toBeGreaterThan(0);
@@ -574,5 +577,116 @@ describe('the spec-strict profile (README "Profiles")', () => {
 	test('unknown profile settings are refused', () => {
 		expect(() => createSandbox({ profile: 'lenient' })).toThrow(/unknown sandbox profile/);
 		expect(() => strict.configure({ listOrder: 'random' })).toThrow(/listOrder/);
+	});
+});
+
+describe('the sandbox as a server on the user’s machine', () => {
+	const http = require('node:http');
+	const { spawnSync } = require('node:child_process');
+	const path = require('node:path');
+
+	/** A raw request, so the Host header can be anything. */
+	function raw(method, urlPath, headers = {}, body) {
+		const { port } = new URL(sandbox.url);
+		return new Promise((resolve, reject) => {
+			const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers }, (res) => {
+				const chunks = [];
+				res.on('data', (c) => chunks.push(c));
+				res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+			});
+			req.on('error', reject);
+			req.end(body);
+		});
+	}
+
+	async function doneTalk() {
+		const { body } = await api('POST', '/talks', EXAMPLE_1);
+		return await waitDone(body.id);
+	}
+
+	test('a result over 4 GiB is served with a 64-bit MP4 box size, and the sandbox keeps running; over 64 GB is refused', async () => {
+		const size = 5 * 1024 ** 3;
+		sandbox.configure({ resultSizeBytes: size });
+		const talk = await doneTalk();
+		const controller = new AbortController();
+		const res = await fetch(talk.result_url, { signal: controller.signal });
+		expect(res.status).toBe(200);
+		expect(Number(res.headers.get('content-length'))).toBe(size);
+		const reader = res.body.getReader();
+		const { value } = await reader.read();
+		controller.abort();
+		const head = Buffer.from(value);
+		const at = head.lastIndexOf('free');
+		expect(at).toBeGreaterThan(8);
+		expect(head.readUInt32BE(at - 4)).toBe(1);
+		expect(Number(head.readBigUInt64BE(at + 4))).toBe(size - (at - 4));
+		expect((await api('GET', '/credits')).status).toBe(200);
+		expect(() => sandbox.configure({ resultSizeBytes: 100 * 1024 ** 3 })).toThrow(/64 GB/);
+		const cli = spawnSync(process.execPath, [path.join(__dirname, '..', 'sandbox', 'cli.js'), '--result-size', '100GB', '--port', '0'], { encoding: 'utf8', timeout: 10_000 });
+		expect(cli.status).not.toBe(0);
+		expect(cli.stderr).toMatch(/64 GB/);
+	});
+
+	test('--host refuses a non-loopback address unless --unsafe-listen-public is given', async () => {
+		await expect(createSandbox({ host: '0.0.0.0' }).start()).rejects.toThrow(/refusing to listen on 0\.0\.0\.0.*--unsafe-listen-public/);
+		const cli = spawnSync(process.execPath, [path.join(__dirname, '..', 'sandbox', 'cli.js'), '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8', timeout: 10_000 });
+		expect(cli.status).not.toBe(0);
+		expect(cli.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
+		const loopback = createSandbox({ host: '127.0.0.1' });
+		await loopback.start();
+		await loopback.stop();
+	});
+
+	test('the control API takes only JSON and only requests addressed to a loopback host', async () => {
+		const before = sandbox.stats().faults;
+		const plain = await raw('PUT', '/__sandbox/faults', { 'content-type': 'text/plain', host: new URL(sandbox.url).host }, JSON.stringify({ global: { rate5xx: 1 } }));
+		expect(plain.status).toBe(415);
+		expect((await api('GET', '/credits')).status).toBe(200);
+		const talk = await doneTalk();
+		for (const host of ['evil.example', 'evil.example:8765', '192.168.1.10']) {
+			const rebound = await raw('GET', `/__sandbox/talks/${talk.id}/request`, { host });
+			expect([host, rebound.status]).toEqual([host, 403]);
+			expect(rebound.text).not.toContain('myhost.com');
+			expect((await raw('PUT', '/__sandbox/faults', { host, 'content-type': 'application/json' }, '{"global":{"rate5xx":1}}')).status).toBe(403);
+		}
+		for (const host of [new URL(sandbox.url).host, `localhost:${new URL(sandbox.url).port}`]) {
+			expect((await raw('GET', `/__sandbox/talks/${talk.id}/request`, { host })).status).toBe(200);
+		}
+		expect(sandbox.stats().faults).toEqual(before);
+	});
+
+	test('a signed result link does not work with another talk’s ID', async () => {
+		const [a, b] = [await doneTalk(), await doneTalk()];
+		const moved = a.result_url.replace(`/results/${a.id}/`, `/results/${b.id}/`);
+		expect((await fetch(moved)).status).toBe(403);
+		const renamed = moved.replace(`/${a.id}.mp4`, `/${b.id}.mp4`);
+		expect((await fetch(renamed)).status).toBe(403);
+		expect((await fetch(a.result_url)).status).toBe(200);
+	});
+
+	test('malformed % escapes and non-ASCII signatures get 4xx, never 500', async () => {
+		const talk = await doneTalk();
+		const url = new URL(talk.result_url);
+		for (const pathname of ['/talks/%E0%A4%A', '/talks/%zz']) {
+			const res = await raw('GET', pathname, auth);
+			expect([pathname, res.status]).toEqual([pathname, 400]);
+		}
+		expect((await raw('DELETE', '/images/%zz', auth)).status).toBe(400);
+		expect((await raw('GET', '/__sandbox/talks/%zz/request', { host: url.host })).status).toBe(400);
+		const badEscape = await raw('GET', `/results/%zz/x.mp4${url.search}`);
+		expect(badEscape.status).toBeGreaterThanOrEqual(400);
+		expect(badEscape.status).toBeLessThan(500);
+		const signature = url.searchParams.get('Signature');
+		url.searchParams.set('Signature', 'é'.repeat(signature.length));
+		const res = await fetch(url);
+		expect(res.status).toBe(403);
+	});
+
+	test('unknown paths share one counter', async () => {
+		const before = Object.keys(sandbox.stats().requests).length;
+		for (let i = 0; i < 50; i++) await api('GET', `/unknown-${i}`);
+		const keys = Object.keys(sandbox.stats().requests);
+		expect(keys.length).toBeLessThanOrEqual(before + 1);
+		expect(sandbox.stats().requests['GET (unknown route)']).toBeGreaterThanOrEqual(50);
 	});
 });

@@ -13,6 +13,18 @@ import { DEFAULT_CONCURRENCY, router } from './actions/router';
 import { onResumeCall } from './helpers/webhook-wait';
 import { getVoiceStyles, searchVoices } from './methods/voices';
 
+/**
+ * What an AI agent reads about the D-ID tool (n8n generates "D-ID Tool" from usableAsTool; this is
+ * its description and the default of its "Description" when set manually): what a call does, that
+ * it spends credits, and the arguments an agent fills with $fromAI (README "Use as an AI agent tool").
+ */
+export const TOOL_DESCRIPTION =
+	'Makes a video of the person in a photo speaking a text, with D-ID. Each Create call starts one new D-ID talk and spends D-ID credits: ' +
+	'call it once per video, and never again for a call that returned a talk id. ' +
+	'image_url: public https URL of a .jpg or .png photo showing one face. text: what the person says, 3 to 40000 characters. ' +
+	'voice: a voice ID such as en-US-JennyNeural. Returns the talk: id, status and, once done, result_url (the link to the video). ' +
+	'An input problem comes back as an error naming the field, before any talk is made.';
+
 export class DId implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'D-ID',
@@ -23,7 +35,7 @@ export class DId implements INodeType {
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description: 'Turn a photo and a text or audio script into a video of that person speaking, with D-ID Talks',
 		defaults: { name: 'D-ID' },
-		usableAsTool: true,
+		usableAsTool: { replacements: { description: TOOL_DESCRIPTION } },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'dIdApi', required: true }],
@@ -90,6 +102,20 @@ export class DId implements INodeType {
 						typeOptions: { minValue: 1, maxValue: 100 },
 						default: DEFAULT_CONCURRENCY,
 						description: 'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
+					},
+					{
+						displayName: 'Check Credits First',
+						name: 'checkCredits',
+						type: 'options',
+						displayOptions: { show: { '/operation': ['create'] } },
+						options: [
+							{ name: 'When More Than One Item Runs', value: 'auto', description: 'Check before a batch, not before a single talk' },
+							{ name: 'Always', value: 'always' },
+							{ name: 'Never', value: 'never' },
+						],
+						default: 'auto',
+						description:
+							'Whether to compare the run’s estimated credits with D-ID’s remaining credits (GET /credits) before any talk is created. A run that does not fit creates nothing and says why.',
 					},
 				],
 			},

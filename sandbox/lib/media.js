@@ -17,8 +17,8 @@ const CHUNK = 64 * 1024;
 /** Total byte size of a talk's result for the configured size (never below the real video). */
 function resultSize(format, requestedBytes) {
 	const base = BASE_VIDEO[format].length;
-	// A padding box needs at least its 8-byte header.
-	return requestedBytes && requestedBytes >= base + 8 ? Math.floor(requestedBytes) : base;
+	// A padding box needs at least its header (8 bytes; 16 with a 64-bit size beyond 4 GiB).
+	return requestedBytes && requestedBytes >= base + 16 ? Math.floor(requestedBytes) : base;
 }
 
 /**
@@ -51,10 +51,18 @@ function resultStream(format, size, talkId) {
 	});
 }
 
+// ISO-BMFF: a box of 4 GiB or more has size 1 and its real size in a 64-bit field after the type.
 function freeBoxHeader(boxSize) {
-	const header = Buffer.alloc(8);
-	header.writeUInt32BE(boxSize, 0);
+	if (boxSize <= 0xffffffff) {
+		const header = Buffer.alloc(8);
+		header.writeUInt32BE(boxSize, 0);
+		header.write('free', 4, 'latin1');
+		return header;
+	}
+	const header = Buffer.alloc(16);
+	header.writeUInt32BE(1, 0);
 	header.write('free', 4, 'latin1');
+	header.writeBigUInt64BE(BigInt(boxSize), 8);
 	return header;
 }
 

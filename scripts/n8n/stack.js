@@ -10,11 +10,10 @@
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const { ensureN8n } = require('./install');
+const { ensureN8n, freePort } = require('./install');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
@@ -25,17 +24,6 @@ const PACKAGE_PREFIX = 'n8n-nodes-d-id.';
 
 function log(message) {
 	if (process.env.N8N_STACK_QUIET !== '1') process.stderr.write(`[stack] ${message}\n`);
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,6 +21,17 @@ function withParameters(workflow, nodeName, patch) {
 	return copy;
 }
 
+// The examples this file runs; the others run in a suite of their own.
+const RUN_HERE = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
+const RUN_ELSEWHERE = { '12-ai-agent-tool.json': 'test/e2e/agent.e2e.js (an AI Agent with a scripted local model)' };
+
+test('every workflow in examples/ is run by an end-to-end suite', () => {
+	const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((file) => file.endsWith('.json'));
+	const unrun = files.filter((file) => !RUN_HERE.includes(file.slice(0, 2)) && !RUN_ELSEWHERE[file]);
+	expect(unrun).toEqual([]);
+	for (const file of Object.keys(RUN_ELSEWHERE)) expect(files).toContain(file);
+});
+
 describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	let stack;
 	let imageServer;
@@ -113,6 +124,38 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(stack.sandbox.stats().talksCreated).toBe(50);
 	});
 
+	test('10-webhook-trigger.json with a placeholder secret, or Download Video without Confirm, is not activated: its webhook never answers', async () => {
+		const secret = crypto.randomBytes(12).toString('hex');
+		const cases = [
+			[{ secret: 'change-me' }, /shorter than 16/],
+			[{ secret: 'please-change-me-before-use' }, /placeholder/],
+			[{ secret, confirm: false, downloadVideo: true }, /Download Video needs Confirm with D-ID/],
+			[{ secret, confirm: false, downloadVideo: false }, undefined], // the control: a valid trigger answers in time
+		];
+		for (const [index, [patch, reason]] of cases.entries()) {
+			const workflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', patch);
+			workflow.nodes[0].webhookId = `d-id-refused-${index}`;
+			const id = await stack.importWorkflow(workflow, stack.credential);
+			// n8n 1.x refuses the activation request with the reason; 2.x publishes in the background.
+			let refused;
+			try {
+				await stack.activateWorkflow(id);
+			} catch (error) {
+				refused = error;
+			}
+			if (reason && refused) expect(refused.message).toMatch(reason);
+			if (!reason) expect(refused).toBeUndefined();
+			await sleep(2000);
+			const res = await fetch(`${stack.url}/webhook/d-id-refused-${index}/talk-ended?secret=${encodeURIComponent(patch.secret)}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ id: 'tlk_x', status: 'done', result_url: 'http://127.0.0.1:1/internal' }),
+			});
+			expect([index, res.status]).toEqual([index, reason ? 404 : 200]);
+			if (!reason) expect(await res.json()).toEqual({ received: true });
+		}
+	});
+
 	test('02-webhook.json → 10-webhook-trigger.json: the sandbox’s webhook starts exactly one execution with the talk', async () => {
 		const secret = crypto.randomBytes(12).toString('hex');
 		const triggerWorkflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', { secret });
@@ -149,5 +192,28 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(emitted.json.user_data_json).toEqual({ crmRecordId: 'rec_42' });
 		expect(sha256(await stack.binary(emitted.binary.data.id))).toBe(await stack.sandbox.resultDigest(talkId));
 		expect(stack.sandbox.stats().webhooksSent).toBe(1);
+		// The secret D-ID echoes in the talk's webhook URL is not in the execution.
+		expect(emitted.json.webhook).toContain('secret=[redacted]');
+		expect(JSON.stringify(execution.data)).not.toContain(secret);
+
+		// A repeated delivery: the small JSON acknowledgement, no execution.
+		const again = await fetch(`${hookUrl}?secret=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: talkId, status: 'done' }) });
+		expect(again.status).toBe(200);
+		expect(await again.json()).toEqual({ received: true, note: 'duplicate' });
+		// A chunked body over 1 MB (no Content-Length) is measured and refused.
+		const big = JSON.stringify({ id: 'tlk_big', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) });
+		const chunked = await fetch(`${hookUrl}?secret=${secret}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: new ReadableStream({
+				start(controller) {
+					controller.enqueue(new TextEncoder().encode(big));
+					controller.close();
+				},
+			}),
+			duplex: 'half',
+		});
+		expect(chunked.status).toBe(413);
+		expect(await stack.listExecutions(triggerId)).toHaveLength(1);
 	});
 });

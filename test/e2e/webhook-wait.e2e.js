@@ -145,4 +145,30 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(second.json.description).toMatch(/Talk → Wait later with this talk ID/);
 		expect(second.pairedItem).toEqual({ item: 1 });
 	});
+	test('Delete Talk After Download: each talk is deleted at D-ID once its video is in n8n', async () => {
+		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+		const { executionId, talks } = await startBatch(3, { deleteTalk: true });
+		const execution = await stack.waitForExecution(executionId);
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items).toHaveLength(3);
+		for (const item of items) {
+			expect(item.json.cleanup).toEqual({ talk: { id: item.json.id, result: 'deleted' } });
+			expect(item.json.credits_used).toBe(stack.sandbox.talk(item.json.id).credits);
+			expect(sha256(await stack.binary(item.binary.data.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
+		}
+		expect(talks.map((t) => stack.sandbox.talk(t.id).deleted)).toEqual([true, true, true]);
+		expect(stack.sandbox.stats().requests['DELETE /talks/{id}']).toBe(3);
+	});
+
+	test('Check Credits First: a batch that cannot be paid for creates nothing and the execution fails before it waits', async () => {
+		stack.sandbox.configure({ credits: 2 });
+		const workflowId = await stack.importWorkflow(batchWorkflow(4), stack.credential);
+		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 60_000 });
+		expect(execution.status).toBe('error');
+		expect(execution.data.resultData.error.message).toMatch(/Not enough D-ID credits for this run: it needs an estimated 4 credits for 4 talks/);
+		expect(stack.sandbox.stats().talksCreated).toBe(0);
+		expect(stack.sandbox.stats().requests['GET /credits']).toBe(1);
+		stack.sandbox.configure({ credits: 10_000 });
+	});
 });

@@ -13,7 +13,7 @@ process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS = 'false';
 
 import { Container } from '@n8n/di';
-import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute, Credentials } from 'n8n-core';
+import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute, Credentials, LoadOptionsContext } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -24,6 +24,7 @@ import type {
 	INodeCredentialsDetails,
 	INodeExecutionData,
 	INodeParameters,
+	INodePropertyOptions,
 	INodeType,
 	INodeTypes,
 	IRun,
@@ -191,7 +192,7 @@ export interface NodeSpec {
 }
 
 export interface RunOptions {
-	credentials: { apiKey: string; baseUrl: string };
+	credentials: { apiKey: string; baseUrl: string; elevenLabsApiKey?: string };
 	items?: InputItem[];
 	/** Aborts the execution like "Stop" in the editor does. */
 	cancelAfterMs?: number;
@@ -289,4 +290,37 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 export async function binaryBuffer(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
 	const service = await initBinaryData();
 	return await service.getAsBuffer(item.binary![property]);
+}
+
+/**
+ * Runs one of the D-ID node's loadOptions methods as n8n's editor asks for a dropdown: n8n-core's
+ * LoadOptionsContext with the node's current (saved) parameters, requests through the credential.
+ */
+export async function loadOptions(
+	method: string,
+	parameters: IDataObject,
+	credentials: { apiKey: string; baseUrl: string },
+	path = 'parameters',
+): Promise<INodePropertyOptions[]> {
+	const node: INode = {
+		id: 'did',
+		name: 'D-ID',
+		type: DID_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: parameters as INodeParameters,
+		credentials: { dIdApi: { id: 'cred-1', name: 'D-ID account' } },
+	};
+	const workflow = new Workflow({ id: `wf-options-${++workflowCounter}`, nodes: [node], connections: {}, nodeTypes, active: false, settings: {} });
+	const additionalData = {
+		credentialsHelper: new MemoryCredentialsHelper({ dIdApi: { ...credentials } }),
+		currentNodeParameters: parameters,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678/',
+		variables: {},
+		userId: 'user-1',
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const context = new LoadOptionsContext(workflow, node, additionalData, path);
+	const type = nodeTypes.getByNameAndVersion(DID_TYPE);
+	return await type.methods!.loadOptions![method].call(context);
 }

@@ -33,7 +33,8 @@ export interface Sandbox {
 	addScriptedFaults(entries: object | object[]): void;
 	configure(changes: object): void;
 	talk(id: string): { id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; format: string; size: number };
-	talks(): Array<{ id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; deleted?: boolean }>;
+	talks(): Array<{ id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; deleted?: boolean; seconds: number; credits: number }>;
+	uploads(): Array<{ id: string; kind: 'image' | 'audio'; url: string }>;
 	resultDigest(id: string): Promise<string>;
 }
 

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 
-import { WebhookContext } from 'n8n-core';
+import { HookContext, WebhookContext } from 'n8n-core';
 import type { IDataObject, INode, INodeExecutionData, INodeParameters, IWebhookData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
@@ -22,12 +22,13 @@ export interface TriggerServer {
 	/** Items of each execution the trigger started, in order. */
 	executions: INodeExecutionData[][];
 	responses: Array<{ status: number; body: unknown }>;
+	/** The trigger's static data (what n8n saves with the workflow). */
+	staticData(): IDataObject;
 	stop(): Promise<void>;
 }
 
-export async function startTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<TriggerServer> {
-	await initBinaryData();
-	const node: INode = {
+function triggerNode(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): INode {
+	return {
 		id: 'trigger',
 		name: 'D-ID Trigger',
 		type: TRIGGER_TYPE,
@@ -37,7 +38,36 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 		parameters: parameters as INodeParameters,
 		...(credentials ? { credentials: { dIdApi: { id: 'cred-1', name: 'D-ID account' } } } : {}),
 	};
+}
+
+/** Activates a workflow with the trigger as n8n does (its webhook's checkExists); the error n8n would show, if any. */
+export async function activateTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<Error | undefined> {
+	const node = triggerNode(parameters, credentials);
 	const workflow = new Workflow({ id: 'trigger-wf', nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	const additionalData = {
+		credentialsHelper: new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {}),
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		variables: {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const trigger = nodeTypes.getByNameAndVersion(TRIGGER_TYPE);
+	try {
+		const ctx = new HookContext(workflow, node, additionalData, 'trigger', 'activate');
+		await trigger.webhookMethods!.default!.checkExists.call(ctx);
+		return undefined;
+	} catch (error) {
+		return error as Error;
+	}
+}
+
+let triggers = 0;
+
+export async function startTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<TriggerServer> {
+	await initBinaryData();
+	const node = triggerNode(parameters, credentials);
+	const workflow = new Workflow({ id: `trigger-wf-${++triggers}`, nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	// As n8n does: each call gets a copy of the static data as last saved, saved again after the
+	// call (last writer wins), so concurrent calls do not see each other's changes there.
+	let savedStaticData: IDataObject = {};
 	const credentialsHelper = new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {});
 	const executions: INodeExecutionData[][] = [];
 	const responses: TriggerServer['responses'] = [];
@@ -76,7 +106,8 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 					reply(status, undefined);
 				},
 			};
-			const request = { body, headers: req.headers, query: Object.fromEntries(url.searchParams), params: {}, method: req.method };
+			// n8n keeps the bytes it read as rawBody next to the parsed body.
+			const request = { body, rawBody: Buffer.concat(chunks), headers: req.headers, query: Object.fromEntries(url.searchParams), params: {}, method: req.method };
 			const additionalData = {
 				credentialsHelper,
 				httpRequest: request,
@@ -93,9 +124,13 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 				workflowExecuteAdditionalData: additionalData,
 				webhookId: node.webhookId,
 			};
+			// Saved as JSON, as n8n stores it (the live copy holds n8n-workflow's observable objects).
+			const staticData = JSON.parse(JSON.stringify(savedStaticData)) as IDataObject;
+			workflow.staticData = staticData;
 			try {
 				const ctx = new WebhookContext(workflow, node, additionalData, 'webhook', webhookData, [], null);
-				const result = await trigger.webhook!.call(ctx);
+				const running = trigger.webhook!.call(ctx);
+				const result = await running.finally(() => (savedStaticData = staticData));
 				if (result.workflowData) {
 					executions.push(result.workflowData[0]);
 					reply(200, { message: 'Workflow was started' });
@@ -113,6 +148,7 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 		url: (secret) => `http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
 		executions,
 		responses,
+		staticData: () => ((savedStaticData[`node:${node.name}`] ??= {}) as IDataObject),
 		stop: () => new Promise((r) => server.close(() => r())),
 	};
 }

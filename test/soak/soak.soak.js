@@ -42,7 +42,8 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 			sandbox: { credits: 1_000_000, seed: SEED, processing: { msPerSecond: 100, minMs: 300, jitter: 0.5 } },
 		});
 		const [user, key] = stack.sandbox.apiKey.split(':');
-		secretForms = [key, stack.sandbox.apiKey, Buffer.from(stack.sandbox.apiKey).toString('base64')];
+		// The API key (as given, its secret half, base64) and the trigger's secret, which D-ID echoes in each talk's webhook URL.
+		secretForms = [key, stack.sandbox.apiKey, Buffer.from(stack.sandbox.apiKey).toString('base64'), hookSecret];
 		expect(user).toBeTruthy();
 		const trigger = example('10-webhook-trigger.json');
 		Object.assign(trigger.nodes[0].parameters, { secret: hookSecret, downloadVideo: false });

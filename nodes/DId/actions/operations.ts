@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
 
 import type { Started } from '../helpers/webhook-wait';
 import type { DIdContext } from '../transport';
@@ -20,6 +20,8 @@ export interface Operation {
 	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
 	/** Wait Mode "Webhook": starts the item once the execution waits (see helpers/webhook-wait.ts). */
 	startForWebhook?(this: DIdContext, i: number, prepared: unknown, signal: AbortSignal): Promise<Started>;
+	/** Once every item is prepared and before any request that creates anything (Create: Check Credits First). */
+	beforeRun?(this: IExecuteFunctions, prepared: unknown[]): Promise<NodeOperationError | undefined>;
 }
 
 export const operations: Record<string, Record<string, Operation>> = {

@@ -2,11 +2,31 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { errorJson, withItemIndex } from '../helpers/errors';
+import { redactError, redactTalk } from '../helpers/redact';
+import { invalid, numberOf, shown } from '../helpers/validation';
 import { closeBatch, isWaiting, openBatch, startWaiting, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
 import { readWaitSettings } from './talk/wait.operation';
 
 export const DEFAULT_CONCURRENCY = 10;
+
+const MAX_CONCURRENCY = 100;
+
+/** Max Concurrent Talks: a whole number from 1 to 100 (0 or a blank expression is refused, not replaced). */
+function readConcurrency(ctx: IExecuteFunctions): number {
+	const given = ctx.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY) as unknown;
+	const concurrency = numberOf(given);
+	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+		throw invalid(
+			ctx,
+			0,
+			'Max Concurrent Talks',
+			`${shown(given)} is not a whole number from 1 to ${MAX_CONCURRENCY}`,
+			`Set how many items run at the same time (${DEFAULT_CONCURRENCY} is the default), or remove the option.`,
+		);
+	}
+	return concurrency;
+}
 
 type Outcome = { ok: true; items: INodeExecutionData[] } | { ok: false; error: Error };
 
@@ -23,7 +43,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (!operation) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" of "${resource}" is not supported`);
 	}
-	const concurrency = Math.max(1, Math.floor(Number(this.getNodeParameter('options.maxConcurrency', 0, DEFAULT_CONCURRENCY)) || DEFAULT_CONCURRENCY));
+	const concurrency = readConcurrency(this);
 	const continueOnFail = this.continueOnFail();
 	const outcomes: Outcome[] = new Array(items.length);
 
@@ -49,6 +69,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			} catch (error) {
 				if (!continueOnFail) throw withItemIndex(this, error, i);
 				outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
+			}
+		}
+
+		// 1b. Checks over the whole batch (Create: credits), still before anything is created.
+		if (operation!.beforeRun) {
+			const refusal = await operation!.beforeRun.call(this, prepared.map((p, i) => (outcomes[i] ? undefined : p)));
+			if (refusal && !continueOnFail) throw refusal;
+			if (refusal) {
+				prepared.forEach((_, i) => {
+					if (!outcomes[i]) outcomes[i] = { ok: false, error: refusal };
+				});
 			}
 		}
 
@@ -94,7 +125,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		} finally {
 			cancelSignal?.removeEventListener('abort', onCancel);
 		}
-		if (firstFailure) throw firstFailure.error;
+		if (firstFailure) throw redactError(firstFailure.error);
 		if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
 
 		// 3. Output in input order, each item paired with its input.
@@ -102,7 +133,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		for (let i = 0; i < items.length; i++) {
 			const outcome = outcomes[i];
 			if (!outcome) continue;
-			const data = outcome.ok ? outcome.items : [{ json: errorJson(outcome.error) }];
+			// D-ID echoes each talk's webhook URL, with the D-ID Trigger's secret in it.
+			const data = outcome.ok ? outcome.items.map((item) => ({ ...item, json: redactTalk(item.json) })) : [{ json: errorJson(outcome.error) }];
 			output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
 		}
 		return [output];

@@ -1,6 +1,8 @@
 import type { IDataObject, INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { redactDeep, redactError } from './redact';
+
 /** D-ID's error body: `{ kind, description, details? }`. */
 export interface DIdErrorBody {
 	kind?: string;
@@ -130,14 +132,14 @@ export function errorJson(error: Error): IDataObject {
 	if (described.description) json.description = described.description;
 	if (described.context?.kind) json.kind = described.context.kind as string;
 	if (described.httpCode) json.httpCode = described.httpCode;
-	return json;
+	return redactDeep(json);
 }
 
 /** Any failure of item `itemIndex` as an n8n node error that names the item. */
 export function withItemIndex(ctx: { getNode(): INode }, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
-		return error;
+		return redactError(error);
 	}
-	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+	return redactError(new NodeOperationError(ctx.getNode(), error as Error, { itemIndex }));
 }

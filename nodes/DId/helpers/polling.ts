@@ -223,5 +223,6 @@ export function talkFailed(ctx: IExecuteFunctions | { getNode: IExecuteFunctions
 		},
 	);
 	error.context.kind = kind;
+	error.context.endedTalkId = talk.id;
 	return error;
 }

@@ -9,8 +9,9 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
-import { downloadVideo } from './binary';
+import { deleteUploads, doneTalkItem, type Uploads } from './cleanup';
 import { errorJson, withItemIndex } from './errors';
+import { redactTalk } from './redact';
 import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
 import { abortableSleep } from './sleep';
 import { HTTP_URL, HTTPS_URL, invalid } from './validation';
@@ -45,6 +46,8 @@ export type WaitMode = 'poll' | 'webhook';
 export interface Started {
 	talk?: Talk;
 	ready?: INodeExecutionData[];
+	/** What was uploaded for the item (deleted after the talk ends when asked). */
+	uploads?: Uploads;
 }
 export type StartItem = (ctx: DIdContext, i: number, signal: AbortSignal) => Promise<Started>;
 
@@ -61,6 +64,7 @@ interface Entry {
 	 * create was still finding the talk D-ID made): confirmed once the create names it.
 	 */
 	endedEarly?: string;
+	uploads?: Uploads;
 }
 
 interface Batch {
@@ -70,6 +74,8 @@ interface Batch {
 	timeoutMs: number;
 	download: boolean;
 	binaryProperty: string;
+	deleteUploads: boolean;
+	deleteTalk: boolean;
 	continueOnFail: boolean;
 	concurrency: number;
 	start?: StartItem;
@@ -107,7 +113,7 @@ export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
  */
 export async function openBatch(
 	ctx: IExecuteFunctions,
-	settings: { timeoutMs: number; download: boolean; binaryProperty: string },
+	settings: { timeoutMs: number; download: boolean; binaryProperty: string; deleteUploads: boolean; deleteTalk: boolean },
 	concurrency: number,
 ): Promise<Batch> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
@@ -296,6 +302,7 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 				if (started.ready) entry.ready = started.ready;
 				else if (started.talk) {
 					entry.talkId = started.talk.id;
+					entry.uploads = started.uploads;
 					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
 					else if (entry.endedEarly === entry.talkId) await confirmEnded(ctx, batch, entry);
 				}
@@ -377,7 +384,7 @@ async function finish(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch):
 	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, batch.entries.length) }, worker));
 	const output: INodeExecutionData[] = [];
 	for (const entry of batch.entries) {
-		for (const item of results[entry.index] ?? []) output.push({ ...item, pairedItem: { item: entry.index } });
+		for (const item of results[entry.index] ?? []) output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
 	}
 	return output;
 }
@@ -402,10 +409,12 @@ async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch
 			);
 		}
 		const talk = entry.talk!;
-		if (talk.status !== 'done') throw talkFailed(ctx, talk, entry.index);
-		const item: INodeExecutionData = { json: talk };
-		if (batch.download) item.binary = { [batch.binaryProperty]: await downloadVideo.call(ctx, talk, entry.index) };
-		return [item];
+		if (talk.status !== 'done') {
+			// The talk ended without a video: its uploads are of no more use.
+			if (batch.deleteUploads) await deleteUploads(ctx, entry.uploads, entry.index);
+			throw talkFailed(ctx, talk, entry.index);
+		}
+		return [await doneTalkItem(ctx, talk, batch, entry.uploads, entry.index)];
 	} catch (error) {
 		if (!batch.continueOnFail) throw withItemIndex(ctx, error, entry.index);
 		return [{ json: errorJson(error as Error) }];

@@ -1,5 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
 
+import { documentedStyle } from '../helpers/validation';
 import { dIdApiRequest } from '../transport';
 
 interface Voice {
@@ -40,8 +41,13 @@ export async function getVoiceStyles(this: ILoadOptionsFunctions): Promise<INode
 	const options: INodePropertyOptions[] = [{ name: 'Default', value: '' }];
 	if (!voiceId) return options;
 	const voice = (await voicesOf(this, provider)).find((v) => v.id === voiceId);
+	// n8n marks a saved value that is no option's value as unsupported. A workflow may hold the
+	// style as D-ID's docs write it ("Cheerful") or as this list sends it ("cheerful"): the option
+	// takes the saved spelling, so either stays selected; Create sends the documented one.
+	const saved = this.getCurrentNodeParameter('microsoftVoice.style');
 	for (const style of voice?.styles ?? []) {
-		options.push({ name: style.charAt(0).toUpperCase() + style.slice(1), value: style });
+		const value = typeof saved === 'string' && saved.toLowerCase() === style.toLowerCase() ? saved : documentedStyle(style);
+		options.push({ name: documentedStyle(style), value });
 	}
 	return options;
 }

@@ -1,24 +1,28 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { readInputFile, type InputFile } from '../../helpers/binary';
+import type { Uploads } from '../../helpers/cleanup';
+import { estimateTalk, type Estimate } from '../../helpers/credits';
+import { checkInputFile, type InputFile } from '../../helpers/input-file';
 import type { Talk } from '../../helpers/polling';
 import {
 	AMAZON_VOICES,
 	AUDIO_URL,
 	characters,
+	documentedStyle,
 	ELEVENLABS_RATE,
 	ELEVENLABS_STYLE,
-	HTTP_URL,
-	HTTPS_URL,
-	IMAGE_URL,
+	hasVisibleText,
 	inRange,
+	INT32,
 	invalid,
 	LIMITS,
-	REMOTE_URL,
+	notText,
+	numberOf,
 	shown,
+	urlProblem,
 } from '../../helpers/validation';
-import { baseUrlOf, isLoopback, uploadFile, type DIdContext } from '../../transport';
+import { baseUrlOf, dIdApiRequest, isLoopback, multipartEnvelope, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
 import { callbackUrl, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
@@ -168,7 +172,7 @@ const properties: INodeProperties[] = [
 				typeOptions: { loadOptionsMethod: 'getVoiceStyles', loadOptionsDependsOn: ['voice.value', 'provider'] },
 				default: '',
 				description:
-					'Speaking style of the chosen voice (e.g. Cheerful). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Speaking style of the chosen voice (e.g. Cheerful; "cheerful" as GET /tts/voices lists it works too). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 		],
 	},
@@ -195,13 +199,13 @@ const properties: INodeProperties[] = [
 				description: 'ElevenLabs model ID, e.g. eleven_multilingual_v2 or eleven_turbo_v2_5',
 			},
 			{
-				displayName: 'Own ElevenLabs API Key',
+				displayName: 'Own ElevenLabs API Key (Deprecated)',
 				name: 'externalApiKey',
 				type: 'string',
 				typeOptions: { password: true },
 				default: '',
 				description:
-					'Use your own ElevenLabs key (consumes your ElevenLabs quota; needed for your cloned voices). Sent in the x-api-key-external header.',
+					'Deprecated: a key here is saved in the workflow (exports, history). Put it in the D-ID API credential (Own ElevenLabs API Key) and leave this empty. When set, it is still sent (x-api-key-external) and wins over the credential.',
 			},
 			{
 				displayName: 'Rate',
@@ -532,7 +536,7 @@ const properties: INodeProperties[] = [
 		default: true,
 		description: 'Whether to wait until the video is ready (and optionally download it) instead of returning right after D-ID accepted the talk',
 	},
-	...waitFields({ waitForCompletion: [true] }),
+	...waitFields({ waitForCompletion: [true] }, { uploads: 'own' }),
 ];
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['create'] } }, properties);
@@ -543,10 +547,30 @@ export interface PreparedCreate {
 	image?: InputFile;
 	audio?: InputFile;
 	wait?: WaitSettings;
+	/** What createTalk uploaded for this item (for Delete Uploaded Files After Completion). */
+	uploads?: Uploads;
 }
 
 function param<T>(ctx: IExecuteFunctions, name: string, i: number, fallback: T): T {
 	return ctx.getNodeParameter(name, i, fallback) as T;
+}
+
+/** An address field's value: text, or refused (an object or list from an expression is not an address). */
+function urlField(ctx: IExecuteFunctions, i: number, name: string, field: string): string {
+	const value = param<unknown>(ctx, name, i, '');
+	const kind = notText(value);
+	if (kind) throw invalid(ctx, i, field, `the expression gave ${kind}, not an address`, 'Map the address itself, e.g. {{ $json.url }}.');
+	return text(value);
+}
+
+/** The name of an input binary field: text, not empty. */
+function binaryField(ctx: IExecuteFunctions, i: number, name: string, field: string, what: string): string {
+	const value = param<unknown>(ctx, name, i, 'data');
+	const property = notText(value) ? '' : text(value);
+	if (!property) {
+		throw invalid(ctx, i, field, value === '' || value === undefined || value === null ? 'it is empty' : `${shown(value)} is not a field name`, `Name the input binary field holding the ${what}, e.g. data.`);
+	}
+	return property;
 }
 
 function text(value: unknown): string {
@@ -565,20 +589,21 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 
 	// source_url
 	if (param<string>(this, 'imageSource', i, 'url') === 'binary') {
-		const property = text(param(this, 'imageBinaryProperty', i, 'data'));
-		prepared.image = await readInputFile.call(this, i, property, 'image', 'Image Binary Field', LIMITS.imageBytes);
+		const property = binaryField(this, i, 'imageBinaryProperty', 'Image Binary Field', 'photo');
+		prepared.image = await checkInputFile.call(this, i, property, 'image', 'Image Binary Field', LIMITS.imageBytes);
 	} else {
-		const imageUrl = text(param(this, 'imageUrl', i, ''));
+		const imageUrl = urlField(this, i, 'imageUrl', 'Image URL');
 		if (!imageUrl) {
 			throw invalid(this, i, 'Image URL', 'no image given', 'Enter the https:// address of a JPEG or PNG photo, or switch Image Source to Binary File.');
 		}
-		if (!IMAGE_URL.test(imageUrl)) {
+		const problem = urlProblem(imageUrl, ['https', 's3'], { pattern: /\.(jpe?g|png)$/i, names: '.jpg, .jpeg or .png' });
+		if (problem) {
 			throw invalid(
 				this,
 				i,
 				'Image URL',
-				`${shown(imageUrl)} is not an https:// or s3:// address ending in .jpg, .jpeg or .png`,
-				'D-ID only fetches photos over https with an image file ending. Host the photo elsewhere, or pass it as a binary file (Image Source: Binary File).',
+				problem,
+				'D-ID fetches the photo itself, over https (or s3), from an address whose path ends in .jpg, .jpeg or .png. Host the photo at such an address, or pass it as a binary file (Image Source: Binary File).',
 			);
 		}
 		body.source_url = imageUrl;
@@ -588,7 +613,17 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	const scriptType = param<string>(this, 'scriptType', i, 'text');
 	const script: IDataObject = { type: scriptType };
 	if (scriptType === 'text') {
-		const input = param<string>(this, 'text', i, '');
+		const input = param<unknown>(this, 'text', i, '');
+		const kind = notText(input);
+		if (kind) {
+			throw invalid(
+				this,
+				i,
+				'Text',
+				`the expression gave ${kind}, not text`,
+				'Map the text itself, e.g. {{ $json.text }}; to speak a list, join it first: {{ $json.lines.join(" ") }}.',
+			);
+		}
 		const length = characters(String(input ?? ''));
 		if (length < LIMITS.textMin || length > LIMITS.textMax) {
 			throw invalid(
@@ -599,21 +634,31 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 				length < LIMITS.textMin ? 'Enter what the presenter should say (an expression may have resolved to an empty value).' : 'Split the text into several talks.',
 			);
 		}
+		if (!hasVisibleText(String(input))) {
+			throw invalid(
+				this,
+				i,
+				'Text',
+				`it has only spaces, line breaks or invisible characters (${shown(input)})`,
+				'Enter what the presenter should say (an expression may have resolved to blank text).',
+			);
+		}
 		script.input = String(input);
 		if (param(this, 'ssml', i, false)) script.ssml = true;
 		const provider = buildProvider(this, i, headers);
 		if (provider) script.provider = provider;
 	} else if (param<string>(this, 'audioSource', i, 'url') === 'binary') {
-		const property = text(param(this, 'audioBinaryProperty', i, 'data'));
-		prepared.audio = await readInputFile.call(this, i, property, 'audio', 'Audio Binary Field', LIMITS.audioBytes);
+		const property = binaryField(this, i, 'audioBinaryProperty', 'Audio Binary Field', 'audio');
+		prepared.audio = await checkInputFile.call(this, i, property, 'audio', 'Audio Binary Field', LIMITS.audioBytes);
 	} else {
-		const audioUrl = text(param(this, 'audioUrl', i, ''));
-		if (!AUDIO_URL.test(audioUrl)) {
+		const audioUrl = urlField(this, i, 'audioUrl', 'Audio URL');
+		const problem = audioUrl ? urlProblem(audioUrl, ['https', 's3']) : undefined;
+		if (problem || !AUDIO_URL.test(audioUrl)) {
 			throw invalid(
 				this,
 				i,
 				'Audio URL',
-				audioUrl ? `${shown(audioUrl)} is not an https:// or s3:// address of an .mp3, .wav, .m4a, .flac or .mp4 file` : 'no audio given',
+				problem ?? (audioUrl ? `${shown(audioUrl)} is not an https:// or s3:// address of an .mp3, .wav, .m4a, .flac or .mp4 file` : 'no audio given'),
 				'D-ID fetches audio over https and needs the file ending in the address. Or pass the audio as a binary file (Audio Source: Binary File).',
 			);
 		}
@@ -626,12 +671,17 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 
 	// driver_url (legacy)
 	const driver = param<string>(this, 'driver', i, 'auto');
-	if (driver === 'bank') body.driver_url = `bank://${param(this, 'bankDriver', i, 'natural/driver-1')}`;
-	if (driver === 'custom') {
-		const driverUrl = text(param(this, 'customDriverUrl', i, ''));
-		if (!REMOTE_URL.test(driverUrl)) {
-			throw invalid(this, i, 'Driver URL', driverUrl ? `${shown(driverUrl)} is not an https:// or s3:// address` : 'no driver URL given', 'Enter the https:// address of the driver video, or choose the Automatic driver.');
+	if (driver === 'bank') {
+		const bankDriver = param<unknown>(this, 'bankDriver', i, 'natural/driver-1');
+		if (typeof bankDriver !== 'string' || !BANK_DRIVERS.includes(bankDriver)) {
+			throw invalid(this, i, 'Bank Driver', `${shown(bankDriver)} is not one of D-ID’s bank drivers`, `Pick one of: ${BANK_DRIVERS.join(', ')}.`);
 		}
+		body.driver_url = `bank://${bankDriver}`;
+	}
+	if (driver === 'custom') {
+		const driverUrl = urlField(this, i, 'customDriverUrl', 'Driver URL');
+		const problem = driverUrl ? urlProblem(driverUrl, ['https', 's3']) : 'no driver URL given';
+		if (problem) throw invalid(this, i, 'Driver URL', problem, 'Enter the https:// address of the driver video, or choose the Automatic driver.');
 		body.driver_url = driverUrl;
 	}
 
@@ -656,17 +706,28 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 				length < 1 ? 'Remove the field or give it a value.' : 'Keep only an ID in User Data and look the rest up later.',
 			);
 		}
+		// D-ID's pattern for user_data (^(?!\s*$).+$) matches a single line only.
+		if (/[\n\r\u2028\u2029]/.test(userData)) {
+			throw invalid(
+				this,
+				i,
+				'User Data',
+				`it contains a line break (${shown(userData)}); D-ID accepts one line only`,
+				'Keep User Data on one line: for JSON use {{ JSON.stringify($json.meta) }} (no indentation), or replace line breaks with spaces.',
+			);
+		}
 		body.user_data = userData;
 	}
 	if (extra.webhookUrl !== undefined && text(extra.webhookUrl) !== '') {
 		const webhook = text(extra.webhookUrl);
 		const sandbox = isLoopback(await baseUrlOf.call(this));
-		if (!(sandbox ? HTTP_URL : HTTPS_URL).test(webhook)) {
+		const problem = urlProblem(webhook, sandbox ? ['https', 'http'] : ['https']);
+		if (problem) {
 			throw invalid(
 				this,
 				i,
 				'Webhook URL',
-				`${shown(webhook)} is not an ${sandbox ? 'http(s)://' : 'https://'} address`,
+				problem,
 				sandbox
 					? 'Paste the D-ID Trigger’s URL.'
 					: 'D-ID only calls https webhooks: n8n must be reachable over https (set WEBHOOK_URL) and the D-ID Trigger’s production URL pasted here.',
@@ -676,9 +737,8 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	}
 	if (extra.resultUrl !== undefined && text(extra.resultUrl) !== '') {
 		const resultUrl = text(extra.resultUrl);
-		if (!REMOTE_URL.test(resultUrl)) {
-			throw invalid(this, i, 'Result URL', `${shown(resultUrl)} is not an https:// or s3:// address`, 'Enter where D-ID should upload the video, or remove the field.');
-		}
+		const problem = urlProblem(resultUrl, ['https', 's3']);
+		if (problem) throw invalid(this, i, 'Result URL', problem, 'Enter where D-ID should upload the video, or remove the field.');
 		body.result_url = resultUrl;
 	}
 
@@ -700,7 +760,12 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 
 function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject): IDataObject | undefined {
 	const type = param<string>(ctx, 'provider', i, 'microsoft');
-	const voiceId = text(ctx.getNodeParameter('voice', i, '', { extractValue: true }));
+	const voice = ctx.getNodeParameter('voice', i, '', { extractValue: true }) as unknown;
+	const kind = notText(voice);
+	if (kind) {
+		throw invalid(ctx, i, 'Voice', `the expression gave ${kind}, not a voice ID`, 'Map the voice ID text, e.g. {{ $json.voiceId }}, or pick a voice from the list.');
+	}
+	const voiceId = text(voice);
 	const provider: IDataObject = { type };
 	if (voiceId) provider.voice_id = voiceId;
 
@@ -710,6 +775,7 @@ function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject):
 		for (const key of ['style', 'rate', 'pitch']) {
 			if (text(settings[key]) !== '') voiceConfig[key] = text(settings[key]);
 		}
+		if (voiceConfig.style !== undefined) voiceConfig.style = documentedStyle(voiceConfig.style as string);
 		if (Object.keys(voiceConfig).length) provider.voice_config = voiceConfig;
 		if (text(settings.language) !== '') provider.language = text(settings.language);
 	} else if (type === 'elevenlabs') {
@@ -720,8 +786,8 @@ function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject):
 			['similarityBoost', 'similarity_boost', 'Similarity Boost'],
 		] as const) {
 			if (settings[field] === undefined) continue;
-			const value = Number(settings[field]);
-			if (!inRange(value, 0, 1)) throw invalid(ctx, i, label, `${shown(settings[field])} is outside 0 to 1`, `Set ${label} between 0 and 1.`);
+			const value = numberOf(settings[field]);
+			if (!inRange(value, 0, 1)) throw invalid(ctx, i, label, `${shown(settings[field])} is not a number from 0 to 1`, `Set ${label} between 0 and 1, or remove it.`);
 			voiceConfig[key] = value;
 		}
 		if (settings.rate !== undefined) {
@@ -760,28 +826,40 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	if (video.stitch !== undefined) config.stitch = Boolean(video.stitch);
 	if (video.fluent !== undefined) config.fluent = Boolean(video.fluent);
 	if (video.padAudio !== undefined) {
-		const pad = Number(video.padAudio);
-		if (!inRange(pad, 0, LIMITS.padAudioMax)) throw invalid(ctx, i, 'Pad Audio (Seconds)', `${shown(video.padAudio)} is outside 0 to 60`, 'D-ID pads at most 60 seconds of silence.');
+		const pad = numberOf(video.padAudio);
+		if (!inRange(pad, 0, LIMITS.padAudioMax)) throw invalid(ctx, i, 'Pad Audio (Seconds)', `${shown(video.padAudio)} is not a number from 0 to 60`, 'D-ID pads at most 60 seconds of silence.');
 		config.pad_audio = pad;
 	}
-	if (video.resultFormat !== undefined) config.result_format = video.resultFormat;
-	if (video.logoUrl !== undefined && text(video.logoUrl) !== '') {
-		const url = text(video.logoUrl);
-		if (!REMOTE_URL.test(url)) throw invalid(ctx, i, 'Logo URL', `${shown(url)} is not an https:// or s3:// address`, 'Host the logo over https.');
-		const position = [video.logoX ?? 0, video.logoY ?? 0].map(Number);
-		if (!position.every(Number.isInteger)) throw invalid(ctx, i, 'Logo Position', `${shown(position)} are not whole pixels`, 'Use whole numbers for Logo Position X and Y.');
-		config.logo = { url, position };
+	if (video.resultFormat !== undefined) {
+		if (video.resultFormat !== 'mp4' && video.resultFormat !== 'mov') {
+			throw invalid(ctx, i, 'Result Format', `${shown(video.resultFormat)} is not mp4 or mov`, 'D-ID renders MP4 or MOV: pick one.');
+		}
+		config.result_format = video.resultFormat;
+	}
+	const logoUrl = video.logoUrl === undefined ? '' : text(video.logoUrl);
+	if (logoUrl !== '') {
+		const problem = urlProblem(logoUrl, ['https', 's3']);
+		if (problem) throw invalid(ctx, i, 'Logo URL', problem, 'Host the logo (a PNG or JPEG) over https.');
+		const given = [video.logoX ?? 0, video.logoY ?? 0];
+		const position = given.map(numberOf);
+		// D-ID's logo position is a pair of 32-bit integers.
+		if (!position.every((p) => Number.isInteger(p) && p >= INT32.min && p <= INT32.max)) {
+			throw invalid(ctx, i, 'Logo Position', `${shown(given)} are not whole pixels from -2,147,483,648 to 2,147,483,647`, 'Use whole numbers of pixels for Logo Position X and Y (negative counts from the right or bottom).');
+		}
+		config.logo = { url: logoUrl, position };
+	} else if (video.logoX !== undefined || video.logoY !== undefined) {
+		throw invalid(ctx, i, 'Logo Position', 'it is set but Logo URL is empty', 'Add the Logo URL, or remove Logo Position X and Y.');
 	}
 
 	const entries = (param<IDataObject>(ctx, 'expressions', i, {}).expression as IDataObject[] | undefined) ?? [];
 	const expressions = entries.map((entry, n) => {
-		const startFrame = Number(entry.startFrame);
-		const intensity = Number(entry.intensity);
+		const startFrame = numberOf(entry.startFrame);
+		const intensity = numberOf(entry.intensity);
 		if (!inRange(startFrame, 0, Number.MAX_SAFE_INTEGER)) {
 			throw invalid(ctx, i, `Expressions → Start Frame (#${n + 1})`, `${shown(entry.startFrame)} is negative or not a number`, 'Frames count from 0.');
 		}
 		if (!inRange(intensity, 0, 1)) {
-			throw invalid(ctx, i, `Expressions → Intensity (#${n + 1})`, `${shown(entry.intensity)} is outside 0 to 1`, 'Use 0 (none) to 1 (strongest).');
+			throw invalid(ctx, i, `Expressions → Intensity (#${n + 1})`, `${shown(entry.intensity)} is not a number from 0 to 1`, 'Use 0 (none) to 1 (strongest).');
 		}
 		if (!['neutral', 'happy', 'serious', 'surprise'].includes(String(entry.expression))) {
 			throw invalid(ctx, i, `Expressions → Expression (#${n + 1})`, `${shown(entry.expression)} is not one of neutral, happy, serious, surprise`, 'Pick one of the listed expressions.');
@@ -794,7 +872,7 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	if (expressions.length) {
 		const driverExpressions: IDataObject = { expressions };
 		if (video.transitionFrames !== undefined) {
-			const frames = Number(video.transitionFrames);
+			const frames = numberOf(video.transitionFrames);
 			if (!inRange(frames, 0, Number.MAX_SAFE_INTEGER)) throw invalid(ctx, i, 'Transition Frames', `${shown(video.transitionFrames)} is negative or not a number`, 'Use 0 or more frames.');
 			driverExpressions.transition_frames = frames;
 		}
@@ -816,7 +894,7 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 			config[key] = Boolean(legacy[field]);
 			continue;
 		}
-		const value = Number(legacy[field]);
+		const value = numberOf(legacy[field]);
 		if (!inRange(value, min, max as number)) throw invalid(ctx, i, label, `${shown(legacy[field])} is out of range`, max === 1 ? 'Use 0 to 1.' : 'Use 0 or more.');
 		config[key] = value;
 	}
@@ -831,26 +909,79 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	const startedAt = Date.now();
 	const created = await createTalk.call(this, i, prepared, signal);
-	if (!prepared.wait) return [{ json: created }];
-	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt);
+	if (!prepared.wait) return [{ json: withUploads(created, prepared.uploads) }];
+	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt, prepared.uploads);
 }
 
 /** Wait Mode "Webhook": creates the talk once the execution waits; an item without waiting is output as created. */
 export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
 	const talk = await createTalk.call(this, i, prepared, signal);
-	return prepared.wait ? { talk } : { ready: [{ json: talk }] };
+	return prepared.wait ? { talk, uploads: prepared.uploads } : { ready: [{ json: withUploads(talk, prepared.uploads) }] };
 }
 
-/** Uploads the item's files when it has any, then POST /talks (never retried after it may have been received). */
+/** A created talk that is not waited for names what was uploaded for it, for Talk → Wait's clean-up. */
+function withUploads(talk: Talk, uploads: Uploads | undefined): IDataObject {
+	return uploads ? { ...talk, uploads: { ...uploads } } : talk;
+}
+
+/**
+ * Uploads the item's files when it has any, then POST /talks (never retried after it may have been
+ * received). Each file is read only now, when its item runs, and let go once it is uploaded.
+ */
 export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
 	const { body } = prepared;
 	if (prepared.image) {
-		const { data, fileName, mimeType } = prepared.image;
-		body.source_url = (await uploadFile.call(this, 'image', data, fileName, mimeType, i, signal)).url;
+		const upload = await uploadInput.call(this, 'image', prepared.image, i, signal);
+		prepared.uploads = { ...prepared.uploads, image: upload.id };
+		body.source_url = upload.url;
 	}
 	if (prepared.audio) {
-		const { data, fileName, mimeType } = prepared.audio;
-		(body.script as IDataObject).audio_url = (await uploadFile.call(this, 'audio', data, fileName, mimeType, i, signal)).url;
+		const upload = await uploadInput.call(this, 'audio', prepared.audio, i, signal);
+		prepared.uploads = { ...prepared.uploads, audio: upload.id };
+		(body.script as IDataObject).audio_url = upload.url;
 	}
 	return (await createTalkOnce(this, body, prepared.headers, i, signal)) as Talk;
+}
+
+/** Reads the file into its upload body and uploads it; the body is let go on return. */
+async function uploadInput(this: DIdContext, kind: 'image' | 'audio', file: InputFile, i: number, signal?: AbortSignal): Promise<{ id: string; url: string }> {
+	const { head, tail, contentType } = multipartEnvelope(kind, file.fileName, file.mimeType);
+	return await uploadFile.call(this, kind, await file.read(head, tail), contentType, i, signal);
+}
+
+/** The estimate of one prepared item (its audio binary measured from its first bytes). */
+export function estimateItem(prepared: PreparedCreate): Estimate {
+	const audio = prepared.audio ? { head: prepared.audio.header, size: prepared.audio.bytes } : undefined;
+	return estimateTalk(prepared.body, audio);
+}
+
+/**
+ * Check Credits First: before any talk of the run is created, the batch's estimated credits are
+ * compared with what D-ID says remains (GET /credits). A batch that cannot be paid for creates
+ * nothing: the refusal is returned for the router to fail the run (or, under Continue On Fail, every
+ * item). `prepared` holds undefined for items refused already.
+ */
+export async function beforeRun(this: IExecuteFunctions, prepared: Array<PreparedCreate | undefined>): Promise<NodeOperationError | undefined> {
+	const mode = String(this.getNodeParameter('options.checkCredits', 0, 'auto'));
+	const items = prepared.map((p, i) => ({ p, i })).filter((entry): entry is { p: PreparedCreate; i: number } => entry.p !== undefined);
+	if (mode === 'never' || items.length === 0 || (mode === 'auto' && items.length < 2)) return undefined;
+	const estimates = items.map(({ p, i }) => ({ i, ...estimateItem(p) }));
+	const needed = estimates.reduce((sum, e) => sum + e.credits, 0);
+	const credits = await dIdApiRequest.call(this, 'GET', '/credits', { itemIndex: items[0].i });
+	const remaining = Number(credits.remaining);
+	if (!Number.isFinite(remaining) || remaining >= needed) return undefined;
+	const seconds = Math.round(estimates.reduce((sum, e) => sum + e.seconds, 0));
+	const bases = [...new Set(estimates.map((e) => e.basis))].join('; ');
+	const largest = estimates.reduce((a, b) => (b.credits > a.credits ? b : a));
+	const fitting = Math.max(0, Math.floor(remaining / (needed / estimates.length)));
+	return new NodeOperationError(
+		this.getNode(),
+		`Not enough D-ID credits for this run: it needs an estimated ${needed} credits for ${estimates.length} talks (about ${seconds} s of video), and D-ID reports ${remaining} remaining. No talk was created.`,
+		{
+			description:
+				`Split the batch (about ${fitting} items of this kind fit now) or top up your D-ID credits, then run again. ` +
+				`The estimate errs on the side of more credits (one credit per started 15 s of video; based on: ${bases}; the largest item, #${largest.i + 1}, needs ${largest.credits}). ` +
+				'If you are sure the run fits, set Options → Check Credits First to Never.',
+		},
+	);
 }

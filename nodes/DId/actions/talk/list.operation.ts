@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { invalid } from '../../helpers/validation';
+import { invalid, numberOf, shown } from '../../helpers/validation';
 import { dIdApiRequest } from '../../transport';
 
 const PAGE_SIZE = 100;
@@ -31,8 +31,9 @@ export const description = updateDisplayOptions({ show: { resource: ['talk'], op
 
 export async function prepare(this: IExecuteFunctions, i: number): Promise<number> {
 	if (this.getNodeParameter('returnAll', i, false)) return Infinity;
-	const limit = Number(this.getNodeParameter('limit', i, 50));
-	if (!Number.isInteger(limit) || limit < 1) throw invalid(this, i, 'Limit', `${limit} is not a whole number of 1 or more`, 'Set Limit to 1 or more, or turn on Return All.');
+	const given = this.getNodeParameter('limit', i, 50) as unknown;
+	const limit = numberOf(given);
+	if (!Number.isSafeInteger(limit) || limit < 1) throw invalid(this, i, 'Limit', `${shown(given)} is not a whole number of 1 or more`, 'Set Limit to 1 or more, or turn on Return All.');
 	return limit;
 }
 

@@ -1,7 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /** Waiting and download fields shared by Talk → Wait and Talk → Create (with Wait for Completion). */
-export function waitFields(show: NonNullable<INodeProperties['displayOptions']>['show']): INodeProperties[] {
+export function waitFields(
+	show: NonNullable<INodeProperties['displayOptions']>['show'],
+	{ uploads }: { uploads: 'own' | 'input' },
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Wait Mode',
@@ -58,6 +61,40 @@ export function waitFields(show: NonNullable<INodeProperties['displayOptions']>[
 			required: true,
 			hint: 'The name of the output binary field to put the video in (file name: <talk ID>.mp4 or .mov)',
 			displayOptions: { show: { ...show, downloadVideo: [true] } },
+		},
+		{
+			displayName: 'Delete Uploaded Files After Completion',
+			name: 'deleteUploads',
+			type: 'boolean',
+			default: false,
+			description:
+				uploads === 'own'
+					? 'Whether to delete the photo and audio this node uploaded to D-ID (DELETE /images, /audios) once the talk has ended, done or failed. D-ID otherwise keeps uploads 24–48 h. A failed delete is reported on the item (cleanup), never fails it.'
+					: 'Whether to delete the photo and audio a D-ID Create uploaded for this talk (DELETE /images, /audios) once the talk has ended, done or failed. D-ID otherwise keeps uploads 24–48 h. A failed delete is reported on the item (cleanup), never fails it.',
+			displayOptions: { show },
+		},
+		...(uploads === 'input'
+			? [
+					{
+						displayName: 'Uploaded Files',
+						name: 'uploadedFiles',
+						type: 'string',
+						default: '={{ $json.uploads }}',
+						hint: 'The uploads field of the D-ID Create output: {"image": "img_…", "audio": "aud_…"}',
+						description:
+							'Which uploads to delete. D-ID’s talk does not say which upload it used, so the node takes them from the Create that made the talk (its output field uploads). Empty: nothing to delete.',
+						displayOptions: { show: { ...show, deleteUploads: [true] } },
+					} as INodeProperties,
+				]
+			: []),
+		{
+			displayName: 'Delete Talk After Download',
+			name: 'deleteTalk',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to delete the talk and its video at D-ID (DELETE /talks/{ID}) once the video is in n8n’s binary storage. D-ID otherwise keeps talks until deleted. Needs Download Video; a failed delete is reported on the item (cleanup), never fails it.',
+			displayOptions: { show },
 		},
 	];
 }

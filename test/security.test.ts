@@ -1,0 +1,401 @@
+// Hostile callers (issue 13): the trigger's SSRF and secret leaks, and the API key staying home.
+import { readdirSync, readFileSync } from 'node:fs';
+
+import { Container } from '@n8n/di';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { runNode, type NodeSpec } from './harness/engine';
+import { credentialsFor, ROOT, startSandbox, type Sandbox } from './harness/sandbox';
+import { activateTrigger, startTrigger, type TriggerServer } from './harness/trigger';
+import { capped, resultUrlProblem, type ResultStream } from '../nodes/DId/transport';
+
+const SECRET = 'Zq8-trigger-secret-4f1c9a7e';
+const IMAGE = 'https://myhost.com/image.jpg';
+let sandbox: Sandbox;
+let trigger: TriggerServer | undefined;
+const servers: http.Server[] = [];
+beforeAll(async () => (sandbox = await startSandbox()));
+afterAll(async () => sandbox.stop());
+beforeEach(() => sandbox.setFaults({}));
+afterEach(async () => {
+	await trigger?.stop();
+	trigger = undefined;
+	await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 5000) {
+	for (let waited = 0; waited < ms && !check(); waited += 25) await sleep(25);
+}
+
+/** A loopback HTTP server (for what the sandbox never does: redirect, echo headers, serve internal data). */
+async function serve(handler: http.RequestListener): Promise<{ url: string; requests: http.IncomingMessage[] }> {
+	const requests: http.IncomingMessage[] = [];
+	const server = http.createServer((req, res) => {
+		requests.push(req);
+		handler(req, res);
+	});
+	servers.push(server);
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function createTalk(webhookUrl: string): Promise<string> {
+	const { items, error } = await runNode(
+		{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, additionalFields: { webhookUrl } } },
+		{ credentials: credentialsFor(sandbox) },
+	);
+	expect(error).toBeUndefined();
+	return items[0].json.id as string;
+}
+
+describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
+	test('activation refuses Download Video with Confirm with D-ID off', async () => {
+		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
+		expect(error?.message).toMatch(/Download Video needs Confirm with D-ID/);
+		expect(await activateTrigger({ secret: SECRET, events: ['done'], confirm: false })).toBeUndefined();
+	});
+
+	test('a saved workflow with that combination fetches nothing a caller names', async () => {
+		const internal = await serve((_req, res) => res.end('internal secrets'));
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_ssrf', status: 'done', result_url: `${internal.url}/admin` });
+		expect(res.status).toBe(500);
+		expect(internal.requests).toHaveLength(0);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('result links: https to public hosts only; plain http and internal addresses only for the credential’s loopback sandbox', () => {
+		const sandboxUrl = 'http://127.0.0.1:8765';
+		expect(resultUrlProblem('https://d-id-talks-prod.s3.us-west-2.amazonaws.com/a/b.mp4?X-Amz=1', sandboxUrl)).toBeUndefined();
+		expect(resultUrlProblem('http://127.0.0.1:8765/results/tlk_1/tlk_1.mp4', sandboxUrl)).toBeUndefined();
+		for (const url of [
+			'http://d-id-talks-prod.s3.amazonaws.com/x.mp4',
+			'data:video/mp4;base64,AAAA',
+			'file:///etc/passwd',
+			'http://127.0.0.1:9999/x.mp4',
+			'https://127.0.0.1:8765/x.mp4'.replace('8765', '8766'),
+			'https://169.254.169.254/latest/meta-data',
+			'https://10.0.0.5/x.mp4',
+			'https://172.20.1.1/x.mp4',
+			'https://192.168.1.1/x.mp4',
+			'https://[::1]/x.mp4',
+			'https://[fe80::1]/x.mp4',
+			'https://[::ffff:127.0.0.1]/x.mp4',
+			'https://localhost/x.mp4',
+			'https://2130706433/x.mp4',
+			'https://metadata/x.mp4',
+			'https://user:pass@example.com/x.mp4',
+		]) {
+			expect([url, resultUrlProblem(url, sandboxUrl)]).toEqual([url, expect.any(String)]);
+		}
+		// With D-ID itself as the base URL, no loopback address is anyone's sandbox.
+		expect(resultUrlProblem('http://127.0.0.1:8765/results/x.mp4', 'https://api.d-id.com')).toEqual(expect.any(String));
+	});
+
+	/** A D-ID on loopback (so it counts as the credential's sandbox) whose talk tlk_1 links to `link(self)`; /result does `result`. */
+	async function fakeDId(link: (self: string) => string, result: http.RequestListener) {
+		let self = '';
+		const server = await serve((req, res) => {
+			if (req.url === '/result') return result(req, res);
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ id: 'tlk_1', status: 'done', result_url: link(self) }));
+		});
+		self = server.url;
+		return server;
+	}
+	const waitAndDownload: NodeSpec = { parameters: { resource: 'talk', operation: 'wait', talkId: 'tlk_1', downloadVideo: true, binaryPropertyOutput: 'data' } };
+
+	test('the D-ID node downloads nothing from a link to another host, and follows no redirect to one', async () => {
+		const internal = await serve((_req, res) => res.end('internal secrets'));
+		const elsewhere = await fakeDId(() => `${internal.url}/admin`, () => {});
+		const redirected = await fakeDId(
+			(self) => `${self}/result`,
+			(_req, res) => {
+				res.writeHead(302, { location: `${internal.url}/admin` });
+				res.end();
+			},
+		);
+		for (const api of [elsewhere, redirected]) {
+			const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
+			expect(error?.message).toMatch(/did not download the video of talk tlk_1: its link is not allowed/);
+		}
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('a result without Content-Length is cut off once more than the cap arrives; below the cap every byte goes through', async () => {
+		const { Readable, Writable } = await import('node:stream');
+		const { pipeline } = await import('node:stream/promises');
+		const chunks = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1000, i));
+		const received: Buffer[] = [];
+		const sink = () => new Writable({ write: (chunk, _enc, done) => (received.push(chunk), done()) });
+		const tooLarge = () => new Error('more than the cap');
+		await expect(pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge) as unknown as NodeJS.ReadableStream, sink())).rejects.toThrow('more than the cap');
+		received.length = 0;
+		await pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge) as unknown as NodeJS.ReadableStream, sink());
+		expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
+	});
+
+	test('a result larger than a video can be is refused before it is read', async () => {
+		const api = await fakeDId(
+			(self) => `${self}/result`,
+			(_req, res) => {
+				res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(3 * 1024 ** 3) });
+				res.write(Buffer.alloc(1024));
+				setTimeout(() => res.destroy(), 1000);
+			},
+		);
+		const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
+		expect(error?.message).toMatch(/3\.0 GiB, more than the 2 GiB/);
+	});
+});
+
+describe('D-ID Trigger: the secret stays home', () => {
+	test.each([
+		['empty', ''],
+		['whitespace', '    \t  '],
+		['short', 'abc123-short'],
+		['a placeholder', 'change-me'],
+		['a long placeholder', 'please-change-me-before-use'],
+	])('a secret that is %s is refused at activation and on every call', async (_name, secret) => {
+		const error = await activateTrigger({ secret, events: ['done'], confirm: false });
+		expect(error?.message).toMatch(/Secret is (empty|shorter than 16|a placeholder)/);
+		trigger = await startTrigger({ secret, events: ['done'], confirm: false });
+		const res = await post(trigger.url(secret), { id: 'tlk_weak', status: 'done' });
+		expect(res.status).toBeGreaterThanOrEqual(400);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('no trigger item, Get, List or Wait output carries the secret D-ID echoes in the talk’s webhook URL', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		const id = await createTalk(trigger.url(SECRET));
+		await until(() => trigger!.executions.length > 0);
+		expect(trigger.executions).toHaveLength(1);
+		const emitted = trigger.executions[0][0].json;
+		expect(emitted).toMatchObject({ id, webhook: expect.stringContaining('secret=') });
+		const run = (parameters: NodeSpec['parameters']) => runNode({ parameters }, { credentials: credentialsFor(sandbox) });
+		const outputs = [
+			emitted,
+			(await run({ resource: 'talk', operation: 'get', talkId: id })).items,
+			(await run({ resource: 'talk', operation: 'list', returnAll: false, limit: 10 })).items,
+			(await run({ resource: 'talk', operation: 'wait', talkId: id, downloadVideo: false })).items,
+		];
+		for (const output of outputs) {
+			expect(JSON.stringify(output)).toContain(id);
+			expect(JSON.stringify(output)).not.toContain(SECRET);
+			expect(JSON.stringify(output)).not.toContain(encodeURIComponent(SECRET));
+		}
+	});
+});
+
+describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', () => {
+	test('a transient failure during Confirm answers 503 (the caller retries), not 404; a later delivery is emitted', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		const id = await createTalk('https://example.com/not-the-trigger');
+		await until(() => sandbox.talk(id) && (sandbox.stats().talksFinished ?? 0) > 0);
+		await sleep(200);
+		sandbox.addScriptedFaults({ route: 'GET /talks/{id}', fault: '429', count: 6, retryAfterSec: 0 });
+		const first = await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(first.status).toBe(503);
+		expect(trigger.executions).toHaveLength(0);
+		const second = await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(second.status).toBe(200);
+		expect(trigger.executions).toHaveLength(1);
+	});
+
+	test('Confirm on without a credential: refused at activation with the reason, 500 on a call (not "Unknown talk")', async () => {
+		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		expect(error?.message).toMatch(/no D-ID credential is selected/);
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_nocred', status: 'done' });
+		expect(res.status).toBe(500);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('a chunked body over 1 MB (no Content-Length) is refused with 413', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const body = Buffer.from(JSON.stringify({ id: 'tlk_chunked', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) }));
+		const url = new URL(trigger.url(SECRET));
+		const status = await new Promise<number>((resolve, reject) => {
+			const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+				res.resume();
+				resolve(res.statusCode ?? 0);
+			});
+			req.on('error', reject);
+			for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.subarray(i, i + 64 * 1024));
+			req.end();
+		});
+		expect(status).toBe(413);
+		expect(trigger.executions).toHaveLength(0);
+	});
+
+	test('dedupe forgets by age, not by count: a replay after 2,100 other talks starts nothing; one older than Remember Talks does', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, deduplicate: true, rememberDays: 7 });
+		expect((await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).status).toBe(200);
+		for (let i = 0; i < 2100; i += 50) {
+			await Promise.all(Array.from({ length: 50 }, (_, j) => post(trigger!.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' })));
+		}
+		expect(trigger.executions).toHaveLength(2101);
+		expect(await (await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).json()).toMatchObject({ note: 'duplicate' });
+		expect(trigger.executions).toHaveLength(2101);
+		// Saved eight days ago (static data outlives the process; this talk never passed through it).
+		const talks = trigger.staticData().talks as Record<string, unknown>;
+		talks.tlk_old = { status: 'done', at: Date.now() - 8 * 24 * 3600 * 1000 };
+		talks.tlk_recent = { status: 'done', at: Date.now() - 6 * 24 * 3600 * 1000 };
+		await post(trigger.url(SECRET), { id: 'tlk_old', status: 'done' });
+		await post(trigger.url(SECRET), { id: 'tlk_recent', status: 'done' });
+		expect(trigger.executions.map((e) => e[0].json.id).slice(-1)).toEqual(['tlk_old']);
+		expect(trigger.executions).toHaveLength(2102);
+	}, 60_000);
+
+	test('ten concurrent deliveries of one talk start one execution (each call sees the static data as last saved)', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		const id = await createTalk('https://example.com/not-the-trigger');
+		await until(() => sandbox.talks().some((t) => t.id === id) && sandbox.stats().talksFinished > 0);
+		await sleep(300);
+		const answers = await Promise.all(Array.from({ length: 10 }, () => post(trigger!.url(SECRET), { id, status: 'done' })));
+		expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+		expect(trigger.executions).toHaveLength(1);
+		// And later ones (static data saved by then) too.
+		await post(trigger.url(SECRET), { id, status: 'done' });
+		expect(trigger.executions).toHaveLength(1);
+	});
+
+	test('an accepted delivery is answered with a small JSON acknowledgement', async () => {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_ack', status: 'done' });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ received: true });
+		expect(trigger.executions).toHaveLength(1);
+	});
+});
+
+describe('the API key stays home', () => {
+	const KEY = 'am9obkBleGFtcGxlLmNvbQ:Xk29sL-secret-key-material';
+	const basic = (key: string) => Buffer.from(key).toString('base64');
+
+	test('a redirect from the base URL to another origin is not followed: the other host never sees the key', async () => {
+		const other = await serve((_req, res) => {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"remaining": 1, "total": 1}');
+		});
+		const base = await serve((_req, res) => {
+			res.writeHead(302, { location: `${other.url}/credits` });
+			res.end();
+		});
+		const { error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		expect(error?.message).toMatch(/redirect \(HTTP 302\) that the node does not follow/);
+		expect(base.requests[0].headers.authorization).toBe(`Basic ${KEY}`);
+		expect(other.requests).toHaveLength(0);
+	});
+
+	test('a redirect within the base URL’s origin is followed', async () => {
+		const base = await serve((req, res) => {
+			if (req.url === '/credits') {
+				res.writeHead(301, { location: '/v2/credits' });
+				res.end();
+				return;
+			}
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"remaining": 5, "total": 9}');
+		});
+		const { items, error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		expect(error).toBeUndefined();
+		expect(items[0].json).toMatchObject({ remaining: 5 });
+	});
+
+	test.each([
+		['JSON description', (auth: string) => ({ type: 'application/json', body: JSON.stringify({ kind: 'ValidationError', description: `bad header: ${auth}`, details: { authorization: auth } }) })],
+		['plain text', (auth: string) => ({ type: 'text/plain', body: `proxy refused request with headers authorization=${auth} key=${Buffer.from(auth.slice(6)).toString('base64')}` })],
+	])('a server that echoes the request headers in a %s error puts no key in the error', async (_name, answer) => {
+		const base = await serve((req, res) => {
+			const { type, body } = answer(String(req.headers.authorization));
+			res.writeHead(400, { 'content-type': type });
+			res.end(body);
+		});
+		const { error } = await runNode(
+			{ parameters: { resource: 'credits', operation: 'get' }, continueOnFail: true },
+			{ credentials: { apiKey: KEY, baseUrl: base.url } },
+		);
+		expect(error).toBeUndefined();
+		const failed = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		const shown = JSON.stringify([failed.error, failed.error?.message, failed.error?.description, failed.error?.context]);
+		expect(shown).toMatch(/redacted/);
+		for (const secret of [KEY, basic(KEY)]) expect(shown).not.toContain(secret);
+	});
+});
+
+describe('the own ElevenLabs key lives in the credential', () => {
+	const elevenLabsTalk = (voice: Record<string, unknown> = {}) => ({
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: IMAGE,
+		text: 'Hello world!',
+		provider: 'elevenlabs',
+		voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
+		elevenLabsVoice: voice,
+		waitForCompletion: false,
+	});
+	const sentKey = (id: string) => sandbox.talk(id).requestHeaders['x-api-key-external'];
+
+	test('a key in the credential is sent with ElevenLabs talks only, and never appears in the workflow', async () => {
+		const credentials = { ...credentialsFor(sandbox), elevenLabsApiKey: 'el-credential-key-123' };
+		const parameters = elevenLabsTalk();
+		const withKey = await runNode({ parameters }, { credentials });
+		expect(withKey.error).toBeUndefined();
+		expect(sentKey(withKey.items[0].json.id as string)).toBeDefined();
+		expect(JSON.stringify(parameters)).not.toContain('el-credential-key-123');
+		const microsoft = await runNode({ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hi there', waitForCompletion: false } }, { credentials });
+		expect(sentKey(microsoft.items[0].json.id as string)).toBeUndefined();
+		const without = await runNode({ parameters }, { credentials: credentialsFor(sandbox) });
+		expect(sentKey(without.items[0].json.id as string)).toBeUndefined();
+	});
+
+	test('a saved workflow with the key in the node still sends it', async () => {
+		const { items, error } = await runNode({ parameters: elevenLabsTalk({ externalApiKey: 'el-old-node-key' }) }, { credentials: credentialsFor(sandbox) });
+		expect(error).toBeUndefined();
+		expect(sentKey(items[0].json.id as string)).toBeDefined();
+	});
+});
+
+test('no example ships a placeholder trigger secret: secrets come from an expression', () => {
+	const dir = path.join(ROOT, 'examples');
+	for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+		const text = readFileSync(path.join(dir, file), 'utf8');
+		expect([file, /change-?me/i.test(text)]).toEqual([file, false]);
+		for (const node of JSON.parse(text).nodes as Array<{ parameters: Record<string, unknown> }>) {
+			const secret = node.parameters.secret;
+			if (secret !== undefined) expect(String(secret)).toMatch(/^=\{\{.*\}\}$/);
+			const webhookUrl = (node.parameters.additionalFields as Record<string, unknown> | undefined)?.webhookUrl;
+			if (typeof webhookUrl === 'string' && webhookUrl.includes('secret=')) expect(webhookUrl).toMatch(/^=.*secret=\{\{.*\}\}/);
+		}
+	}
+});
+
+test('a D-ID answer that echoes the trigger secret reaches no log line and no response', async () => {
+	const echoing = await serve((req, res) => {
+		res.writeHead(400, { 'content-type': 'application/json' });
+		res.end(JSON.stringify({ kind: 'ValidationError', description: `talk ${req.url} has webhook https://n8n.example.com/webhook/x/talk-ended?secret=${SECRET}` }));
+	});
+	// n8n's logger, as every node context hands it out (n8n-core's own copy of @n8n/backend-common),
+	// replaced for this test by one that records every line.
+	const { Logger } = require(require.resolve('@n8n/backend-common', { paths: [path.dirname(require.resolve('n8n-core'))] }));
+	const original = Container.get(Logger) as object;
+	const written: string[] = [];
+	const record = (message: unknown, meta?: unknown) => void written.push(`${String(message)} ${JSON.stringify(meta ?? {})}`);
+	Container.set(Logger, new Proxy(original, { get: (target, key) => (['error', 'warn', 'info', 'debug'].includes(String(key)) ? record : Reflect.get(target, key)) }));
+	try {
+		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, { apiKey: 'user:key', baseUrl: echoing.url });
+		const res = await post(trigger.url(SECRET), { id: 'tlk_echo', status: 'done' });
+		expect(res.status).toBe(503);
+		expect(await res.text()).not.toContain(SECRET);
+	} finally {
+		Container.set(Logger, original);
+	}
+	expect(written.join('\n')).toMatch(/could not confirm talk tlk_echo/);
+	expect(written.join('\n')).not.toContain(SECRET);
+});
