@@ -24,6 +24,19 @@ Usage: npm run sandbox -- [flags]
   --no-stitch              plan without stitch (403 PermissionError)
   --no-subtitles           plan without subtitles (403 PermissionError)
   --faults JSON|@file      fault injection settings (see README "Fault injection")
+  --profile NAME           friendly (default) or spec-strict (see README "Profiles"); the flags
+                           below change one setting of the profile
+  --fields all|spec        talk fields on reads: every field, or only those the spec lists
+  --list-order ORDER       newest-first, oldest-first or shuffled
+  --read-lag-ms N          reads show a talk N ms behind its webhook (and list it N ms late)
+  --late-commit-ms A-B     a talk committed after a failed answer appears A..B ms later
+  --commit-on-fault JSON   e.g. {"dropAfter":"late","500":"never","504":"late"} (before|late|never)
+  --clock-skew-ms N        the sandbox's clock (timestamps, Date header) N ms off the machine's
+  --created-at-format F    z (2020-09-03T13:56:54.995Z) or no-z (2020-09-03T13:56:54.995)
+  --length-units U         utf16 (D-ID's count, default) or code-points
+  --legacy                 accept driver_url, the old config flags and persist
+  --no-legacy              refuse them all, as the spec does (spec-strict's default)
+  --endless-token          GET /talks returns a token on every page, the last one too
   --seed N                 seed for jitter and random faults
   --log                    print each request
   --help                   this text
@@ -74,6 +87,23 @@ function parseArgs(argv) {
 				options.faults = JSON.parse(v.startsWith('@') ? fs.readFileSync(v.slice(1), 'utf8') : v);
 				break;
 			}
+			case '--profile': options.profile = value(); break;
+			case '--fields': options.fields = value(); break;
+			case '--list-order': options.listOrder = value(); break;
+			case '--read-lag-ms': options.readLagMs = number(); break;
+			case '--late-commit-ms': {
+				const [a, b] = value().split('-').map(Number);
+				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) throw new Error('--late-commit-ms needs A-B in ms, e.g. 500-5000');
+				options.lateCommitMs = [a, b];
+				break;
+			}
+			case '--commit-on-fault': options.commitOnFault = JSON.parse(value()); break;
+			case '--clock-skew-ms': options.clockSkewMs = number(); break;
+			case '--created-at-format': options.createdAtFormat = value(); break;
+			case '--length-units': options.lengthUnits = value(); break;
+			case '--legacy': options.legacy = true; break;
+			case '--no-legacy': options.legacy = false; break;
+			case '--endless-token': options.endlessToken = true; break;
 			case '--seed': options.seed = number(); break;
 			case '--log': options.log = true; break;
 			case '--help': case '-h': options.help = true; break;
@@ -96,6 +126,7 @@ async function main() {
 	await sandbox.start();
 	console.log(`D-ID sandbox listening on ${sandbox.url}`);
 	console.log(`  credential: API key "${sandbox.apiKey}", base URL ${sandbox.url}`);
+	console.log(`  profile:    ${sandbox.config().profile}`);
 	console.log(`  counters:   ${sandbox.url}/__sandbox/stats`);
 	const stop = () => sandbox.stop().then(() => process.exit(0));
 	process.on('SIGINT', stop);

@@ -12,6 +12,46 @@ const { parseMultipart, sniffMime } = require('./lib/multipart');
 const { MIME, resultSize, resultStream, resultDigest, silentWav, audioDuration } = require('./lib/media');
 const { VOICES, PROVIDERS } = require('./lib/voices');
 const { checkCreateTalk, scriptSeconds, MARKERS } = require('./lib/create-talk');
+const spec = require('./openapi.talks.json');
+
+/**
+ * How close to D-ID's published contract the sandbox behaves (README "Profiles"). "friendly" is
+ * what D-ID is observed to do and what the node can count on least cleverly; "spec-strict" does
+ * what the OpenAPI allows and no more: only the fields it lists, no promised list order, reads
+ * behind webhooks, talks committed after a failed answer, another clock, timestamps without a zone.
+ */
+const PROFILES = {
+	friendly: {
+		fields: 'all',
+		listOrder: 'newest-first',
+		readLagMs: 0,
+		lateCommitMs: [200, 2000],
+		commitOnFault: { dropAfter: 'before', 500: 'never', 502: 'never', 504: 'before' },
+		clockSkewMs: 0,
+		createdAtFormat: 'z',
+		lengthUnits: 'utf16',
+		legacy: 'overview',
+		endlessToken: false,
+	},
+	'spec-strict': {
+		fields: 'spec',
+		listOrder: 'shuffled',
+		readLagMs: 1000,
+		lateCommitMs: [500, 5000],
+		commitOnFault: { dropAfter: 'late', 500: 'late', 502: 'late', 504: 'late' },
+		clockSkewMs: -3000,
+		createdAtFormat: 'no-z',
+		lengthUnits: 'utf16',
+		legacy: false,
+		endlessToken: true,
+	},
+};
+const PROFILE_KEYS = Object.keys(PROFILES.friendly);
+const LIST_ORDERS = ['newest-first', 'oldest-first', 'shuffled'];
+// The fields D-ID's spec lists for a talk (GET /talks/{id}, and each item of GET /talks).
+const TALK_SCHEMA = spec.paths['/talks/{id}'].get.responses['200'].content['application/json'].schema;
+const SPEC_TALK_FIELDS = Object.keys(TALK_SCHEMA.properties);
+const SPEC_CONFIG_FIELDS = Object.keys(TALK_SCHEMA.properties.config.properties);
 
 const DEFAULTS = {
 	host: '127.0.0.1',
@@ -29,6 +69,7 @@ const DEFAULTS = {
 	faults: {},
 	log: undefined,
 	publicUrl: undefined,
+	profile: 'friendly',
 };
 
 const JSON_LIMIT = 1024 * 1024;
@@ -54,6 +95,19 @@ function newId(prefix) {
 
 function isLoopbackHost(hostname) {
 	return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1';
+}
+
+function checkProfileSettings(o) {
+	if (!['all', 'spec'].includes(o.fields)) throw new Error(`fields: "${o.fields}" is not all or spec`);
+	if (!LIST_ORDERS.includes(o.listOrder)) throw new Error(`listOrder: "${o.listOrder}" is not one of ${LIST_ORDERS.join(', ')}`);
+	if (!['z', 'no-z'].includes(o.createdAtFormat)) throw new Error(`createdAtFormat: "${o.createdAtFormat}" is not z or no-z`);
+	if (!['utf16', 'code-points'].includes(o.lengthUnits)) throw new Error(`lengthUnits: "${o.lengthUnits}" is not utf16 or code-points`);
+	if (![true, false, 'overview'].includes(o.legacy)) throw new Error(`legacy: "${o.legacy}" is not true, false or overview`);
+	for (const [fault, commit] of Object.entries(o.commitOnFault)) {
+		if (!['dropAfter', '500', '502', '504'].includes(fault)) throw new Error(`commitOnFault: no fault "${fault}" (use dropAfter, 500, 502, 504)`);
+		if (!['before', 'late', 'never'].includes(commit)) throw new Error(`commitOnFault.${fault}: "${commit}" is not before, late or never`);
+	}
+	for (const key of ['readLagMs', 'clockSkewMs']) if (!Number.isFinite(o[key])) throw new Error(`${key} must be a number`);
 }
 
 /** A Host header naming this machine (any port): what a web page's DNS-rebinding request does not send. */
@@ -82,12 +136,17 @@ function checkResultSize(value) {
 }
 
 function createSandbox(userOptions = {}) {
+	const profile = PROFILES[userOptions.profile ?? 'friendly'];
+	if (!profile) throw new Error(`unknown sandbox profile "${userOptions.profile}" (use ${Object.keys(PROFILES).join(', ')})`);
 	const options = {
 		...DEFAULTS,
-		...userOptions,
+		...structuredClone(profile),
+		...Object.fromEntries(Object.entries(userOptions).filter(([, value]) => value !== undefined)),
 		plan: { ...DEFAULTS.plan, ...(userOptions.plan ?? {}) },
 		processing: { ...DEFAULTS.processing, ...(userOptions.processing ?? {}) },
+		commitOnFault: { ...profile.commitOnFault, ...(userOptions.commitOnFault ?? {}) },
 	};
+	checkProfileSettings(options);
 	checkResultSize(options.resultSizeBytes);
 	const random = createRandom(options.seed);
 	const faults = new Faults(random);
@@ -111,6 +170,7 @@ function createSandbox(userOptions = {}) {
 			responses: {},
 			faults: {},
 			talksCreated: 0,
+			lateCommits: 0,
 			talksFinished: 0,
 			webhooksSent: 0,
 			webhooksFailed: 0,
@@ -138,6 +198,8 @@ function createSandbox(userOptions = {}) {
 			plan: options.plan,
 			allowHttpLoopbackWebhooks: options.allowHttpLoopbackWebhooks,
 			uploads,
+			legacy: options.legacy,
+			lengthUnits: options.lengthUnits,
 		});
 		const seconds = scriptSeconds(body, uploads);
 		const cost = Math.max(1, Math.ceil(seconds / 15));
@@ -161,6 +223,8 @@ function createSandbox(userOptions = {}) {
 			size: resultSize(format, options.resultSizeBytes),
 			outcome: image.includes(MARKERS.noFace) ? 'error' : image.includes(MARKERS.rejected) ? 'rejected' : 'done',
 			deleted: false,
+			// Where the talk sits in a shuffled list: a stable place, so pages do not overlap.
+			shuffleKey: random(),
 		};
 		talks.set(talk.id, talk);
 		stats.talksCreated += 1;
@@ -168,21 +232,40 @@ function createSandbox(userOptions = {}) {
 		return talk;
 	}
 
-	function statusOf(talk, now = Date.now()) {
-		// Once the talk's end has run (and its webhook gone out), it is over whatever the clocks say.
-		if (talk.finished) return talk.outcome;
+	function statusOf(talk, now = Date.now(), lagged = false) {
+		// Once the talk's end has run (and its webhook gone out), it is over whatever the clocks say
+		// (unless reads are lagging behind it).
+		if (talk.finished && !lagged) return talk.outcome;
 		if (now < talk.startAt) return 'created';
 		if (now < talk.doneAt) return 'started';
 		return talk.outcome;
 	}
 
+	/** A time on the sandbox's clock (`clockSkewMs` off the machine's), as D-ID writes it. */
 	function iso(ms) {
-		return new Date(ms).toISOString();
+		const text = new Date(ms + options.clockSkewMs).toISOString();
+		return options.createdAtFormat === 'no-z' ? text.slice(0, -1) : text;
 	}
 
-	/** The talk as `GET /talks/{id}` shows it (fields of the Talks overview's example response). */
-	function renderTalk(talk, now = Date.now()) {
-		const status = statusOf(talk, now);
+	/** The talk as a read (`GET /talks/{id}`, `GET /talks`, `DELETE`) shows it: `readLagMs` behind, only spec fields when asked. */
+	function readTalk(talk, now = Date.now()) {
+		const lag = options.readLagMs;
+		const out = renderTalk(talk, lag ? now - lag : now, lag > 0);
+		if (options.fields !== 'spec') return out;
+		const strict = {};
+		for (const field of SPEC_TALK_FIELDS) if (out[field] !== undefined) strict[field] = out[field];
+		if (strict.config) {
+			const config = {};
+			for (const field of SPEC_CONFIG_FIELDS) if (out.config[field] !== undefined) config[field] = out.config[field];
+			if (typeof config.result_format === 'string') config.result_format = config.result_format.replace(/^\./, '');
+			strict.config = config;
+		}
+		return strict;
+	}
+
+	/** The talk with every field the sandbox knows (fields of the Talks overview's example response); webhooks carry this. */
+	function renderTalk(talk, now = Date.now(), lagged = false) {
+		const status = statusOf(talk, now, lagged);
 		const body = talk.request;
 		const config = { ...CONFIG_DEFAULTS, ...(body.config ?? {}) };
 		config.result_format = `.${talk.format}`;
@@ -270,8 +353,8 @@ function createSandbox(userOptions = {}) {
 		if (plan.duplicate) schedule(plan.delayMs + draw(random, [20, 300]), () => postWebhook(talk, payload, true));
 	}
 
-	function record(talk, outcome, duplicate = false) {
-		stats.webhookDeliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now() });
+	function record(talk, outcome, duplicate = false, answer = undefined) {
+		stats.webhookDeliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now(), ...(answer ? { answer } : {}) });
 		if (stats.webhookDeliveries.length > 5000) stats.webhookDeliveries.shift();
 	}
 
@@ -297,11 +380,16 @@ function createSandbox(userOptions = {}) {
 				rejectUnauthorized: false,
 			},
 			(res) => {
-				res.resume();
+				// The start of the receiver's answer, kept for debugging (e.g. {"received":true,"note":…}).
+				let answer = '';
+				res.setEncoding('utf8');
+				res.on('data', (chunk) => {
+					if (answer.length < 200) answer += chunk.slice(0, 200 - answer.length);
+				});
 				res.on('end', () => {
 					if (res.statusCode < 400) stats.webhooksSent += 1;
 					else stats.webhooksFailed += 1;
-					record(talk, `HTTP ${res.statusCode}`, duplicate);
+					record(talk, `HTTP ${res.statusCode}`, duplicate, answer);
 				});
 			},
 		);
@@ -333,9 +421,15 @@ function createSandbox(userOptions = {}) {
 		stats.responses[status] = (stats.responses[status] ?? 0) + 1;
 		res.writeHead(status, {
 			...(payload ? { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) } : {}),
+			...dateHeader(),
 			...headers,
 		});
 		res.end(payload);
+	}
+
+	// The HTTP Date header on the sandbox's clock (Node writes the machine's when none is given).
+	function dateHeader() {
+		return options.clockSkewMs ? { date: new Date(Date.now() + options.clockSkewMs).toUTCString() } : {};
 	}
 
 	function sendError(res, error) {
@@ -419,15 +513,16 @@ function createSandbox(userOptions = {}) {
 			stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
 		}
 		if (decision.action === 'dropBefore') return req.socket.destroy();
+		if (routeKey === 'POST /talks' && (decision.action === 'dropAfter' || [500, 502, 504].includes(decision.action?.status))) {
+			return await failedCreate(req, res, decision);
+		}
 		if (decision.action?.status === 429) {
 			return sendError(res, new DIdError('TooManyRequestsError', 'Too Many Requests', undefined, { 'retry-after': String(decision.action.retryAfterSec) }));
 		}
 		if (decision.action?.status) {
 			const status = decision.action.status;
 			stats.responses[status] = (stats.responses[status] ?? 0) + 1;
-			const payload = JSON.stringify({ kind: 'InternalServerError', description: status === 500 ? 'Internal Server Error' : status === 502 ? 'Bad Gateway' : 'Service Unavailable' });
-			res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-			return res.end(payload);
+			return sendFault(res, status);
 		}
 
 		if (!match) throw new DIdError('NotFoundError', `route ${req.method} ${url.pathname} not found`);
@@ -435,6 +530,43 @@ function createSandbox(userOptions = {}) {
 		const result = await match.handler(req, match.params, url, res);
 		if (decision.action === 'dropAfter') return req.socket.destroy();
 		if (result) send(res, result.status, result.body, result.headers);
+	}
+
+	function sendFault(res, status) {
+		const description = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }[status];
+		const payload = JSON.stringify({ kind: 'InternalServerError', description });
+		res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...dateHeader() });
+		return res.end(payload);
+	}
+
+	/**
+	 * A POST /talks that fails (connection dropped after it was received, 500/502/504) may still
+	 * make its talk: before the answer, after it (`lateCommitMs` later, as a backend still working
+	 * behind a gateway's 504 would), or never — per scripted fault (`commit`) or `commitOnFault`.
+	 */
+	async function failedCreate(req, res, decision) {
+		const fault = decision.action === 'dropAfter' ? 'dropAfter' : String(decision.action.status);
+		const commit = decision.commit ?? options.commitOnFault[fault] ?? 'never';
+		stats.faults[`POST /talks ${fault} commit ${commit}`] = (stats.faults[`POST /talks ${fault} commit ${commit}`] ?? 0) + 1;
+		if (commit !== 'never') {
+			authenticate(req);
+			const body = await readJson(req);
+			const headers = req.headers;
+			const make = () => {
+				try {
+					const talk = createTalk(body, headers);
+					if (commit === 'late') stats.lateCommits += 1;
+					log(`sandbox: ${commit} commit of ${talk.id} after a failed POST /talks (${fault})`);
+				} catch {
+					// A request D-ID would have refused makes no talk, whatever the answer said.
+				}
+			};
+			if (commit === 'before') make();
+			else schedule(Math.round(draw(random, options.lateCommitMs)), make);
+		}
+		if (fault === 'dropAfter') return req.socket.destroy();
+		stats.responses[fault] = (stats.responses[fault] ?? 0) + 1;
+		return sendFault(res, Number(fault));
 	}
 
 	function findRoute(method, pathname) {
@@ -466,7 +598,16 @@ function createSandbox(userOptions = {}) {
 	}
 
 	function getTalk(req, params) {
-		return { status: 200, body: renderTalk(liveTalk(params[1])) };
+		return { status: 200, body: readTalk(liveTalk(params[1])) };
+	}
+
+	// The order D-ID's spec does not promise: `listOrder`.
+	function listed(now) {
+		const visible = [...talks.values()].filter((t) => !t.deleted && t.createdAt <= now - options.readLagMs);
+		const newestFirst = (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+		if (options.listOrder === 'oldest-first') return visible.sort((a, b) => -newestFirst(a, b));
+		if (options.listOrder === 'shuffled') return visible.sort((a, b) => a.shuffleKey - b.shuffleKey);
+		return visible.sort(newestFirst);
 	}
 
 	function getTalks(req, params, url) {
@@ -482,10 +623,12 @@ function createSandbox(userOptions = {}) {
 			if (!decoded) throw new DIdError('BadRequestError', 'invalid pagination token');
 			offset = Number(decoded[1]);
 		}
-		const all = [...talks.values()].filter((t) => !t.deleted).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+		const now = Date.now();
+		const all = listed(now);
 		const page = all.slice(offset, offset + Math.floor(limit));
-		const body = { talks: page.map((t) => renderTalk(t)) };
-		if (offset + page.length < all.length) body.token = Buffer.from(`o:${offset + page.length}`).toString('base64url');
+		const body = { talks: page.map((t) => readTalk(t, now)) };
+		// endlessToken: a token on every page, the last (and the empty one after it) too.
+		if (offset + page.length < all.length || options.endlessToken) body.token = Buffer.from(`o:${offset + page.length}`).toString('base64url');
 		return { status: 200, body };
 	}
 
@@ -495,7 +638,7 @@ function createSandbox(userOptions = {}) {
 		if (status === 'created' || status === 'started') {
 			throw new DIdError('NotReadyError', `talk ${talk.id} is still processing (status: ${status})`);
 		}
-		const body = renderTalk(talk);
+		const body = readTalk(talk);
 		talk.deleted = true;
 		return { status: 200, body };
 	}
@@ -741,20 +884,35 @@ function createSandbox(userOptions = {}) {
 		addScriptedFaults(entries) {
 			faults.addScripted([].concat(entries));
 		},
-		/** Changes settings at runtime: credits, plan, processing, resultSizeBytes, resultUrlTtlSec, allowHttpLoopbackWebhooks. */
+		/**
+		 * Changes settings at runtime: credits, plan, processing, resultSizeBytes, resultUrlTtlSec,
+		 * allowHttpLoopbackWebhooks, profile (all its settings), and each profile setting.
+		 */
 		configure(changes) {
+			const next = { ...options };
 			for (const [key, value] of Object.entries(changes)) {
 				if (key === 'credits') credits = { total: value, remaining: value };
-				else if (key === 'plan' || key === 'processing') options[key] = { ...options[key], ...value };
-				else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks'].includes(key)) {
+				else if (key === 'plan' || key === 'processing' || key === 'commitOnFault') next[key] = { ...next[key], ...value };
+				else if (key === 'profile') {
+					if (!PROFILES[value]) throw new DIdError('ValidationError', `unknown sandbox profile "${value}"`);
+					Object.assign(next, structuredClone(PROFILES[value]), { profile: value });
+				} else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks', ...PROFILE_KEYS].includes(key)) {
 					if (key === 'resultSizeBytes') checkResultSize(value);
-					options[key] = value;
+					next[key] = value;
 				}
 				else throw new DIdError('ValidationError', `unknown sandbox setting "${key}"`);
 			}
+			try {
+				checkProfileSettings(next);
+			} catch (error) {
+				throw new DIdError('ValidationError', error.message);
+			}
+			Object.assign(options, next);
 		},
 		config() {
 			return {
+				profile: options.profile,
+				...Object.fromEntries(PROFILE_KEYS.map((key) => [key, options[key]])),
 				plan: options.plan,
 				processing: options.processing,
 				resultSizeBytes: options.resultSizeBytes,

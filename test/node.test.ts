@@ -284,7 +284,7 @@ describe('get, wait, list, delete, credits', () => {
 	test('List: Return All follows the token pages; Limit stops early', async () => {
 		const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
 		await Promise.all(
-			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: IMAGE, script: { type: 'text', input: 'Paging test.' } }) })),
+			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: 'https://myhost.com/paging.jpg', script: { type: 'text', input: 'Paging test.' } }) })),
 		);
 		const existing = sandbox.talks().filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
 		sandbox.resetStats();
@@ -379,18 +379,15 @@ describe('transient failures', () => {
 		expect(items[0].json.user_data).toBe('crm-1');
 	});
 
-	test('a connection dropped before D-ID took POST /talks, or a 500: the node finds no talk and sends it again', async () => {
-		sandbox.addScriptedFaults([
-			{ route: 'POST /talks', fault: 'dropBefore' },
-			{ route: 'POST /talks', fault: 500 },
-		]);
+	test('a connection dropped before D-ID took POST /talks: the node finds no talk and sends it again', async () => {
+		sandbox.addScriptedFaults([{ route: 'POST /talks', fault: 'dropBefore' }]);
 		const before = sandbox.stats().talksCreated;
 		const { items, error } = await run(create({}));
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().talksCreated).toBe(before + 1);
 		expect(items[0].json.id).toBe(lastTalk().id);
 		expect(sandbox.stats().requests['GET /talks']).toBeGreaterThanOrEqual(2);
-	});
+	}, 90_000); // each failure is looked up for LOOK_FOR_MS (a talk may be committed late) before it is sent again
 
 	test('two items sent with the same fields, both dropped after sending: no guess, no second talk, the candidates named', async () => {
 		sandbox.addScriptedFaults([
@@ -402,8 +399,8 @@ describe('transient failures', () => {
 		expect(sandbox.stats().talksCreated).toBe(before + 2);
 		const failed = items.filter((item) => item.json.error);
 		expect(failed.length).toBeGreaterThanOrEqual(1);
-		expect(String(failed[0].json.error)).toMatch(/D-ID has \d talk\(s\) that could be this item’s: tlk_/);
-		expect(String(failed[0].json.description)).toMatch(/Give each item its own User Data/);
+		expect(String(failed[0].json.error)).toMatch(/the talk may have been created: tlk_/);
+		expect(String(failed[0].json.description)).toMatch(/Wait for it with Talk → Wait/);
 	});
 });
 

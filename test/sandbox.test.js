@@ -451,6 +451,135 @@ describe('fault injection and counters', () => {
 	});
 });
 
+describe('the spec-strict profile (README "Profiles")', () => {
+	let strict;
+	const call = async (method, path, body) => {
+		const res = await fetch(strict.url + path, {
+			method,
+			headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+			body: body ? JSON.stringify(body) : undefined,
+		});
+		const text = await res.text();
+		return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+	};
+	beforeAll(async () => {
+		strict = createSandbox({ profile: 'spec-strict', processing: { msPerSecond: 10, minMs: 60 }, seed: 3, readLagMs: 0, lateCommitMs: [150, 150] });
+		await strict.start();
+	});
+	afterAll(() => strict.stop());
+	beforeEach(() => {
+		strict.setFaults({});
+		strict.configure({ profile: 'spec-strict', readLagMs: 0, lateCommitMs: [150, 150], credits: 100 });
+	});
+	const TALK_SCHEMA = spec.paths['/talks/{id}'].get.responses['200'].content['application/json'].schema;
+	const LIST_ITEM_SCHEMA = spec.paths['/talks'].get.responses['200'].content['application/json'].schema.properties.talks.items;
+
+	test('talks and list items carry only the fields the spec lists: no user_data, no name', async () => {
+		const created = await call('POST', '/talks', { ...EXAMPLE_1, user_data: 'crm-1', name: 'n', webhook: 'https://myhost.com/hook' });
+		expect(created.status).toBe(201);
+		await sleep(200);
+		const got = await call('GET', `/talks/${created.body.id}`);
+		for (const key of Object.keys(got.body)) expect(Object.keys(TALK_SCHEMA.properties)).toContain(key);
+		expect(got.body).not.toHaveProperty('user_data');
+		expect(got.body.webhook).toBe('https://myhost.com/hook');
+		const list = await call('GET', '/talks');
+		const item = list.body.talks.find((t) => t.id === created.body.id);
+		for (const key of Object.keys(item)) expect(Object.keys(LIST_ITEM_SCHEMA.properties)).toContain(key);
+		for (const key of Object.keys(item.config)) expect(Object.keys(LIST_ITEM_SCHEMA.properties.config.properties)).toContain(key);
+		expect(item).not.toHaveProperty('name');
+	});
+
+	test('created_at without a Z, on a clock 3 s behind; the Date header on the same clock', async () => {
+		const before = Date.now();
+		const created = await call('POST', '/talks', EXAMPLE_1);
+		expect(created.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
+		const createdAt = Date.parse(`${created.body.created_at}Z`);
+		expect(createdAt).toBeLessThan(before - 2000);
+		expect(Date.parse(created.headers.get('date'))).toBeLessThan(before - 1000);
+		strict.configure({ createdAtFormat: 'z', clockSkewMs: 0 });
+		expect((await call('POST', '/talks', EXAMPLE_1)).body.created_at).toMatch(/Z$/);
+	});
+
+	test('list order: oldest-first, newest-first, shuffled; a token on every page, an empty page at the end', async () => {
+		const ids = [];
+		for (let i = 0; i < 5; i++) ids.push((await call('POST', '/talks', EXAMPLE_1)).body.id);
+		const all = async () => {
+			const seen = [];
+			let token = '';
+			for (let page = 0; page < 100; page++) {
+				const res = await call('GET', `/talks?limit=3${token ? `&token=${token}` : ''}`);
+				expect(res.body.token).toBeDefined();
+				if (res.body.talks.length === 0) break;
+				seen.push(...res.body.talks.map((t) => t.id));
+				token = res.body.token;
+			}
+			return seen.filter((id) => ids.includes(id));
+		};
+		strict.configure({ listOrder: 'oldest-first' });
+		expect(await all()).toEqual(ids);
+		strict.configure({ listOrder: 'newest-first' });
+		expect(await all()).toEqual([...ids].reverse());
+		strict.configure({ listOrder: 'shuffled' });
+		expect([...(await all())].sort()).toEqual([...ids].sort());
+	});
+
+	test('reads lag the webhook: GET says started while the webhook already said done', async () => {
+		strict.configure({ readLagMs: 500 });
+		const created = await call('POST', '/talks', EXAMPLE_1);
+		expect((await call('GET', '/talks')).body.talks.map((t) => t.id)).not.toContain(created.body.id);
+		await sleep(250);
+		const talk = strict.talk(created.body.id);
+		expect(talk.finished).toBe(true);
+		expect((await call('GET', `/talks/${created.body.id}`)).body.status).not.toBe('done');
+		await sleep(500);
+		expect((await call('GET', `/talks/${created.body.id}`)).body.status).toBe('done');
+	});
+
+	test('dropAfter, 500, 502 and 504 on POST /talks commit the talk after the answer; commit: never makes none', async () => {
+		for (const fault of ['dropAfter', '500', '502', '504']) {
+			const before = strict.stats().talksCreated;
+			strict.addScriptedFaults({ route: 'POST /talks', fault });
+			if (fault === 'dropAfter') await expect(call('POST', '/talks', EXAMPLE_1)).rejects.toThrow();
+			else expect((await call('POST', '/talks', EXAMPLE_1)).status).toBe(Number(fault));
+			expect(strict.stats().talksCreated).toBe(before);
+			await sleep(300);
+			expect(strict.stats().talksCreated).toBe(before + 1);
+		}
+		const before = strict.stats().talksCreated;
+		strict.addScriptedFaults({ route: 'POST /talks', fault: '504', commit: 'never' });
+		expect((await call('POST', '/talks', EXAMPLE_1)).status).toBe(504);
+		await sleep(300);
+		expect(strict.stats().talksCreated).toBe(before);
+	});
+
+	test('legacy fields are refused as the spec refuses them, unless legacy is on', async () => {
+		for (const body of [{ ...EXAMPLE_1, driver_url: 'bank://lively/' }, { ...EXAMPLE_1, config: { sharpen: true } }, { ...EXAMPLE_1, persist: true }]) {
+			const refused = await call('POST', '/talks', body);
+			expect(refused.status).toBe(400);
+			expect(JSON.stringify(refused.body)).toMatch(/unknown property/);
+		}
+		strict.configure({ legacy: true });
+		for (const body of [{ ...EXAMPLE_1, driver_url: 'bank://lively/' }, { ...EXAMPLE_1, config: { sharpen: true } }, { ...EXAMPLE_1, persist: true }]) {
+			expect((await call('POST', '/talks', body)).status).toBe(201);
+		}
+	});
+
+	test('string lengths are counted in UTF-16 code units, as D-ID counts them', async () => {
+		const emoji = '😀'.repeat(20_001); // 20,001 code points, 40,002 UTF-16 units
+		const refused = await call('POST', '/talks', { ...EXAMPLE_1, script: { type: 'text', input: emoji } });
+		expect(refused.status).toBe(400);
+		expect(JSON.stringify(refused.body)).toMatch(/body\.script\.input/);
+		expect((await call('POST', '/talks', { ...EXAMPLE_1, script: { type: 'text', input: '😀'.repeat(20_000) } })).status).toBe(201);
+		strict.configure({ lengthUnits: 'code-points' });
+		expect((await call('POST', '/talks', { ...EXAMPLE_1, script: { type: 'text', input: emoji } })).status).toBe(201);
+	});
+
+	test('unknown profile settings are refused', () => {
+		expect(() => createSandbox({ profile: 'lenient' })).toThrow(/unknown sandbox profile/);
+		expect(() => strict.configure({ listOrder: 'random' })).toThrow(/listOrder/);
+	});
+});
+
 describe('the sandbox as a server on the user’s machine', () => {
 	const http = require('node:http');
 	const { spawnSync } = require('node:child_process');

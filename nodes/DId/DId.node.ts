@@ -72,7 +72,7 @@ export class DId implements INodeType {
 					{ name: 'Create', value: 'create', description: 'Create a talking video from a photo and a script', action: 'Create a talk' },
 					{ name: 'Delete', value: 'delete', description: 'Delete a finished talk', action: 'Delete a talk' },
 					{ name: 'Get', value: 'get', description: 'Get a talk’s status and result', action: 'Get a talk' },
-					{ name: 'List', value: 'list', description: 'List your talks, newest first', action: 'List talks' },
+					{ name: 'List', value: 'list', description: 'List your talks, in the order D-ID gives them', action: 'List talks' },
 					{ name: 'Wait', value: 'wait', description: 'Wait until a talk is done and download its video', action: 'Wait for a talk' },
 				],
 				default: 'create',

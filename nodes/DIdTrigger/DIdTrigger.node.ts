@@ -8,7 +8,7 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { downloadVideo } from '../DId/helpers/binary';
 import { FINAL_STATUSES, type Talk } from '../DId/helpers/polling';
@@ -209,7 +209,10 @@ export class DIdTrigger implements INodeType {
 		let talk = body as Talk;
 		if (this.getNodeParameter('confirm', true) as boolean) {
 			try {
-				talk = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+				const confirmed = await confirmTalk(this, talkId, String(body.status));
+				// D-ID's spec lists no user_data on GET /talks/{id}: keep the one of the (authenticated) delivery.
+				if (confirmed.user_data === undefined && typeof body.user_data === 'string') confirmed.user_data = body.user_data;
+				talk = confirmed;
 			} catch (error) {
 				release();
 				this.logger.warn(`D-ID Trigger: could not confirm talk ${talkId}: ${redact((error as Error).message)}`);
@@ -246,6 +249,25 @@ export class DIdTrigger implements INodeType {
 		this.getResponseObject().status(200).json({ received: true });
 		return { workflowData: [[item]], noWebhookResponse: true };
 	}
+}
+
+/** Re-reads while D-ID's read API lags its webhook: 0.5 s doubling, about 15 s in all. */
+const RECHECK_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * GET /talks/{id}. D-ID's webhook and its read API are separate systems (the spec promises no
+ * read-after-webhook consistency): when the delivery says the talk ended and the read does not
+ * yet, it is read again a few times before the call is answered.
+ */
+async function confirmTalk(ctx: IWebhookFunctions, talkId: string, deliveredStatus: string): Promise<Talk> {
+	const read = async () => (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+	let talk = await read();
+	for (const delay of RECHECK_MS) {
+		if (FINAL_STATUSES.includes(talk.status) || !FINAL_STATUSES.includes(deliveredStatus)) break;
+		await sleep(delay);
+		talk = await read();
+	}
+	return talk;
 }
 
 /** A talk the trigger emitted (or is emitting: 'pending'), and when (ms). */

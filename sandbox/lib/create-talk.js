@@ -21,8 +21,16 @@ const MARKERS = {
 	audioModeration: 'moderate-me', // in an audio URL or file name: 451 AudioModerationError
 };
 
-function createTalkSchema() {
+/**
+ * The POST /talks body schema for a `legacy` setting: false → today's spec exactly (driver_url, the
+ * old config flags and persist are unknown properties, refused); 'overview' → plus the Talks
+ * overview's driver_url and config flags (the service accepted them when the overview was
+ * written); true → those and `persist` too.
+ */
+function createTalkSchema(legacy = 'overview') {
 	const schema = structuredClone(spec.paths['/talks'].post.requestBody.content['application/json'].schema);
+	if (!legacy) return schema;
+	if (legacy === true) schema.properties.persist = { type: 'boolean' };
 	// Legacy fields from the Talks overview that the service accepted and today's spec omits.
 	schema.properties.driver_url = { type: 'string', pattern: '^(bank|https|s3):\\/\\/\\S+$' };
 	Object.assign(schema.properties.config.properties, {
@@ -36,18 +44,24 @@ function createTalkSchema() {
 	return schema;
 }
 
-const SCHEMA = createTalkSchema();
+const SCHEMA = createTalkSchema('overview');
+const SCHEMAS = new Map([
+	['overview', SCHEMA],
+	[true, createTalkSchema(true)],
+	[false, createTalkSchema(false)],
+]);
 const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/\S*)?$/i;
 
 /**
  * @param body the parsed JSON body
- * @param ctx { headers, plan: {stitch, subtitles}, allowHttpLoopbackWebhooks, uploads: Map(url → upload) }
+ * @param ctx { headers, plan: {stitch, subtitles}, allowHttpLoopbackWebhooks, uploads: Map(url → upload),
+ *   legacy: 'overview' | true | false, lengthUnits: 'utf16' | 'code-points' }
  */
 function checkCreateTalk(body, ctx) {
 	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
 		throw validationError([{ path: 'body', message: 'must be of type object' }], body);
 	}
-	let problems = validate(SCHEMA, body, 'body');
+	let problems = validate(SCHEMAS.get(ctx.legacy ?? 'overview') ?? SCHEMA, body, 'body', { lengthUnits: ctx.lengthUnits });
 	// D-ID demands https webhooks; the sandbox also delivers to http on loopback (see README).
 	if (ctx.allowHttpLoopbackWebhooks && typeof body.webhook === 'string' && LOOPBACK_HTTP.test(body.webhook)) {
 		problems = problems.filter((p) => p.path !== 'body.webhook');

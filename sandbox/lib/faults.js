@@ -2,8 +2,10 @@
 // Fault injection: random per route (seeded), scripted one-offs, a rate limit, and webhook mischief.
 const { draw } = require('./prng');
 
-const FAULT_KEYS = ['latencyMs', 'spikeRate', 'spikeMs', 'rate429', 'retryAfterSec', 'rate5xx', 'dropBeforeRate', 'dropAfterRate'];
-const SCRIPTED = ['429', '500', '502', '503', 'dropBefore', 'dropAfter', 'latency'];
+const FAULT_KEYS = ['latencyMs', 'spikeRate', 'spikeMs', 'rate429', 'retryAfterSec', 'rate5xx', 'rate504', 'dropBeforeRate', 'dropAfterRate'];
+const SCRIPTED = ['429', '500', '502', '503', '504', 'dropBefore', 'dropAfter', 'latency'];
+// What a fault on POST /talks does to the talk (see README "Fault injection"); undefined: the profile's default.
+const COMMITS = [undefined, 'before', 'late', 'never'];
 
 function emptyConfig() {
 	return { global: {}, routes: {}, webhooks: {}, rateLimit: undefined, script: [] };
@@ -32,6 +34,7 @@ class Faults {
 			if (!SCRIPTED.includes(String(entry.fault))) {
 				throw new Error(`unknown scripted fault "${entry.fault}" (use ${SCRIPTED.join(', ')})`);
 			}
+			if (!COMMITS.includes(entry.commit)) throw new Error(`unknown commit "${entry.commit}" (use before, late, never)`);
 			return { route: '*', count: 1, ...entry, fault: String(entry.fault) };
 		});
 		this.config = next;
@@ -50,7 +53,8 @@ class Faults {
 
 	/**
 	 * What happens to a request on `route` ("POST /talks", "GET /talks/{id}", …):
-	 * `{ latencyMs, action }` where action is undefined, `{ status, retryAfterSec? }`, `'dropBefore'` or `'dropAfter'`.
+	 * `{ latencyMs, action, commit? }` where action is undefined, `{ status, retryAfterSec? }`, `'dropBefore'` or
+	 * `'dropAfter'`, and commit (scripted faults only) says whether POST /talks makes its talk.
 	 */
 	decide(route) {
 		const scripted = this.takeScripted(route);
@@ -60,8 +64,8 @@ class Faults {
 
 		if (scripted) {
 			if (scripted.fault === 'latency') return { latencyMs: latencyMs + (scripted.ms ?? 1000) };
-			if (scripted.fault === 'dropBefore' || scripted.fault === 'dropAfter') return { latencyMs, action: scripted.fault };
-			return { latencyMs, action: { status: Number(scripted.fault), retryAfterSec: scripted.retryAfterSec ?? 1 } };
+			if (scripted.fault === 'dropBefore' || scripted.fault === 'dropAfter') return { latencyMs, action: scripted.fault, commit: scripted.commit };
+			return { latencyMs, action: { status: Number(scripted.fault), retryAfterSec: scripted.retryAfterSec ?? 1 }, commit: scripted.commit };
 		}
 		const limited = this.rateLimited();
 		if (limited) return { latencyMs, action: { status: 429, retryAfterSec: limited } };
@@ -71,6 +75,7 @@ class Faults {
 		if (spec.rate5xx && this.random() < spec.rate5xx) {
 			return { latencyMs, action: { status: [500, 502, 503][Math.floor(this.random() * 3)] } };
 		}
+		if (spec.rate504 && this.random() < spec.rate504) return { latencyMs, action: { status: 504 } };
 		if (spec.dropBeforeRate && this.random() < spec.dropBeforeRate) return { latencyMs, action: 'dropBefore' };
 		if (spec.dropAfterRate && this.random() < spec.dropAfterRate) return { latencyMs, action: 'dropAfter' };
 		return { latencyMs };

@@ -20,20 +20,23 @@ function typeMatches(expected, value) {
  * Validates `value` against `schema`. Returns a list of `{ path, message }`; empty when valid.
  * `path` uses D-ID's dotted style rooted at `root` (e.g. `body.script.input`).
  */
-function validate(schema, value, root = 'body') {
+function validate(schema, value, root = 'body', options = {}) {
 	const errors = [];
-	check(schema, value, root, errors);
+	const lengthOf = options.lengthUnits === 'code-points' ? (text) => [...text].length : (text) => text.length;
+	check(schema, value, root, errors, lengthOf);
 	return errors;
 }
 
-function check(schema, value, path, errors) {
+// D-ID's validator counts string lengths in UTF-16 code units (JavaScript's String#length): one
+// emoji outside the Basic Multilingual Plane counts 2. `lengthUnits: 'code-points'` counts 1.
+function check(schema, value, path, errors, lengthOf) {
 	if (!schema || typeof schema !== 'object') return;
 	if (value === null && schema.nullable) return;
 
 	if (schema.anyOf) {
 		const branches = schema.anyOf.map((branch) => {
 			const branchErrors = [];
-			check(branch, value, path, branchErrors);
+			check(branch, value, path, branchErrors, lengthOf);
 			return branchErrors;
 		});
 		if (!branches.some((b) => b.length === 0)) {
@@ -54,10 +57,10 @@ function check(schema, value, path, errors) {
 		return;
 	}
 	if (typeof value === 'string') {
-		if (schema.minLength !== undefined && [...value].length < schema.minLength) {
+		if (schema.minLength !== undefined && lengthOf(value) < schema.minLength) {
 			errors.push({ path, message: `must be at least ${schema.minLength} characters long` });
 		}
-		if (schema.maxLength !== undefined && [...value].length > schema.maxLength) {
+		if (schema.maxLength !== undefined && lengthOf(value) > schema.maxLength) {
 			errors.push({ path, message: `must be at most ${schema.maxLength} characters long` });
 		}
 		if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) {
@@ -82,7 +85,7 @@ function check(schema, value, path, errors) {
 		if (schema.maxItems !== undefined && value.length > schema.maxItems) {
 			errors.push({ path, message: `must have at most ${schema.maxItems} items` });
 		}
-		if (schema.items) value.forEach((item, i) => check(schema.items, item, `${path}.${i}`, errors));
+		if (schema.items) value.forEach((item, i) => check(schema.items, item, `${path}.${i}`, errors, lengthOf));
 	}
 	if (typeOf(value) === 'object' && (schema.properties || schema.required)) {
 		const properties = schema.properties ?? {};
@@ -91,7 +94,7 @@ function check(schema, value, path, errors) {
 		}
 		for (const [name, child] of Object.entries(value)) {
 			if (child === undefined) continue;
-			if (properties[name]) check(properties[name], child, `${path}.${name}`, errors);
+			if (properties[name]) check(properties[name], child, `${path}.${name}`, errors, lengthOf);
 			else if (schema.additionalProperties === false) {
 				errors.push({ path: `${path}.${name}`, message: 'is not allowed (unknown property)' });
 			}

@@ -21,6 +21,7 @@ export interface Sandbox {
 		requests: Record<string, number>;
 		responses: Record<string, number>;
 		talksCreated: number;
+		lateCommits: number;
 		talksFinished: number;
 		webhooksSent: number;
 		webhookDeliveries: Array<{ talkId: string; outcome: string; duplicate: boolean }>;

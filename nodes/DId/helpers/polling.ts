@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { dIdApiRequest, listTalksSince } from '../transport';
+import { dIdApiRequest, listTalks } from '../transport';
 import { abortableSleep } from './sleep';
 
 export interface Talk extends IDataObject {
@@ -23,8 +23,8 @@ const INTERVAL_SHARE = 0.2;
  * and the batch keeps that pace to its last talk (which is then read with GET /talks/{id}).
  */
 const LIST_INTERVAL_BUDGET_MS = 5000;
+/** The spec promises no list order: a look reads up to this many pages for the batch's talks. */
 const LIST_MAX_PAGES = 5;
-const CLOCK_SKEW_MS = 10_000;
 
 /**
  * When to look next: early checks are cheap to miss, so the interval grows with the time already
@@ -61,8 +61,9 @@ const pollers = new WeakMap<object, Poller>();
 /**
  * Waits until the talk is done, failed, rejected, or the timeout passes. All talks a node run
  * waits for share one poller: one talk is checked with GET /talks/{id}; several are looked at
- * together with one GET /talks (D-ID's list, newest first), so the cost does not grow with the
- * number of items, and the list can be read every second.
+ * together with one GET /talks (D-ID's list, in whatever order it gives it, up to a few pages),
+ * so the cost does not grow with the number of items, and the list can be read every second. A
+ * talk the list did not show is read with GET /talks/{id}.
  */
 export async function waitForTalk(
 	this: IExecuteFunctions,
@@ -143,9 +144,8 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 	const seen = new Map<string, Talk>();
 	try {
 		if (waiters.length > 1) {
-			const since = Math.min(...waiters.map((w) => w.startedAt)) - CLOCK_SKEW_MS;
 			const waiting = (talk: IDataObject) => poller.waiters.has(String(talk.id));
-			const talks = await listTalksSince.call(ctx, since, {
+			const { talks } = await listTalks.call(ctx, {
 				maxPages: LIST_MAX_PAGES,
 				itemIndex: waiters[0].itemIndex,
 				signal: waiters[0].signal,

@@ -46,8 +46,9 @@ export function invalid(
 	});
 }
 
+/** A string's length as D-ID's validator counts it: in UTF-16 code units (an emoji counts 2). */
 export function characters(text: string): number {
-	return [...text].length;
+	return text.length;
 }
 
 export function inRange(value: number, min: number, max: number): boolean {

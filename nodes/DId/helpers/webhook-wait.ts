@@ -36,6 +36,9 @@ import { HTTP_URL, HTTPS_URL, invalid } from './validation';
 /** n8n's own timeout comes later than ours: ours checks the talks, n8n's only passes items through. */
 const N8N_TIMEOUT_GRACE_MS = 5 * 60_000;
 const DOWNLOAD_CONCURRENCY = 4;
+/** Re-reads of a talk whose webhook said it ended while GET /talks/{id} did not yet: 0.5 s doubling to 15 s. */
+const RECHECK_FIRST_MS = 500;
+const RECHECK_MAX_MS = 15_000;
 
 export type WaitMode = 'poll' | 'webhook';
 
@@ -56,6 +59,11 @@ interface Entry {
 	/** The talk as confirmed by GET /talks/{id} once it ended. */
 	talk?: Talk;
 	timedOut?: { status: string };
+	/**
+	 * A talk D-ID said ended before the item's create returned (its answer was lost and the
+	 * create was still finding the talk D-ID made): confirmed once the create names it.
+	 */
+	endedEarly?: string;
 	uploads?: Uploads;
 }
 
@@ -266,11 +274,19 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 	const body = this.getBodyData() as IDataObject;
 	const talkId = typeof body.id === 'string' ? body.id : '';
 	const entry = batch.entries.find((e) => e.talkId !== undefined && e.talkId === talkId);
+	const early = item !== undefined && !entry ? batch.entries.find((e) => String(e.index) === item && e.talkId === undefined) : undefined;
+	if (early && talkId && FINAL_STATUSES.includes(String(body.status))) {
+		early.endedEarly = talkId;
+		return respond(200, { received: true, note: 'the item’s talk is being looked up' });
+	}
 	if (!entry || (item !== undefined && item !== String(entry.index))) {
 		return respond(200, { received: true, note: 'not a talk of this execution' });
 	}
 	this.getResponseObject().status(200).json({ received: true });
-	if (!ended(entry)) await confirm(this, entry, false);
+	if (!ended(entry)) {
+		if (FINAL_STATUSES.includes(String(body.status))) await confirmEnded(this, batch, entry);
+		else await confirm(this, entry, false);
+	}
 	return await completeIfDone(this, batch);
 }
 
@@ -288,6 +304,7 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 					entry.talkId = started.talk.id;
 					entry.uploads = started.uploads;
 					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
+					else if (entry.endedEarly === entry.talkId) await confirmEnded(ctx, batch, entry);
 				}
 			} catch (error) {
 				if (batch.continueOnFail) entry.ready = [{ json: errorJson(error as Error) }];
@@ -305,6 +322,22 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 		batch.timers.abort();
 		batches.delete(batch.key);
 		throw failure;
+	}
+}
+
+/**
+ * D-ID said the talk ended; its read API is a separate system and may still say it is rendering
+ * (the spec promises no read-after-webhook consistency). Reads again with backoff until the read
+ * agrees, the batch completes, or the timeout (whose own check then takes over).
+ */
+async function confirmEnded(ctx: IWebhookFunctions, batch: Batch, entry: Entry): Promise<void> {
+	const deadline = batch.waitStartedAt + batch.timeoutMs;
+	for (let delay = RECHECK_FIRST_MS; ; delay = Math.min(delay * 2, RECHECK_MAX_MS)) {
+		await confirm(ctx, entry, false);
+		if (ended(entry) || batch.finishing || batch.timers.signal.aborted) return;
+		const left = deadline - Date.now();
+		if (left <= 0) return;
+		await abortableSleep(Math.min(delay, left), batch.timers.signal);
 	}
 }
 

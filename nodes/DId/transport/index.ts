@@ -43,10 +43,12 @@ export interface DIdRequest {
 	idempotent?: boolean;
 	/**
 	 * For a request that is not idempotent: asked after a failure that may have come after D-ID
-	 * acted on it. Returns what D-ID made of the request, or undefined when it made nothing (the
-	 * request is then sent again).
+	 * acted on it (`failure`: the HTTP status or the connection error code). Returns what D-ID made
+	 * of the request, or undefined when it made nothing (the request is then sent again).
 	 */
-	reconcile?: () => Promise<IDataObject | undefined>;
+	reconcile?: (failure: string) => Promise<IDataObject | undefined>;
+	/** Called with the headers of the successful response (e.g. to read D-ID's clock from `Date`). */
+	onHeaders?: (headers: IDataObject) => void;
 }
 
 const MAX_ATTEMPTS = 6;
@@ -205,7 +207,7 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 			if (request.signal?.aborted) throw cancelled(this, request.itemIndex);
 			const code = errorCode(error);
 			if (!idempotent && MAYBE_SENT.has(code) && request.reconcile && !last) {
-				const made = await request.reconcile();
+				const made = await request.reconcile(code);
 				if (made) return made;
 				await abortableSleep(backoffMs(attempt), request.signal);
 				continue;
@@ -219,7 +221,10 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 		}
 
 		const status = response.statusCode;
-		if (status >= 200 && status < 300) return parseResponse(response.body) as IDataObject;
+		if (status >= 200 && status < 300) {
+			request.onHeaders?.((response.headers ?? {}) as IDataObject);
+			return parseResponse(response.body) as IDataObject;
+		}
 
 		if (status >= 300 && status < 400 && response.headers?.location) {
 			const target = redirectTarget(String(options.url), String(response.headers.location));
@@ -252,7 +257,7 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 
 		const body = redactDeep(parseBody(response.body), await credentialSecrets.call(this));
 		if (!idempotent && status >= 500 && status !== 503 && request.reconcile && !last) {
-			const made = await request.reconcile();
+			const made = await request.reconcile(String(status));
 			if (made) return made;
 			await abortableSleep(backoffMs(attempt), request.signal);
 			continue;
@@ -348,30 +353,59 @@ function connectionError(
 
 const LIST_PAGE_LIMIT = 100;
 
+/** A timestamp of D-ID's: one without a time zone (the spec's own example format) is UTC. */
+export function didTime(value: unknown): number {
+	if (typeof value !== 'string') return NaN;
+	const zoned = /(?:Z|[+-]\d\d:?\d\d)$/i.test(value) || !/T\d\d:\d\d/.test(value);
+	return Date.parse(zoned ? value : `${value}Z`);
+}
+
+export interface TalkList {
+	talks: IDataObject[];
+	/** False when `maxPages` ended the reading while D-ID still offered a next page. */
+	complete: boolean;
+	/** D-ID's clock (its `Date` header) when the first page was read, in ms; undefined without one. */
+	serverNow?: number;
+	/** This machine's clock at that moment. */
+	localNow: number;
+}
+
 /**
- * D-ID's talk list, newest first, page by page back to the talks created at `since` (ms): stops at
- * the first page that reaches older talks, when `enough(talksSoFar)` holds, or after `maxPages`.
+ * D-ID's talk list, page by page. The spec promises no order, so nothing is concluded from the
+ * dates on a page: reading stops when D-ID gives no token, repeats a token, or gives an empty
+ * page, when `enough(talksSoFar)` holds, or after `maxPages` (then `complete` is false).
  */
-export async function listTalksSince(
+export async function listTalks(
 	this: DIdContext,
-	since: number,
 	options: { maxPages: number; itemIndex?: number; signal?: AbortSignal; enough?: (talks: IDataObject[]) => boolean },
-): Promise<IDataObject[]> {
-	const all: IDataObject[] = [];
+): Promise<TalkList> {
+	const list: TalkList = { talks: [], complete: false, localNow: Date.now() };
+	const tokens = new Set<string>();
 	let token: string | undefined;
 	for (let page = 0; page < options.maxPages; page++) {
+		const requestedAt = Date.now();
 		const result = await dIdApiRequest.call(this, 'GET', '/talks', {
 			qs: { limit: LIST_PAGE_LIMIT, ...(token ? { token } : {}) },
 			itemIndex: options.itemIndex,
 			signal: options.signal,
+			onHeaders: (headers) => {
+				if (page > 0) return;
+				const date = Date.parse(String(headers.date ?? ''));
+				list.localNow = requestedAt;
+				if (Number.isFinite(date)) list.serverNow = date;
+			},
 		});
 		const talks = (result.talks as IDataObject[] | undefined) ?? [];
-		all.push(...talks);
-		token = typeof result.token === 'string' ? result.token : undefined;
-		const oldest = talks.at(-1);
-		if (!token || !oldest || Date.parse(String(oldest.created_at)) < since || options.enough?.(all)) break;
+		list.talks.push(...talks);
+		token = typeof result.token === 'string' && result.token ? result.token : undefined;
+		if (!token || talks.length === 0 || tokens.has(token)) {
+			list.complete = true;
+			break;
+		}
+		tokens.add(token);
+		if (options.enough?.(list.talks)) break;
 	}
-	return all;
+	return list;
 }
 
 export interface MultipartEnvelope {

@@ -1,0 +1,59 @@
+// Wait Mode "Webhook" in real n8n against the spec-strict sandbox (README "Profiles"): D-ID's read
+// API behind its webhooks, and a talk committed after its failed answer that ends before the node
+// has found it. The node's Timeout is 10 min; each batch must resume long before it (no timeout
+// check needed), with one talk per item.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+
+const NODE = 'Personal video per customer';
+const VERSION = process.env.N8N_VERSION ?? 'latest';
+
+function batchWorkflow(count) {
+	const workflow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '11-webhook-wait.json'), 'utf8'));
+	const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
+	set.parameters.jsonOutput = set.parameters.jsonOutput.replace('length: 50', `length: ${count}`);
+	Object.assign(workflow.nodes.find((n) => n.name === NODE).parameters, { downloadVideo: false, timeoutMinutes: 10 });
+	return workflow;
+}
+
+describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERSION}`, () => {
+	let stack;
+	beforeAll(async () => {
+		stack = await startStack({ version: VERSION, sandbox: { profile: 'spec-strict', credits: 100_000, processing: { msPerSecond: 100, minMs: 300, jitter: 0.2 } } });
+	}, 900_000);
+	afterAll(async () => await stack?.stop());
+	beforeEach(() => {
+		stack.sandbox.setFaults({});
+		stack.sandbox.resetStats();
+	});
+
+	async function runBatch(count) {
+		const workflowId = await stack.importWorkflow(batchWorkflow(count), stack.credential);
+		const executionId = await stack.startWorkflow(workflowId);
+		// Far below the node's 10-min Timeout: the batch must resume on D-ID's calls.
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 90_000 });
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items.map((item) => item.json.status)).toEqual(Array.from({ length: count }, () => 'done'));
+		items.forEach((item, index) => expect(stack.sandbox.talk(item.json.id).request.user_data).toBe(String(index + 1)));
+		return { executionId, items };
+	}
+
+	test('case 8: GET /talks/{id} says started for 2 s after the webhook said done: re-read until it agrees', async () => {
+		stack.sandbox.configure({ readLagMs: 2000 });
+		await runBatch(5);
+		// Each talk was read more than once: the first read still lagged.
+		expect(stack.sandbox.stats().requests['GET /talks/{id}']).toBeGreaterThan(5);
+	}, 120_000);
+
+	test('a talk committed after its lost answer ends before the node has found it: its webhook is kept for it', async () => {
+		// The list shows a talk 1.5 s after it was made; the talk ends 0.3 s after it was made.
+		stack.sandbox.configure({ readLagMs: 1500, lateCommitMs: [200, 200] });
+		stack.sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'late' });
+		await runBatch(3);
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		expect(stack.sandbox.stats().webhookDeliveries.some((d) => /being looked up/.test(d.answer ?? ''))).toBe(true);
+	}, 120_000);
+});

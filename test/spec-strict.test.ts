@@ -1,0 +1,220 @@
+// The D-ID node and trigger in n8n's real engine against a sandbox that behaves as D-ID's spec
+// allows and no more (README "Profiles"): list items without user_data or name, no list order,
+// talks committed after the failed answer, reads behind webhooks, another clock, created_at
+// without a zone, and n8n in a time zone east of UTC. Each test fails on the node before issue 12.
+import type { IDataObject } from 'n8n-workflow';
+
+import { runNode, type NodeSpec } from './harness/engine';
+import { credentialsFor, startSandbox, totalRequests, type Sandbox } from './harness/sandbox';
+import { startTrigger, type TriggerServer } from './harness/trigger';
+
+const TZ = process.env.TZ;
+let sandbox: Sandbox;
+beforeAll(async () => {
+	process.env.TZ = 'Asia/Tokyo'; // created_at without a Z read as local time would be 9 h off
+	sandbox = await startSandbox({ profile: 'spec-strict', seed: 12 });
+});
+afterAll(async () => {
+	await sandbox.stop();
+	if (TZ === undefined) delete process.env.TZ;
+	else process.env.TZ = TZ;
+});
+beforeEach(() => {
+	sandbox.setFaults({});
+	sandbox.configure({
+		profile: 'spec-strict',
+		lateCommitMs: [1500, 2500],
+		credits: 100_000,
+		processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined },
+	});
+});
+
+const IMAGE = 'https://myhost.com/image.jpg';
+const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
+	parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, ...parameters },
+	...extra,
+});
+const run = (spec: NodeSpec, items?: Array<{ json: IDataObject }>) => runNode(spec, { credentials: credentialsFor(sandbox), items });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const talksOf = (image: string) => sandbox.talks().filter((t) => t.request.source_url === image);
+
+/** Talks made straight at the sandbox, as other workflows or tools of the same account would. */
+async function otherTalks(count: number, image = 'https://other.example/someone.png') {
+	const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
+	for (let i = 0; i < count; i += 25) {
+		await Promise.all(
+			Array.from({ length: Math.min(25, count - i) }, () =>
+				fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: image, script: { type: 'text', input: 'Other talk.' } }) }),
+			),
+		);
+	}
+}
+
+describe('exactly one talk per item (issue 12, cases 1–4)', () => {
+	test('1: list items without user_data/name and a connection dropped after POST /talks: the talk is found, none is made twice', async () => {
+		const image = 'https://myhost.com/case-1.jpg';
+		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
+		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-1', name: 'one' } }));
+		expect(error).toBeUndefined();
+		await sleep(3000); // a late commit of a first talk, had a second been sent, would be there by now
+		expect(talksOf(image)).toHaveLength(1);
+		expect(items[0].json.id).toBe(talksOf(image)[0].id);
+	});
+
+	test('2: a 504 while D-ID is still creating the talk, and a reset whose talk appears seconds later: one talk each', async () => {
+		for (const fault of ['504', 'dropAfter']) {
+			const image = `https://myhost.com/case-2-${fault}.jpg`;
+			sandbox.addScriptedFaults({ route: 'POST /talks', fault, commit: 'late' });
+			const { items, error } = await run(create({ imageUrl: image }));
+			expect(error).toBeUndefined();
+			await sleep(3000); // a second talk, had one been sent, would be there by now
+			expect(talksOf(image)).toHaveLength(1);
+			expect(items[0].json.id).toBe(talksOf(image)[0].id);
+		}
+		expect(sandbox.stats().lateCommits).toBeGreaterThanOrEqual(2);
+	}, 60_000);
+
+	test('2: a 504 after which D-ID lists no talk: the item fails saying the talk may have been created, and none is sent again', async () => {
+		const image = 'https://myhost.com/case-2-never.jpg';
+		sandbox.addScriptedFaults({ route: 'POST /talks', fault: '504', commit: 'never' });
+		const { items } = await run(create({ imageUrl: image }, { continueOnFail: true }));
+		expect(talksOf(image)).toHaveLength(0);
+		expect(String(items[0].json.error)).toMatch(/may have been created \(none listed after \d+ s\)/);
+		expect(String(items[0].json.description)).toMatch(/Talk → Wait/);
+	}, 90_000);
+
+	test('3: D-ID’s clock 3 s behind, created_at without Z, n8n east of UTC: the talk is found, none is made twice', async () => {
+		const image = 'https://myhost.com/case-3.jpg';
+		// Every field echoed and an immediate commit: only the clocks can go wrong here.
+		sandbox.configure({ fields: 'all', listOrder: 'newest-first', readLagMs: 0, clockSkewMs: -3000, createdAtFormat: 'no-z' });
+		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
+		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-3' } }));
+		expect(error).toBeUndefined();
+		expect(talksOf(image)).toHaveLength(1);
+		expect(items[0].json.id).toBe(talksOf(image)[0].id);
+	});
+
+	test('4: the list oldest first, the item’s talk on a later page: the talk is found, none is made twice', async () => {
+		const image = 'https://myhost.com/case-4.jpg';
+		sandbox.configure({ fields: 'all', listOrder: 'oldest-first', readLagMs: 0 });
+		await otherTalks(150);
+		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
+		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-4' } }));
+		expect(error).toBeUndefined();
+		expect(talksOf(image)).toHaveLength(1);
+		expect(items[0].json.id).toBe(talksOf(image)[0].id);
+	});
+
+	test('items with their own webhook URL (Wait Mode "Webhook" gives each item one) are told apart, also with the same image', async () => {
+		// Two items, same image, both answers lost: the talks differ by webhook, so each is found.
+		const image = 'https://myhost.com/twins.jpg';
+		sandbox.addScriptedFaults([
+			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+		]);
+		const { items } = await run(
+			create({ imageUrl: image, additionalFields: { webhookUrl: '={{ "https://hooks.example/" + $json.n }}' } }, { continueOnFail: true }),
+			[{ json: { n: 'a' } }, { json: { n: 'b' } }],
+		);
+		await sleep(3000);
+		expect(talksOf(image)).toHaveLength(2);
+		expect(items.map((item) => item.json.error)).toEqual([undefined, undefined]);
+		expect(new Set(items.map((item) => item.json.id)).size).toBe(2);
+	}, 60_000);
+
+	test('two items the list cannot tell apart, both answers lost: no guess, no second talk, the candidates named', async () => {
+		const image = 'https://myhost.com/same.jpg';
+		sandbox.addScriptedFaults([
+			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+		]);
+		const { items } = await run(create({ imageUrl: image, additionalFields: { userData: '={{ $json.crm }}' } }, { continueOnFail: true }), [
+			{ json: { crm: 'a' } },
+			{ json: { crm: 'b' } },
+		]);
+		await sleep(3000);
+		expect(talksOf(image)).toHaveLength(2);
+		const failed = items.filter((item) => item.json.error);
+		expect(failed.length).toBeGreaterThanOrEqual(1);
+		expect(String(failed[0].json.error)).toMatch(/may have been created: tlk_/);
+	}, 90_000);
+});
+
+test('two items the list cannot tell apart, one answer lost after D-ID made the talk, one before: no item takes the other’s talk', async () => {
+	const image = 'https://myhost.com/one-of-two.jpg';
+	sandbox.configure({ readLagMs: 0 });
+	sandbox.addScriptedFaults([
+		{ route: 'POST /talks', fault: 'dropAfter', commit: 'before' },
+		{ route: 'POST /talks', fault: 'dropBefore' },
+	]);
+	const texts = ['The first item speaks.', 'The second item speaks.'];
+	const { items } = await run(create({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }), texts.map((text) => ({ json: { text } })));
+	expect(talksOf(image)).toHaveLength(1);
+	items.forEach((item, index) => {
+		if (item.json.id) expect(sandbox.talk(String(item.json.id)).request.script).toMatchObject({ input: texts[index] });
+	});
+	expect(items.filter((item) => /may have been created: tlk_/.test(String(item.json.error))).length).toBeGreaterThanOrEqual(1);
+}, 90_000);
+
+describe('waiting and listing without a promised order (cases 4 and 5)', () => {
+	test('4: several talks waited for while the list runs oldest first: found on later pages, not read one by one', async () => {
+		sandbox.configure({ listOrder: 'oldest-first', readLagMs: 0, processing: { msPerSecond: 1000, minMs: 2500 } });
+		await otherTalks(150);
+		sandbox.resetStats();
+		const texts = ['One two three four.', 'Five six seven eight.', 'Nine ten eleven twelve.'];
+		const { items, error } = await run(
+			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			texts.map((text) => ({ json: { text } })),
+		);
+		expect(error).toBeUndefined();
+		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
+		expect(sandbox.stats().requests['GET /talks/{id}'] ?? 0).toBe(0);
+	}, 60_000);
+
+	test('5: List → Return All ends when D-ID keeps handing out a token', async () => {
+		sandbox.configure({ endlessToken: true, readLagMs: 0 });
+		await otherTalks(120);
+		const listed = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: true } });
+		expect(listed.error).toBeUndefined();
+		expect(listed.items.length).toBe(sandbox.talks().filter((t) => !t.deleted).length);
+	}, 30_000);
+});
+
+test('6: the trigger with Confirm keeps the delivery’s user_data when GET /talks/{id} has none', async () => {
+	let trigger: TriggerServer | undefined;
+	try {
+		sandbox.configure({ readLagMs: 0 });
+		trigger = await startTrigger({ secret: 'a-secret-for-case-6', events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		const { items, error } = await run(
+			create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-6'), userData: JSON.stringify({ crmId: 'C-6' }) } }),
+		);
+		expect(error).toBeUndefined();
+		for (let waited = 0; waited < 5000 && trigger.executions.length === 0; waited += 25) await sleep(25);
+		expect(trigger.executions).toHaveLength(1);
+		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done', user_data_json: { crmId: 'C-6' } });
+	} finally {
+		await trigger?.stop();
+	}
+});
+
+test('8: the trigger with Confirm, reads 1.5 s behind the webhook: the talk is re-read until it agrees, and emitted once', async () => {
+	let trigger: TriggerServer | undefined;
+	try {
+		sandbox.configure({ readLagMs: 1500 });
+		trigger = await startTrigger({ secret: 'a-secret-for-case-8', events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		const { items, error } = await run(create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-8') } }));
+		expect(error).toBeUndefined();
+		for (let waited = 0; waited < 10_000 && trigger.executions.length === 0; waited += 25) await sleep(25);
+		expect(trigger.executions).toHaveLength(1);
+		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done' });
+	} finally {
+		await trigger?.stop();
+	}
+}, 30_000);
+
+test('7: text is counted in UTF-16 units as D-ID counts it: 20,001 emoji are refused before any request', async () => {
+	sandbox.resetStats();
+	const { error } = await run(create({ text: '😀'.repeat(20_001) }));
+	expect(error?.message).toMatch(/Invalid "Text" in item 1: it has 40002 characters/);
+	expect(totalRequests(sandbox)).toBe(0);
+});
