@@ -127,7 +127,15 @@ function startProcess(name, command, args, { env, cwd, logFile, uid, gid, stopSi
 	proc.signal = signalGroup;
 	proc.stop = async (signal = stopSignal) => {
 		if (proc.exited) return proc.exited;
-		signalGroup(signal);
+		// A graceful stop goes to the process itself (n8n stops its own task runner); SIGKILL to all of them.
+		if (signal === 'SIGKILL') signalGroup(signal);
+		else {
+			try {
+				process.kill(child.pid, signal);
+			} catch {
+				/* already gone */
+			}
+		}
 		const done = await Promise.race([proc.exit, sleep(graceMs).then(() => null)]);
 		if (done) return done;
 		signalGroup('SIGKILL');
@@ -391,12 +399,16 @@ async function startQueueStack(options = {}) {
 				env: spec.env,
 				cwd: spec.userFolder,
 				logFile: path.join(dir, `${name}.log`),
+				// More than n8n's own shutdown grace period (N8N_GRACEFUL_SHUTDOWN_TIMEOUT, 30 s): a
+				// worker stopped with SIGTERM finishes its running executions first.
+				graceMs: 45_000,
 			});
 			processes[name] = proc;
 			return proc;
 		};
 		const stopN8n = async () => Promise.all(Object.keys(specs).map((name) => processes[name]?.stop()));
 		stopN8n.sync = () => {
+			// (on exit or a signal: no time for grace)
 			for (const name of Object.keys(specs)) processes[name]?.stop.sync();
 		};
 		cleanups.push(stopN8n);
