@@ -158,6 +158,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		expect(worker).toBeDefined();
 		const killedAt = Date.now();
 		await stack.kill(worker, 'SIGKILL');
+		await sleep(500); // a request the worker sent just before it died still arrives
 		const talksAtKill = stack.sandbox.stats().talksCreated;
 		expect(talksAtKill).toBeGreaterThan(0);
 
