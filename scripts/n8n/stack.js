@@ -58,6 +58,29 @@ function forCustomExtension(workflow) {
 	return copy;
 }
 
+/** Settings every n8n process of a test stack gets: quiet, loopback only, logs to the console. */
+function quietEnv(installed, options = {}) {
+	return {
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_PUBLIC_API_DISABLED: 'true',
+		N8N_LOG_LEVEL: options.logLevel ?? 'info',
+		N8N_LOG_OUTPUT: 'console',
+		EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
+		// Only loopback: n8n's own calls home stay off.
+		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		...(fs.existsSync(path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))
+			? { N8N_DISABLED_MODULES: 'mcp-registry' }
+			: {}),
+		...installed.env,
+	};
+}
+
 async function startStack(options = {}) {
 	const started = Date.now();
 	const installed = await ensureN8n(options.version ?? process.env.N8N_VERSION ?? 'latest');
@@ -113,25 +136,9 @@ async function startStack(options = {}) {
 			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 			N8N_CUSTOM_EXTENSIONS: stage,
 			N8N_ENCRYPTION_KEY: options.encryptionKey ?? crypto.randomBytes(24).toString('hex'),
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_SECURE_COOKIE: 'false',
-			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-			N8N_PUBLIC_API_DISABLED: 'true',
-			N8N_LOG_LEVEL: options.logLevel ?? 'info',
-			N8N_LOG_OUTPUT: 'console',
+			...quietEnv(installed, options),
 			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
-			EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
 			DB_SQLITE_POOL_SIZE: '2',
-			// Only loopback: n8n's own calls home stay off.
-			N8N_VERIFIED_PACKAGES_ENABLED: 'false',
-			N8N_HIRING_BANNER_ENABLED: 'false',
-			...(fs.existsSync(path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))
-				? { N8N_DISABLED_MODULES: 'mcp-registry' }
-				: {}),
-			...installed.env,
 			...(options.env ?? {}),
 		};
 		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
@@ -397,4 +404,18 @@ function nodeOutput(execution, nodeName, outputIndex = 0) {
 	return runs[runs.length - 1].data?.main?.[outputIndex] ?? [];
 }
 
-module.exports = { startStack, nodeOutput, forCustomExtension, ROOT };
+module.exports = {
+	startStack,
+	nodeOutput,
+	forCustomExtension,
+	ROOT,
+	// Shared with scripts/n8n/queue-stack.js:
+	OWNER,
+	createRestClient,
+	waitForWebhook,
+	freePort,
+	stagePackage,
+	quietEnv,
+	log,
+	sleep,
+};

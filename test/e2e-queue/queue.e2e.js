@@ -1,0 +1,432 @@
+// The package in n8n's queue mode (issue 17): n8n 2.x main + 2 workers + 2 webhook processes,
+// private Redis and PostgreSQL, a round-robin proxy in front of the webhook processes
+// (scripts/n8n/queue-stack.js), against the sandbox. Run: npm run test:e2e:queue
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { startQueueStack } = require('../../scripts/n8n/queue-stack');
+const { nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+
+const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+const sha256 = (buffer) => crypto.createHash('sha256').update(buffer).digest('hex');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const NODE = 'Personal video per customer';
+const FAST = { msPerSecond: 10, minMs: 50, rangeMs: undefined, jitter: 0 };
+
+/** The claim table of the exactly-once recipe (README "Queue mode"): one row per talk ever acted on. */
+const CLAIM_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS d_id_talks_seen (talk_id text PRIMARY KEY, seen_at timestamptz NOT NULL DEFAULT now())';
+/** Inserts the talk id unless it is there; says whether this execution inserted it (atomic in PostgreSQL). */
+const CLAIM_SQL =
+	'WITH claimed AS (INSERT INTO d_id_talks_seen (talk_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING talk_id) ' +
+	'SELECT $1::text AS talk_id, EXISTS (SELECT 1 FROM claimed) AS first_delivery';
+
+/** The nodes after the trigger: Remove Duplicates → next step; Claim talk → IF first delivery → next step. */
+function exactlyOnceNodes(postgresCredential) {
+	const node = (n, name, type, typeVersion, parameters, extra = {}) => ({
+		id: `b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d0${n}`,
+		name,
+		type,
+		typeVersion,
+		// n8n runs the branches top to bottom: the claim (y 0) before Remove Duplicates (y 200),
+		// so that an error in Remove Duplicates cannot keep a talk from the claim branch.
+		position: [260 * (1 + (n % 3)), n < 3 ? 200 : 0],
+		parameters,
+		...extra,
+	});
+	return [
+		node(1, 'Remove Duplicates', 'n8n-nodes-base.removeDuplicates', 2, {
+			operation: 'removeItemsSeenInPreviousExecutions',
+			dedupeValue: '={{ $json.id }}',
+			options: { scope: 'workflow' },
+		}),
+		node(2, 'Next step (Remove Duplicates)', 'n8n-nodes-base.noOp', 1, {}),
+		node(
+			3,
+			'Claim talk',
+			'n8n-nodes-base.postgres',
+			2.6,
+			{ operation: 'executeQuery', query: CLAIM_SQL, options: { queryReplacement: '={{ $json.id }}' } },
+			{ credentials: { postgres: postgresCredential } },
+		),
+		node(4, 'First delivery?', 'n8n-nodes-base.if', 2.2, {
+			conditions: {
+				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+				conditions: [
+					{
+						id: '6f1c2f0e-2a53-4d0f-9a55-0d7c3f9e1a01',
+						leftValue: '={{ $json.first_delivery }}',
+						rightValue: '',
+						operator: { type: 'boolean', operation: 'true', singleValue: true },
+					},
+				],
+				combinator: 'and',
+			},
+			options: {},
+		}),
+		node(5, 'Next step (claimed)', 'n8n-nodes-base.noOp', 1, {}),
+	];
+}
+
+/** What each test measured, printed at the end (the numbers the README and the issue quote). */
+const measured = {};
+
+/** Talks created since `since` for each item of example 09 (`user_data` is the customer number). */
+function talksPerItem(sandbox, since) {
+	const perItem = new Map();
+	for (const talk of sandbox.talks().filter((t) => t.createdAt >= since)) {
+		const key = talk.request.user_data;
+		perItem.set(key, (perItem.get(key) ?? 0) + 1);
+	}
+	return perItem;
+}
+
+describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, PostgreSQL', () => {
+	let stack;
+
+	beforeAll(async () => {
+		const started = Date.now();
+		stack = await startQueueStack({
+			sandbox: { credits: 1_000_000, seed: 17, processing: FAST },
+			// A dead worker's job is detected after the lock expires plus one stalled check: n8n's
+			// defaults (60 s + 30 s) are shortened here to keep the suite quick.
+			env: { QUEUE_WORKER_LOCK_DURATION: '10000', QUEUE_WORKER_LOCK_RENEW_TIME: '2500', QUEUE_WORKER_STALLED_INTERVAL: '5000' },
+		});
+		measured.stackStartSeconds = Number(((Date.now() - started) / 1000).toFixed(1));
+		measured.stackTimings = stack.timings;
+	}, 600_000);
+
+	afterAll(async () => {
+		process.stderr.write(`[queue e2e] measured: ${JSON.stringify(measured, null, 1)}\n`);
+		await stack?.stop();
+	}, 120_000);
+
+	afterAll(() => {
+		// stop() (above) left nothing behind: every process exited, the temp dir is gone.
+		const left = Object.values(stack?.processes ?? {}).filter((proc) => !proc.exited).map((proc) => proc.name);
+		if (left.length) throw new Error(`still running after stop(): ${left.join(', ')}`);
+		if (stack && fs.existsSync(stack.dir)) throw new Error(`${stack.dir} still exists after stop()`);
+	});
+
+	beforeEach(() => {
+		stack.sandbox.resetStats();
+		stack.sandbox.setFaults({});
+		stack.sandbox.configure({ processing: FAST });
+	});
+
+	test('09-fifty-items.json (Wait Mode Poll) on a worker: 50 items → exactly 50 talks, one per item, in order, paired, videos stored in the database', async () => {
+		const started = Date.now();
+		const id = await stack.importWorkflow(example('09-fifty-items.json'), stack.credential);
+		const executionId = await stack.startWorkflow(id);
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 180_000 });
+		measured.poll50Seconds = Number(((Date.now() - started) / 1000).toFixed(1));
+		if (execution.status !== 'success') throw new Error(`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+		expect(stack.workerOf(executionId)).toMatch(/^worker\d$/);
+
+		const items = nodeOutput(execution, NODE);
+		expect(execution.data.resultData.runData[NODE]).toHaveLength(1);
+		expect(items).toHaveLength(50);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.status).toBe('done');
+			expect(item.json.user_data).toBe(String(index + 1));
+			expect(item.pairedItem).toEqual({ item: index });
+			expect(item.binary.data.fileName).toBe(`${item.json.id}.mp4`);
+		}
+		// Binary data mode `database`: the main process serves a video a worker stored.
+		expect(items[0].binary.data.id).toMatch(/^database:/);
+		expect(sha256(await stack.binary(items[0].binary.data.id))).toBe(await stack.sandbox.resultDigest(items[0].json.id));
+
+		expect(stack.sandbox.stats().talksCreated).toBe(50);
+		const perItem = talksPerItem(stack.sandbox, started);
+		expect(perItem.size).toBe(50);
+		expect([...perItem.values()].every((n) => n === 1)).toBe(true);
+		measured.poll50 = { talksCreated: stack.sandbox.stats().talksCreated, worker: stack.workerOf(executionId) };
+	});
+
+	test('Wait Mode Poll, its worker killed (SIGKILL) mid-run: n8n fails the execution; no talk is ever created twice, not even after the worker is back', async () => {
+		// Slow renders, so that the worker dies while it polls.
+		stack.sandbox.configure({ processing: { rangeMs: [6000, 12000] } });
+		const started = Date.now();
+		const id = await stack.importWorkflow(example('09-fifty-items.json'), stack.credential);
+		const executionId = await stack.startWorkflow(id);
+
+		let worker;
+		for (let i = 0; i < 300 && !(worker && stack.sandbox.stats().talksCreated >= 10); i++) {
+			await sleep(100);
+			worker = stack.workerOf(executionId);
+		}
+		expect(worker).toBeDefined();
+		const killedAt = Date.now();
+		await stack.kill(worker, 'SIGKILL');
+		await sleep(500); // a request the worker sent just before it died still arrives
+		const talksAtKill = stack.sandbox.stats().talksCreated;
+		expect(talksAtKill).toBeGreaterThan(0);
+
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
+		const failedAfter = Number(((Date.now() - killedAt) / 1000).toFixed(1));
+		// The worker comes back; the other one runs all along. Neither picks the job up again.
+		await stack.start(worker);
+		await sleep(5000);
+
+		const perItem = talksPerItem(stack.sandbox, started);
+		measured.pollWorkerKilled = {
+			worker,
+			talksAtKill,
+			talksAfter: stack.sandbox.stats().talksCreated,
+			status: execution.status,
+			error: execution.data?.resultData?.error?.message,
+			failedSecondsAfterKill: failedAfter,
+		};
+		expect(['error', 'crashed']).toContain(execution.status);
+		expect([...perItem.values()].filter((n) => n > 1)).toEqual([]);
+		expect(stack.sandbox.stats().talksCreated).toBe(talksAtKill);
+	});
+
+	test('Wait Mode Poll, its worker restarted gracefully (SIGTERM) mid-run: the worker finishes the execution first — success, 50 talks, one per item', async () => {
+		// The whole batch ends well within n8n's shutdown grace period (N8N_GRACEFUL_SHUTDOWN_TIMEOUT,
+		// 30 s); one that does not is failed as in the test above (measured: 3–8 s renders, 50 items).
+		stack.sandbox.configure({ processing: { rangeMs: [1000, 2500] } });
+		const started = Date.now();
+		const id = await stack.importWorkflow(example('09-fifty-items.json'), stack.credential);
+		const executionId = await stack.startWorkflow(id);
+		let worker;
+		for (let i = 0; i < 300 && !(worker && stack.sandbox.stats().talksCreated >= 10); i++) {
+			await sleep(100);
+			worker = stack.workerOf(executionId);
+		}
+		expect(worker).toBeDefined();
+		const stoppedAt = Date.now();
+		const exit = await stack.kill(worker, 'SIGTERM');
+		const stopSeconds = Number(((Date.now() - stoppedAt) / 1000).toFixed(1));
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
+		await stack.start(worker);
+		measured.pollWorkerSigterm = { worker, exit, workerStopSeconds: stopSeconds, status: execution.status, talks: stack.sandbox.stats().talksCreated };
+		if (execution.status !== 'success') throw new Error(`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+		expect(nodeOutput(execution, NODE)).toHaveLength(50);
+		const perItem = talksPerItem(stack.sandbox, started);
+		expect(perItem.size).toBe(50);
+		expect([...perItem.values()].every((n) => n === 1)).toBe(true);
+	});
+
+	describe('D-ID Trigger (example 10) behind 2 webhook processes, 50 % duplicate deliveries', () => {
+		const TALKS = 40;
+		const secret = crypto.randomBytes(12).toString('hex');
+		let pending;
+		/** Runs the deliveries once for the tests below (each asserts one part of the same run). */
+		const deliver = () => (pending ??= runDeliveries());
+
+		/** Creates TALKS talks whose webhook is the trigger behind the proxy; counts what n8n did with the deliveries. */
+		async function runDeliveries() {
+			stack.psql(CLAIM_TABLE_SQL);
+			const postgresCredential = await stack.createCredentialOfType('postgres', 'n8n database', {
+				...stack.postgres,
+				password: '',
+				ssl: 'disable',
+			});
+			const workflow = example('10-webhook-trigger.json');
+			const trigger = workflow.nodes[0];
+			Object.assign(trigger.parameters, { secret, downloadVideo: false });
+			// Two ways to act once per talk downstream, side by side:
+			// (a) n8n's Remove Duplicates node keyed by the talk id (its memory is in the database);
+			// (b) an atomic claim in the database: INSERT … ON CONFLICT DO NOTHING, then IF it was new.
+			workflow.nodes.push(...exactlyOnceNodes(postgresCredential));
+			workflow.connections = {
+				[trigger.name]: {
+					main: [
+						[
+							{ node: 'Remove Duplicates', type: 'main', index: 0 },
+							{ node: 'Claim talk', type: 'main', index: 0 },
+						],
+					],
+				},
+				'Remove Duplicates': { main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]] },
+				'Claim talk': { main: [[{ node: 'First delivery?', type: 'main', index: 0 }]] },
+				'First delivery?': { main: [[{ node: 'Next step (claimed)', type: 'main', index: 0 }], []] },
+			};
+			const workflowId = await stack.importWorkflow(workflow, stack.credential);
+			await stack.activateWorkflow(workflowId);
+			const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
+			await stack.waitForWebhook(hookPath);
+			const executionsBefore = (await stack.listExecutions(workflowId)).length;
+
+			stack.sandbox.resetStats();
+			stack.sandbox.setFaults({ webhooks: { duplicateRate: 0.5, delayMs: [0, 300] } });
+			const proxyBefore = stack.proxyCounts();
+			const auth = `Basic ${Buffer.from(stack.sandbox.apiKey).toString('base64')}`;
+			const talkIds = [];
+			for (let i = 0; i < TALKS; i++) {
+				const res = await fetch(`${stack.sandbox.url}/talks`, {
+					method: 'POST',
+					headers: { authorization: auth, 'content-type': 'application/json' },
+					body: JSON.stringify({
+						source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
+						script: { type: 'text', input: `Hello number ${i + 1}` },
+						webhook: `${stack.webhookUrl}${hookPath}?secret=${secret}`,
+						user_data: String(i + 1),
+					}),
+				});
+				expect(res.status).toBe(201);
+				talkIds.push((await res.json()).id);
+			}
+
+			// Every delivery made, then every execution finished, then a quiet moment for late ones.
+			const deadline = Date.now() + 120_000;
+			let executions = [];
+			for (;;) {
+				const stats = stack.sandbox.stats();
+				const sent = stats.webhookDeliveries.length;
+				const expected = TALKS + stats.webhookDeliveries.filter((d) => d.duplicate).length;
+				executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
+				const running = executions.filter((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status));
+				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0) break;
+				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, running: running.length })}`);
+				await sleep(500);
+			}
+			await sleep(3000);
+			executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
+
+			const emitted = [];
+			const errors = {};
+			const removeDuplicates = [];
+			const claimed = [];
+			for (const summary of executions) {
+				const execution = await stack.waitForExecution(summary.id, { timeoutMs: 30_000 });
+				for (const item of nodeOutput(execution, trigger.name) ?? []) emitted.push(item.json.id);
+				const error = execution.data?.resultData?.error;
+				if (error) {
+					const key = `${error.node?.name ?? execution.data.resultData.lastNodeExecuted}: ${error.message}`.slice(0, 200);
+					errors[key] = (errors[key] ?? 0) + 1;
+				}
+				for (const item of nodeOutput(execution, 'Next step (Remove Duplicates)') ?? []) removeDuplicates.push(item.json.id);
+				for (const item of nodeOutput(execution, 'Next step (claimed)') ?? []) claimed.push(item.json.talk_id);
+			}
+			const stats = stack.sandbox.stats();
+			const proxyAfter = stack.proxyCounts();
+			const result = {
+				talks: talkIds.length,
+				finished: stats.talksFinished,
+				deliveries: stats.webhookDeliveries.length,
+				duplicateDeliveries: stats.webhookDeliveries.filter((d) => d.duplicate).length,
+				deliveryOutcomes: [...new Set(stats.webhookDeliveries.map((d) => d.outcome))],
+				executions: executions.length,
+				executionStatuses: executions.reduce((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
+				errors,
+				emissions: emitted.length,
+				distinctEmitted: new Set(emitted).size,
+				afterRemoveDuplicates: removeDuplicates.length,
+				distinctAfterRemoveDuplicates: new Set(removeDuplicates).size,
+				afterClaim: claimed.length,
+				distinctAfterClaim: new Set(claimed).size,
+				claimRows: Number(stack.psql('SELECT count(*) FROM d_id_talks_seen').trim()),
+				perWebhookProcess: Object.fromEntries(Object.keys(proxyAfter).map((name) => [name, proxyAfter[name] - proxyBefore[name]])),
+			};
+			measured.trigger = result;
+			return result;
+		}
+
+		test('every finished talk is delivered (with duplicates) and emitted at least once; both webhook processes receive deliveries', async () => {
+			const r = await deliver();
+			expect(r.finished).toBe(TALKS);
+			expect(r.duplicateDeliveries).toBeGreaterThan(0);
+			expect(r.distinctEmitted).toBe(TALKS);
+			for (const count of Object.values(r.perWebhookProcess)) expect(count).toBeGreaterThan(0);
+		});
+
+		// KNOWN DEFECT (issue 17, "Trigger exactly once across processes"): the trigger's memory of
+		// the talks it emitted is the workflow's static data, which each webhook process reads and
+		// writes on its own (last writer wins); a duplicate delivery that reaches the other process
+		// starts a second execution. Remove `.failing` once the trigger holds across processes.
+		test.failing('the trigger fires exactly once per finished talk across 2 webhook processes', async () => {
+			const r = await deliver();
+			expect(r.emissions).toBe(TALKS);
+		});
+
+		// Remove Duplicates runs in the same executions and is measured, not asserted (measured.trigger
+		// printed at the end): it reads its history, filters, then writes it back without a lock, so
+		// two executions of one talk at the same time on two workers both pass; two first uses at the
+		// same time fail one execution with "duplicate key value violates unique constraint".
+
+		test('an atomic claim in the database after the trigger (Postgres INSERT … ON CONFLICT DO NOTHING, then IF): the next step runs exactly once per talk', async () => {
+			const r = await deliver();
+			expect(r.distinctAfterClaim).toBe(TALKS);
+			expect(r.afterClaim).toBe(TALKS);
+			expect(r.claimRows).toBe(TALKS);
+		});
+	});
+
+	// KNOWN DEFECT (issue 17): a trigger's webhook() runs in a webhook process before its execution
+	// exists, so the video it stores (binary data mode `database`) is saved under n8n's temporary
+	// source id, not the execution's: n8n never deletes it with the execution. Remove `.failing`
+	// once the trigger's Download Video stores the video as part of the execution.
+	test.failing('the D-ID Trigger with Download Video in a webhook process: each video belongs to the execution it starts', async () => {
+		const secret = crypto.randomBytes(12).toString('hex');
+		const workflow = example('10-webhook-trigger.json');
+		const trigger = workflow.nodes[0];
+		trigger.webhookId = 'd-id-talk-ended-video';
+		Object.assign(trigger.parameters, { secret, downloadVideo: true });
+		const workflowId = await stack.importWorkflow(workflow, stack.credential);
+		await stack.activateWorkflow(workflowId);
+		const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
+		await stack.waitForWebhook(hookPath);
+		const auth = `Basic ${Buffer.from(stack.sandbox.apiKey).toString('base64')}`;
+		for (let i = 0; i < 3; i++) {
+			const res = await fetch(`${stack.sandbox.url}/talks`, {
+				method: 'POST',
+				headers: { authorization: auth, 'content-type': 'application/json' },
+				body: JSON.stringify({
+					source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
+					script: { type: 'text', input: `Video ${i + 1}` },
+					webhook: `${stack.webhookUrl}${hookPath}?secret=${secret}`,
+				}),
+			});
+			expect(res.status).toBe(201);
+		}
+		let executions = [];
+		for (let i = 0; i < 300 && executions.filter((e) => e.status === 'success').length < 3; i++) {
+			await sleep(200);
+			executions = await stack.listExecutions(workflowId);
+		}
+		expect(executions.filter((e) => e.status === 'success')).toHaveLength(3);
+		const owners = [];
+		for (const summary of executions) {
+			const execution = await stack.getExecution(summary.id);
+			const [item] = nodeOutput(execution, trigger.name);
+			const fileId = item.binary.data.id.replace(/^database:/, '');
+			expect(fileId).toMatch(/^[0-9a-f-]{36}$/);
+			owners.push({ execution: String(summary.id), row: stack.psql(`SELECT "sourceType" || ':' || "sourceId" FROM binary_data WHERE "fileId" = '${fileId}'`).trim() });
+		}
+		measured.triggerVideoOwners = owners;
+		for (const { execution, row } of owners) expect(row).toBe(`execution:${execution}`);
+	});
+
+	// KNOWN LIMIT (issue 17, README "Queue mode"): Wait Mode Webhook keeps the batch in the memory
+	// of the worker that started the wait, and the resume URL is called on a webhook process. This
+	// test asserts what must hold; remove `.failing` when Webhook mode keeps no state in memory.
+	test.failing('11-webhook-wait.json (Wait Mode Webhook) on a worker: 50 items → exactly 50 talks, one per item, in order, paired', async () => {
+		const started = Date.now();
+		const id = await stack.importWorkflow(example('11-webhook-wait.json'), stack.credential);
+		const executionId = await stack.startWorkflow(id);
+		let execution;
+		try {
+			execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
+		} finally {
+			measured.webhook50 = {
+				status: execution?.status ?? 'not finished after 60 s',
+				error: execution?.data?.resultData?.error?.message,
+				talksCreated: stack.sandbox.stats().talksCreated,
+				seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
+			};
+			if (!execution) await stack.stopExecution(executionId).catch(() => undefined);
+		}
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items).toHaveLength(50);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.status).toBe('done');
+			expect(item.pairedItem).toEqual({ item: index });
+		}
+		const perItem = talksPerItem(stack.sandbox, started);
+		expect(perItem.size).toBe(50);
+		expect([...perItem.values()].every((n) => n === 1)).toBe(true);
+	});
+});
