@@ -140,6 +140,23 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 		expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
 	});
 
+	test('the capped stream ends for a consumer that only listens for data and end (n8n database binary mode, queue mode)', async () => {
+		const { Readable } = await import('node:stream');
+		const chunks = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1000, i));
+		const tooLarge = () => new Error('more than the cap');
+		// What n8n's binaryToBuffer does in database mode: 'data' and 'end' listeners, nothing else.
+		const collect = (stream: ResultStream) =>
+			new Promise<Buffer>((resolve, reject) => {
+				const got: Buffer[] = [];
+				const source = stream as unknown as NodeJS.ReadableStream;
+				source.on('data', (chunk: Buffer) => got.push(chunk));
+				source.once('end', () => resolve(Buffer.concat(got)));
+				source.once('error', reject);
+			});
+		expect(await collect(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge))).toEqual(Buffer.concat(chunks));
+		await expect(collect(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge))).rejects.toThrow('more than the cap');
+	});
+
 	test('a result larger than a video can be is refused before it is read', async () => {
 		const api = await fakeDId(
 			(self) => `${self}/result`,

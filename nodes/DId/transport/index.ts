@@ -600,16 +600,25 @@ export async function openResultStream(
 }
 
 /**
- * The stream, ended with an error once more than `maxBytes` went through. Counting with a 'data'
- * listener added while the stream is paused sees every chunk however the consumer reads it
- * (pipe or async iteration), without importing Node's stream module.
+ * The stream, ended with an error once more than `maxBytes` went through. The count is taken where
+ * bytes enter the stream (its `push`), so it holds however the consumer reads it — pipe (n8n's
+ * filesystem mode), 'data' listeners (its database mode, used in queue mode) or async iteration —
+ * and the stream's flowing state is left to the consumer (a paused stream with a counting 'data'
+ * listener never ends for a consumer that only adds its own 'data' listener).
  */
 export function capped(stream: ResultStream, maxBytes: number, tooLarge: () => Error): ResultStream {
 	let bytes = 0;
-	stream.pause();
-	stream.on('data', (chunk: { length: number }) => {
-		bytes += chunk.length;
-		if (bytes > maxBytes) stream.destroy(tooLarge());
-	});
+	const source = stream as unknown as { push(chunk: unknown, encoding?: string): boolean; destroy(error?: Error): void };
+	const push = source.push.bind(source);
+	source.push = (chunk: unknown, encoding?: string) => {
+		if (chunk !== null && chunk !== undefined) {
+			bytes += (chunk as { length: number }).length;
+			if (bytes > maxBytes) {
+				source.destroy(tooLarge());
+				return false;
+			}
+		}
+		return push(chunk, encoding);
+	};
 	return stream;
 }
