@@ -164,8 +164,8 @@ describe.each(VERSIONS)('an AI Agent uses the D-ID tool in real n8n %s', (versio
 		// The example's tool node continues on error (n8n 1.123 would otherwise fail the whole
 		// execution): the model gets the error item, with the advice, as the tool's result.
 		const [result] = JSON.parse(toolMessage().content);
-		expect(result.description).toMatch(/D-ID only fetches photos over https with an image file ending/);
-		expect(result.error).toMatch(/^Invalid "Image URL" in item 1: "https:\/\/example\.com\/photo\.gif" is not an https:\/\/ or s3:\/\/ address ending in \.jpg, \.jpeg or \.png/);
+		expect(result.description).toMatch(/D-ID fetches the photo itself, over https \(or s3\), from an address whose path ends in \.jpg, \.jpeg or \.png/);
+		expect(result.error).toMatch(/^Invalid "Image URL" in item 1: the path of "https:\/\/example\.com\/photo\.gif" does not end in \.jpg, \.jpeg or \.png/);
 		expect(answer).toMatch(/did not make the video/);
 		expect(answer).toMatch(/Image URL/);
 		expect(stack.sandbox.stats().talksCreated).toBe(0);
