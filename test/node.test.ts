@@ -22,6 +22,13 @@ const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpe
 });
 const run = (spec: NodeSpec, items?: InputItem[], credentials = credentialsFor(sandbox)) => runNode(spec, { credentials, items });
 const lastTalk = () => sandbox.talks().at(-1)!;
+/** The sandbox's record of each output item's talk, in item order (fails when an item has none). */
+const talksOf = (items: Array<{ json: IDataObject }>) =>
+	items.map((item) => {
+		const talk = sandbox.talk(String(item.json.id));
+		expect([item.json.id, talk]).toEqual([item.json.id, expect.objectContaining({ id: item.json.id })]);
+		return talk;
+	});
 
 describe("the Talks overview's seven examples, body checked field for field", () => {
 	test('#1 default call sends exactly source_url and the text script', async () => {
@@ -219,15 +226,14 @@ describe('many items', () => {
 		);
 		expect(error).toBeUndefined();
 		expect(items).toHaveLength(texts.length);
-		const talks = sandbox.talks().slice(-texts.length);
+		const talks = talksOf(items);
 		items.forEach((item, i) => {
 			expect(item.pairedItem).toEqual({ item: i });
 			expect(item.json.status).toBe('done');
-			const talk = talks.find((t) => t.id === item.json.id)!;
-			expect((talk.request.script as IDataObject).input).toBe(texts[i]);
+			expect((talks[i].request.script as IDataObject).input).toBe(texts[i]);
 		});
 		// All talks were created before any finished: they ran side by side, not one after another.
-		const records = talks.map((t) => sandbox.talk(t.id) as unknown as { createdAt: number; doneAt: number });
+		const records = talks as unknown as Array<{ createdAt: number; doneAt: number }>;
 		expect(Math.max(...records.map((r) => r.createdAt))).toBeLessThan(Math.min(...records.map((r) => r.doneAt)));
 	});
 
@@ -258,11 +264,15 @@ describe('many items', () => {
 
 	test('Max Concurrent Talks bounds how many are in flight', async () => {
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 150 } });
-		await run(
+		const { items, error } = await run(
 			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false, options: { maxConcurrency: 2 } } },
 			texts.map((text) => ({ json: { text } })),
 		);
-		const records = sandbox.talks().slice(-texts.length).map((t) => sandbox.talk(t.id) as unknown as { createdAt: number; doneAt: number });
+		expect(error).toBeUndefined();
+		expect(items.map((item) => item.json.status)).toEqual(texts.map(() => 'done'));
+		// The talks of this run (by the IDs it output), not whatever the sandbox made last.
+		const records = talksOf(items) as unknown as Array<{ createdAt: number; doneAt: number }>;
+		expect(records.map((r, i) => (talksOf(items)[i].request.script as IDataObject).input)).toEqual(texts);
 		for (const r of records) {
 			const overlapping = records.filter((o) => o.createdAt <= r.createdAt && o.doneAt > r.createdAt);
 			expect(overlapping.length).toBeLessThanOrEqual(2);
@@ -394,13 +404,19 @@ describe('transient failures', () => {
 			{ route: 'POST /talks', fault: 'dropAfter' },
 			{ route: 'POST /talks', fault: 'dropAfter' },
 		]);
-		const before = sandbox.stats().talksCreated;
+		const before = new Set(sandbox.talks().map((t) => t.id));
 		const { items } = await runNode(create({}, { continueOnFail: true }), { credentials: credentialsFor(sandbox), items: [{ json: {} }, { json: {} }] });
-		expect(sandbox.stats().talksCreated).toBe(before + 2);
-		const failed = items.filter((item) => item.json.error);
-		expect(failed.length).toBeGreaterThanOrEqual(1);
-		expect(String(failed[0].json.error)).toMatch(/the talk may have been created: tlk_/);
-		expect(String(failed[0].json.description)).toMatch(/Wait for it with Talk → Wait/);
+		const made = sandbox.talks().filter((t) => !before.has(t.id)).map((t) => t.id);
+		expect(made).toHaveLength(2);
+		// Both were sent together and both answers were lost: neither item can tell which talk is its
+		// own, so each fails naming both, and neither takes one.
+		expect(items).toHaveLength(2);
+		for (const item of items) {
+			expect(item.json.id).toBeUndefined();
+			expect(String(item.json.error)).toMatch(/the talk may have been created: tlk_/);
+			for (const id of made) expect(String(item.json.error)).toContain(id);
+			expect(String(item.json.description)).toMatch(/Wait for it with Talk → Wait/);
+		}
 	});
 });
 

@@ -357,25 +357,40 @@ describe('the own ElevenLabs key lives in the credential', () => {
 		elevenLabsVoice: voice,
 		waitForCompletion: false,
 	});
-	const sentKey = (id: string) => sandbox.talk(id).requestHeaders['x-api-key-external'];
+	// The sandbox keeps the header only as "<redacted>": the value is read off its server as it arrives.
+	const received: Array<{ key: string | undefined }> = [];
+	const listen = (req: { method?: string; url?: string; headers: Record<string, string | string[] | undefined> }) => {
+		if (req.method === 'POST' && req.url === '/talks') received.push({ key: req.headers['x-api-key-external'] as string | undefined });
+	};
+	beforeAll(() => sandbox.server.on('request', listen));
+	afterAll(() => sandbox.server.off('request', listen));
+	/** Runs a Create and returns the x-api-key-external header its POST /talks carried. */
+	const sentKey = async (parameters: NodeSpec['parameters'], credentials: Parameters<typeof runNode>[1]['credentials']) => {
+		received.length = 0;
+		const { items, error } = await runNode({ parameters }, { credentials });
+		expect(error).toBeUndefined();
+		expect(items[0].json.id).toEqual(expect.stringMatching(/^tlk_/));
+		expect(received).toHaveLength(1);
+		return received[0].key;
+	};
+	const elevenLabs = (key: string) => JSON.stringify({ elevenlabs: key });
 
 	test('a key in the credential is sent with ElevenLabs talks only, and never appears in the workflow', async () => {
 		const credentials = { ...credentialsFor(sandbox), elevenLabsApiKey: 'el-credential-key-123' };
 		const parameters = elevenLabsTalk();
-		const withKey = await runNode({ parameters }, { credentials });
-		expect(withKey.error).toBeUndefined();
-		expect(sentKey(withKey.items[0].json.id as string)).toBeDefined();
+		expect(await sentKey(parameters, credentials)).toBe(elevenLabs('el-credential-key-123'));
 		expect(JSON.stringify(parameters)).not.toContain('el-credential-key-123');
-		const microsoft = await runNode({ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hi there', waitForCompletion: false } }, { credentials });
-		expect(sentKey(microsoft.items[0].json.id as string)).toBeUndefined();
-		const without = await runNode({ parameters }, { credentials: credentialsFor(sandbox) });
-		expect(sentKey(without.items[0].json.id as string)).toBeUndefined();
+		const microsoft = { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hi there', waitForCompletion: false };
+		expect(await sentKey(microsoft, credentials)).toBeUndefined();
+		expect(await sentKey(parameters, credentialsFor(sandbox))).toBeUndefined();
+		// Spaces around the key in the credential are not part of it.
+		expect(await sentKey(parameters, { ...credentialsFor(sandbox), elevenLabsApiKey: '  el-credential-key-123 ' })).toBe(elevenLabs('el-credential-key-123'));
 	});
 
-	test('a saved workflow with the key in the node still sends it', async () => {
-		const { items, error } = await runNode({ parameters: elevenLabsTalk({ externalApiKey: 'el-old-node-key' }) }, { credentials: credentialsFor(sandbox) });
-		expect(error).toBeUndefined();
-		expect(sentKey(items[0].json.id as string)).toBeDefined();
+	test('a saved workflow with the key in the node still sends it, before the credential’s', async () => {
+		const parameters = elevenLabsTalk({ externalApiKey: 'el-old-node-key' });
+		expect(await sentKey(parameters, credentialsFor(sandbox))).toBe(elevenLabs('el-old-node-key'));
+		expect(await sentKey(parameters, { ...credentialsFor(sandbox), elevenLabsApiKey: 'el-credential-key-123' })).toBe(elevenLabs('el-old-node-key'));
 	});
 });
 

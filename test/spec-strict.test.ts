@@ -134,9 +134,16 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 		]);
 		await sleep(3000);
 		expect(talksOf(image)).toHaveLength(2);
-		const failed = items.filter((item) => item.json.error);
-		expect(failed.length).toBeGreaterThanOrEqual(1);
-		expect(String(failed[0].json.error)).toMatch(/may have been created: tlk_/);
+		// Neither item can tell which talk is its own: both fail, each naming what it saw of the two.
+		const made = talksOf(image).map((talk) => talk.id);
+		expect(items).toHaveLength(2);
+		for (const item of items) {
+			expect(item.json.id).toBeUndefined();
+			const named = String(item.json.error).match(/tlk_[\w-]+/g) ?? [];
+			expect(String(item.json.error)).toMatch(/may have been created: tlk_/);
+			expect(named.length).toBeGreaterThanOrEqual(1);
+			for (const id of named) expect(made).toContain(id);
+		}
 	}, 90_000);
 });
 

@@ -93,12 +93,18 @@ test('error events are filtered as configured', async () => {
 	try {
 		const [a] = await createTalks(onlyDone.url(SECRET), ['https://x.com/no-face.jpg']);
 		const [b] = await createTalks(withErrors.url(SECRET), ['https://x.com/no-face.jpg']);
-		await until(() => withErrors.executions.length > 0 && onlyDone.responses.length > 0);
+		const deliveryOf = (id: string) => sandbox.stats().webhookDeliveries.find((d) => d.talkId === id);
+		await until(() => withErrors.executions.length > 0 && deliveryOf(a) !== undefined && deliveryOf(b) !== undefined);
 		await sleep(100);
+		// Talk a's error reached the trigger that waits for done only, which answered it and started nothing.
 		expect(onlyDone.executions).toHaveLength(0);
-		expect(onlyDone.responses[0]).toMatchObject({ status: 200, body: { note: 'ignored status error' } });
+		expect(onlyDone.responses).toEqual([{ status: 200, body: expect.objectContaining({ note: 'ignored status error' }) }]);
+		expect(deliveryOf(a)).toMatchObject({ outcome: 'HTTP 200', answer: expect.stringContaining('ignored status error') });
+		// Talk b's error started exactly one execution, with that talk.
+		expect(withErrors.executions).toHaveLength(1);
+		expect(withErrors.executions[0]).toHaveLength(1);
 		expect(withErrors.executions[0][0].json).toMatchObject({ id: b, status: 'error', error: { kind: 'FaceError' } });
-		expect(a).not.toBe(b);
+		expect(deliveryOf(b)).toMatchObject({ outcome: 'HTTP 200' });
 	} finally {
 		await onlyDone.stop();
 		await withErrors.stop();

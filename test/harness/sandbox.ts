@@ -13,6 +13,8 @@ export const ROOT = (() => {
 const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
 
 export interface Sandbox {
+	/** The sandbox's HTTP server (tests may listen to its requests). */
+	server: import('node:http').Server;
 	url: string;
 	apiKey: string;
 	start(): Promise<Sandbox>;
@@ -24,7 +26,7 @@ export interface Sandbox {
 		lateCommits: number;
 		talksFinished: number;
 		webhooksSent: number;
-		webhookDeliveries: Array<{ talkId: string; outcome: string; duplicate: boolean }>;
+		webhookDeliveries: Array<{ talkId: string; outcome: string; duplicate: boolean; answer?: string }>;
 		bytesServed: number;
 		credits: { total: number; remaining: number };
 	};
