@@ -6,20 +6,7 @@ const http = require('node:http');
 const path = require('node:path');
 
 const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
-
-const VERSIONS = (process.env.N8N_VERSIONS ?? 'compat,latest').split(',').filter(Boolean);
-const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
-const sha256 = (buffer) => crypto.createHash('sha256').update(buffer).digest('hex');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A copy of `workflow` with `patch` merged into the parameters of node `nodeName`. */
-function withParameters(workflow, nodeName, patch) {
-	const copy = JSON.parse(JSON.stringify(workflow));
-	const node = copy.nodes.find((n) => n.name === nodeName);
-	if (!node) throw new Error(`no node "${nodeName}" in ${workflow.name}`);
-	Object.assign(node.parameters, patch);
-	return copy;
-}
+const { VERSIONS, sha256, sleep, example, withParameters, expectVideo: expectVideoIn } = require('./helpers');
 
 // The examples this file runs; the others run in a suite of their own.
 const RUN_HERE = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
@@ -60,16 +47,7 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		return { execution, items: nodeOutput(execution, nodeName) };
 	}
 
-	/** Checks one finished talk item: done, paired with input `index`, video = what the sandbox served. */
-	async function expectVideo(item, index, extension = 'mp4') {
-		expect(item.json.status).toBe('done');
-		expect(item.pairedItem).toEqual({ item: index });
-		const binary = item.binary.data;
-		expect(binary.fileName).toBe(`${item.json.id}.${extension}`);
-		expect(binary.mimeType).toBe(extension === 'mp4' ? 'video/mp4' : 'video/quicktime');
-		const bytes = await stack.binary(binary.id);
-		expect(sha256(bytes)).toBe(await stack.sandbox.resultDigest(item.json.id));
-	}
+	const expectVideo = (item, index, extension) => expectVideoIn(stack, item, index, extension);
 
 	test.each([
 		['01-default-call.json', (request) => expect(request).toEqual({ source_url: expect.stringMatching(/alice\.jpg$/), script: { type: 'text', input: expect.any(String) } })],

@@ -2,20 +2,14 @@
 // API behind its webhooks, and a talk committed after its failed answer that ends before the node
 // has found it. The node's Timeout is 10 min; each batch must resume long before it (no timeout
 // check needed), with one talk per item.
-const fs = require('node:fs');
-const path = require('node:path');
-
-const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+const { startStack, nodeOutput } = require('../../scripts/n8n/stack');
+const { example, withItems, withParameters } = require('./helpers');
 
 const NODE = 'Personal video per customer';
 const VERSION = process.env.N8N_VERSION ?? 'latest';
 
 function batchWorkflow(count) {
-	const workflow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '11-webhook-wait.json'), 'utf8'));
-	const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
-	set.parameters.jsonOutput = set.parameters.jsonOutput.replace('length: 50', `length: ${count}`);
-	Object.assign(workflow.nodes.find((n) => n.name === NODE).parameters, { downloadVideo: false, timeoutMinutes: 10 });
-	return workflow;
+	return withParameters(withItems(example('11-webhook-wait.json'), count), NODE, { downloadVideo: false, timeoutMinutes: 10 });
 }
 
 describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERSION}`, () => {

@@ -20,7 +20,7 @@ import { executeContext } from './support/context';
 /**
  * The node's copies of D-ID's limits, enums and patterns against openapi.talks.json (the contract).
  * Where the node differs on purpose, the difference is listed here with its reason
- * (../shared/d-id/API-NOTES.md, README "What the node sends").
+ * (../shared/d-id/API-NOTES.md; README "Talk → Create").
  */
 type Schema = IDataObject & { properties?: Record<string, Schema>; anyOf?: Schema[]; items?: Schema; enum?: string[] };
 
