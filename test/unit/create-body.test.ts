@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { prepare } from '../../nodes/DId/actions/talk/create.operation';
+import { executionSecret, talkToken } from '../../nodes/DId/helpers/wait-token';
 import { executeContext } from './support/context';
 
 /** Talk → Create's mapping from UI fields to the POST /talks body, and its checks (no request is sent). */
@@ -84,6 +85,14 @@ describe('Create: UI fields → POST /talks body', () => {
 			user_data: '{"id":7}',
 			result_url: 's3://bucket/out.mp4',
 		});
+	});
+
+	test('a Webhook URL that calls this execution back carries the execution’s token; another is sent as given', async () => {
+		const token = talkToken(executionSecret('user:secret', 'unit-1'));
+		const own = await body({ additionalFields: { webhookUrl: 'https://n8n.example/webhook-waiting/unit-1' } });
+		expect(own.webhook).toBe(`https://n8n.example/webhook-waiting/unit-1?dIdToken=${token}`);
+		const other = await body({ additionalFields: { webhookUrl: 'https://n8n.example/webhook/talk-ended?secret=abc' } });
+		expect(other.webhook).toBe('https://n8n.example/webhook/talk-ended?secret=abc');
 	});
 
 	test.each([

@@ -4,7 +4,7 @@ export const NODE: INode = { id: '1', name: 'D-ID', type: 'n8n-nodes-d-id.dId', 
 
 /**
  * The few execute-context methods the node's pure checks read: the item's parameters and input,
- * the node, the credential. Anything else they touch fails the test ("not in the unit tier").
+ * the node, the credential, the execution's ID and resume URL. Anything else they touch fails the test ("not in the unit tier").
  */
 export function executeContext(parameters: IDataObject, items: INodeExecutionData[] = [{ json: {} }], extra: IDataObject = {}): IExecuteFunctions {
 	const values: IDataObject = { ...parameters };
@@ -14,6 +14,8 @@ export function executeContext(parameters: IDataObject, items: INodeExecutionDat
 			getInputData: () => items,
 			getNode: () => NODE,
 			getCredentials: async () => ({ apiKey: 'user:secret', baseUrl: 'https://api.d-id.com' }),
+			getExecutionId: () => 'unit-1',
+			evaluateExpression: (expression: string) => (expression === '{{ $execution.resumeUrl }}' ? 'https://n8n.example/webhook-waiting/unit-1' : undefined),
 			helpers: {
 				getBinaryDataBuffer: async (item: number, property: string) => Buffer.from(String(items[item].binary?.[property]?.data ?? ''), 'base64'),
 			},
