@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFuncti
 import { dIdApiRequest } from '../transport';
 import { downloadVideo } from './binary';
 import { creditsUsed } from './credits';
-import type { Talk } from './polling';
+import type { Talk } from './talk';
 
 /** What the node uploaded for an item (POST /images, POST /audios), by D-ID's upload ID. */
 export interface Uploads {

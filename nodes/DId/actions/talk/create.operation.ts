@@ -4,7 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import type { Uploads } from '../../helpers/cleanup';
 import { estimateTalk, type Estimate } from '../../helpers/credits';
 import type { InputFile } from '../../helpers/input-file';
-import type { Talk } from '../../helpers/polling';
+import type { Talk } from '../../helpers/talk';
 import { dIdApiRequest, multipartEnvelope, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
 import type { Started } from '../../helpers/webhook-wait';

@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { deleteUploads, doneTalkItem, type Uploads } from '../../helpers/cleanup';
-import { waitForTalk, type Talk } from '../../helpers/polling';
+import { waitForTalk } from '../../helpers/polling';
+import type { Talk } from '../../helpers/talk';
 import { withItemIndex } from '../../helpers/errors';
 import { invalid, notText, numberOf, shown } from '../../helpers/validation';
 import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
