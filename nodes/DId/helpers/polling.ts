@@ -1,8 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
-import { dIdApiRequest, listTalks } from '../transport';
-import { abortableSleep } from './sleep';
+import { abortableSleep, cancelledError, getTalk, listTalks } from '../transport';
 import { talkFailed, talkTimedOut, type Talk } from './talk';
 
 // The talk model moved to talk.ts; these stay importable from here.
@@ -109,7 +107,7 @@ async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> 
 			for (const waiter of [...poller.waiters.values()]) {
 				if (waiter.signal?.aborted) {
 					poller.waiters.delete(waiter.talkId);
-					waiter.reject(new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }));
+					waiter.reject(cancelledError(ctx, waiter.itemIndex));
 				}
 			}
 			if (!poller.waiters.size) break;
@@ -152,18 +150,14 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 		for (const waiter of waiters) {
 			const listed = seen.get(waiter.talkId);
 			if (listed && !(listed.status === 'done' && !listed.result_url)) continue;
-			const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(waiter.talkId)}`, {
-				itemIndex: waiter.itemIndex,
-				signal: waiter.signal,
-				talkId: waiter.talkId,
-			})) as Talk;
+			const talk = (await getTalk.call(ctx, waiter.talkId, { itemIndex: waiter.itemIndex, signal: waiter.signal })) as Talk;
 			seen.set(waiter.talkId, talk);
 		}
 	} catch (error) {
 		// The transport already retried; what it could not get fails every item still waiting.
 		for (const waiter of waiters) {
 			if (!poller.waiters.delete(waiter.talkId)) continue;
-			waiter.reject(waiter.signal?.aborted ? new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }) : (error as Error));
+			waiter.reject(waiter.signal?.aborted ? cancelledError(ctx, waiter.itemIndex) : (error as Error));
 		}
 		return;
 	}
