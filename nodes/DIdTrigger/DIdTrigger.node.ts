@@ -11,7 +11,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { downloadVideo } from '../DId/helpers/binary';
-import { FINAL_STATUSES, type Talk } from '../DId/helpers/polling';
+import { FINAL_STATUSES, type Talk } from '../DId/helpers/talk';
 import { redactText, redactTalk } from '../DId/helpers/redact';
 import { dIdApiRequest } from '../DId/transport';
 

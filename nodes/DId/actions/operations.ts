@@ -3,12 +3,8 @@ import type { IExecuteFunctions, INodeExecutionData, NodeOperationError } from '
 import type { Started } from '../helpers/webhook-wait';
 import type { DIdContext } from '../transport';
 
-import * as creditsGet from './credits/get.operation';
-import * as talkCreate from './talk/create.operation';
-import * as talkDelete from './talk/delete.operation';
-import * as talkGet from './talk/get.operation';
-import * as talkList from './talk/list.operation';
-import * as talkWait from './talk/wait.operation';
+import * as credits from './credits';
+import * as talk from './talk';
 
 /**
  * Every operation works in two steps: `prepare` reads and checks the item's fields without any
@@ -26,22 +22,16 @@ export interface Operation {
 
 export const operations: Record<string, Record<string, Operation>> = {
 	talk: {
-		create: talkCreate,
-		get: talkGet,
-		wait: talkWait,
-		list: talkList,
-		delete: talkDelete,
+		create: talk.create,
+		get: talk.get,
+		wait: talk.wait,
+		list: talk.list,
+		delete: talk.delete,
 	},
 	credits: {
-		get: creditsGet,
+		get: credits.get,
 	},
 };
 
-export const descriptions = [
-	...talkCreate.description,
-	...talkGet.description,
-	...talkWait.description,
-	...talkList.description,
-	...talkDelete.description,
-	...creditsGet.description,
-];
+/** The operations' fields (the node's properties are assembled in node.description.ts). */
+export const descriptions = [...talk.properties, ...credits.properties];

@@ -2,11 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { deleteUploads, doneTalkItem, type Uploads } from '../../helpers/cleanup';
-import { waitForTalk, type Talk } from '../../helpers/polling';
+import { waitForTalk } from '../../helpers/polling';
+import type { Talk } from '../../helpers/talk';
 import { withItemIndex } from '../../helpers/errors';
 import { invalid, notText, numberOf, shown } from '../../helpers/validation';
 import { waitModeOf, type Started, type WaitMode } from '../../helpers/webhook-wait';
-import { dIdApiRequest, type DIdContext } from '../../transport';
+import { getTalk, type DIdContext } from '../../transport';
 import { talkIdField, readTalkId } from './talk-id.field';
 import { waitFields } from './wait.fields';
 
@@ -128,6 +129,6 @@ export async function execute(
 
 /** Wait Mode "Webhook": the talk is checked once when the execution starts waiting (it may have ended already). */
 export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedWait, signal: AbortSignal): Promise<Started> {
-	const talk = (await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(prepared.talkId)}`, { itemIndex: i, signal, talkId: prepared.talkId })) as Talk;
+	const talk = (await getTalk.call(this, prepared.talkId, { itemIndex: i, signal })) as Talk;
 	return { talk, uploads: prepared.uploads };
 }
