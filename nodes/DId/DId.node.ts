@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { properties } from './actions/node.description';
 import { router } from './actions/router';
-import { onResumeCall } from './helpers/webhook-wait';
+import { onResumeCall } from './waiting';
 import { getVoiceStyles, searchVoices } from './methods/voices';
 
 /**

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
 
-import type { Started } from '../helpers/webhook-wait';
+import type { Started } from '../waiting';
 import type { DIdContext } from '../transport';
 
 import * as credits from './credits';
@@ -14,7 +14,9 @@ export interface Operation {
 	prepare(this: IExecuteFunctions, i: number): Promise<unknown>;
 	// Method syntax on purpose: each operation narrows `prepared` to what its own prepare returns.
 	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
-	/** Wait Mode "Webhook": starts the item once the execution waits (see helpers/webhook-wait.ts). */
+	/** Whether this run waits for its talks (Wait Mode applies; see ../waiting). */
+	waits?(this: IExecuteFunctions): boolean;
+	/** Wait Mode "Webhook": starts the item (creates or reads its talk) before the execution waits (see waiting/webhook.ts). */
 	startForWebhook?(this: DIdContext, i: number, prepared: unknown, signal: AbortSignal): Promise<Started>;
 	/** Once every item is prepared and before any request that creates anything (Create: Check Credits First). */
 	beforeRun?(this: IExecuteFunctions, prepared: unknown[]): Promise<NodeOperationError | undefined>;

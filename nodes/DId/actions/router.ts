@@ -5,10 +5,9 @@ import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactError, redactTalk } from '../helpers/redact';
 import { runPool } from '../helpers/pool';
 import { invalid, numberOf, shown } from '../helpers/validation';
-import { closeBatch, openBatch, runWebhookBatch, waitModeOf } from '../helpers/webhook-wait';
 import { cancelledError } from '../transport';
 import { operations } from './operations';
-import { finishWaiting, readWaitSettings } from './talk/wait.operation';
+import { closeBatch, openBatch, readWaitSettings, runWebhookBatch, waitModeOf } from '../waiting';
 
 export const DEFAULT_CONCURRENCY = 10;
 
@@ -50,10 +49,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const outcomes: Outcome[] = new Array(items.length);
 
 	// Wait Mode "Webhook": the callback URLs must exist before the items are prepared.
-	const waitsByWebhook =
-		resource === 'talk' &&
-		(operationName === 'wait' || (operationName === 'create' && this.getNodeParameter('waitForCompletion', 0, true) === true)) &&
-		waitModeOf(this) === 'webhook';
+	const waitsByWebhook = operation.waits?.call(this) === true && waitModeOf(this) === 'webhook';
 	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0), concurrency) : undefined;
 	try {
 		return await run.call(this);
@@ -92,14 +88,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
 			});
 			const start = operation!.startForWebhook!;
-			return await runWebhookBatch(
-				this,
-				batch,
-				items.length,
-				refused,
-				async (i, signal) => await start.call(this, i, prepared[i], signal),
-				async (i, talkId, uploads) => await finishWaiting.call(this, talkId, i, batch.settings as ReturnType<typeof readWaitSettings>, undefined, undefined, uploads),
-			);
+			return await runWebhookBatch(this, batch, items.length, refused, async (i, signal) => await start.call(this, i, prepared[i], signal));
 		}
 
 		// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first

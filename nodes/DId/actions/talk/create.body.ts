@@ -19,10 +19,9 @@ import {
 	shown,
 	urlProblem,
 } from '../../helpers/validation';
-import { callbackUrl, signResumeUrl } from '../../helpers/webhook-wait';
+import { callbackUrl, signResumeUrl, type WaitSettings } from '../../waiting';
 import { baseUrlOf, isLoopback } from '../../transport';
 import { BANK_DRIVERS } from './create.fields';
-import type { WaitSettings } from './wait.operation';
 
 /*
  * Create's UI fields → the POST /talks body, with D-ID's checks. Search this file for a D-ID

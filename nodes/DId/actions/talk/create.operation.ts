@@ -7,15 +7,19 @@ import type { InputFile } from '../../helpers/input-file';
 import type { Talk } from '../../helpers/talk';
 import { dIdApiRequest, multipartEnvelope, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
-import { webhookRun, type Started } from '../../helpers/webhook-wait';
+import { finishWaiting, readWaitSettings, webhookRun, type Started } from '../../waiting';
 import { invalid } from '../../helpers/validation';
 import { buildCreateRequest, useWaitWebhook, type PreparedCreate } from './create.body';
 import { properties } from './create.fields';
-import { finishWaiting, readWaitSettings } from './wait.operation';
 
 export type { PreparedCreate } from './create.body';
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['create'] } }, properties);
+
+/** Create waits for its talks when Wait for Completion is on (read from the first item: the run waits as a whole). */
+export function waits(this: IExecuteFunctions): boolean {
+	return this.getNodeParameter('waitForCompletion', 0, true) === true;
+}
 
 /** Checks the item and builds its POST /talks body (create.body.ts), then reads how it is waited for. */
 export async function prepare(this: IExecuteFunctions, i: number): Promise<PreparedCreate> {

@@ -1,10 +1,10 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { abortableSleep, cancelledError, getTalk, listTalks } from '../transport';
-import { talkFailed, talkTimedOut, type Talk } from './talk';
+import { talkFailed, talkTimedOut, type Talk } from '../helpers/talk';
 
-// The talk model moved to talk.ts; these stay importable from here.
-export { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './talk';
+// The talk model lives in helpers/talk.ts; these stay importable from here.
+export { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from '../helpers/talk';
 
 const FIRST_CHECK_MS = 1000;
 const MIN_INTERVAL_MS = 1000;
