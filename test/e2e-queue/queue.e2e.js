@@ -64,6 +64,8 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 
 	afterAll(async () => {
 		process.stderr.write(`[queue e2e] measured: ${JSON.stringify(measured, null, 1)}\n`);
+		// QUEUE_E2E_LOGS=<file>: every n8n process's log is written there before the stack stops (its temp dir goes).
+		if (process.env.QUEUE_E2E_LOGS && stack) fs.writeFileSync(process.env.QUEUE_E2E_LOGS, stack.readLogs());
 		await stack?.stop();
 	}, 120_000);
 
@@ -234,8 +236,11 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				const expected = TALKS + stats.webhookDeliveries.filter((d) => d.duplicate).length;
 				executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
 				const running = executions.filter((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status));
-				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0) break;
-				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, running: running.length })}`);
+				// Each delivery the trigger answered with a bare {"received":true} started an execution
+				// (n8n creates it after that answer): wait until all of them are listed, not just answered.
+				const started = stats.webhookDeliveries.filter((d) => d.answer === '{"received":true}').length;
+				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0 && executions.length >= started) break;
+				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, started, executions: executions.length, running: running.length })}`);
 				await sleep(500);
 			}
 			await sleep(3000);
@@ -266,7 +271,8 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				finished: stats.talksFinished,
 				deliveries: stats.webhookDeliveries.length,
 				duplicateDeliveries: stats.webhookDeliveries.filter((d) => d.duplicate).length,
-				deliveryOutcomes: [...new Set(stats.webhookDeliveries.map((d) => d.outcome))],
+				// What the webhook processes answered, counted (e.g. {"received":true} or a note).
+				deliveryAnswers: stats.webhookDeliveries.reduce((acc, d) => ({ ...acc, [`${d.outcome} ${d.answer ?? ''}`.trim()]: (acc[`${d.outcome} ${d.answer ?? ''}`.trim()] ?? 0) + 1 }), {}),
 				executions: executions.length,
 				executionStatuses: executions.reduce((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
 				errors,
