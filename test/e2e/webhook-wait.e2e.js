@@ -163,6 +163,54 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(again.status).toBe('success');
 	});
 
+	test('custom data already full (the workflow set 10 keys): the batch cannot be recorded, so the node waits as Poll mode does and says so on each item', async () => {
+		const workflow = batchWorkflow(3);
+		const split = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.splitOut');
+		workflow.nodes.push({
+			id: 'f1d2c3b4-0000-4000-8000-00000000e0da',
+			name: 'Ten custom data keys',
+			type: 'n8n-nodes-base.executionData',
+			typeVersion: 1.1,
+			position: [650, 200],
+			parameters: { dataToSave: { values: Array.from({ length: 10 }, (_, k) => ({ key: `workflow_key_${k}`, value: `value ${k}` })) } },
+		});
+		workflow.connections[split.name] = { main: [[{ node: 'Ten custom data keys', type: 'main', index: 0 }]] };
+		workflow.connections['Ten custom data keys'] = { main: [[{ node: NODE, type: 'main', index: 0 }]] };
+		const workflowId = await stack.importWorkflow(workflow, stack.credential);
+		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 120_000 });
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items).toHaveLength(3);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.status).toBe('done');
+			expect(item.pairedItem).toEqual({ item: index });
+			expect(item.json.wait_note).toMatch(/could not record this batch in the execution’s custom data .* waited as Wait Mode "Poll" does/);
+		}
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		// The workflow's own custom data is untouched.
+		expect(execution.data.resultData.metadata).toMatchObject({ workflow_key_0: 'value 0', workflow_key_9: 'value 9' });
+	});
+
+	test('n8n restarted while the batch waits (regular mode): the execution resumes on D-ID\'s calls with every result', async () => {
+		// Talks of 25–30 s: longer than n8n's restart.
+		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 25_000, jitter: 0.2 } });
+		const { executionId, talks } = await startBatch(3);
+		expect(talks).toHaveLength(3);
+		expect((await stack.getExecution(executionId)).status).toBe('waiting');
+		const restartedAt = Date.now();
+		await stack.restartN8n();
+		const restartMs = Date.now() - restartedAt;
+		expect(stack.sandbox.stats().webhooksSent).toBe(0); // every call comes to the new process
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
+		process.stderr.write(`[webhook-wait] n8n ${version} restart took ${restartMs} ms\n`);
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
+		for (const item of items) expect(sha256(await stack.binary(item.binary.data.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+	}, 240_000);
+
 	test('a talk still rendering at the timeout fails with a clear message (Continue On Fail keeps the others)', async () => {
 		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });
 		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 3000, jitter: 0 } });
