@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { prepare } from '../../nodes/DId/actions/talk/create.operation';
-import { executionSecret, talkToken } from '../../nodes/DId/helpers/wait-token';
+import { executionSecret, talkToken } from '../../nodes/DId/waiting/webhook-token';
 import { executeContext } from './support/context';
 
 /** Talk → Create's mapping from UI fields to the POST /talks body, and its checks (no request is sent). */

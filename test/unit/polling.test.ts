@@ -1,4 +1,5 @@
-import { FINAL_STATUSES, nextPollDelay } from '../../nodes/DId/helpers/polling';
+import { FINAL_STATUSES } from '../../nodes/DId/helpers/talk';
+import { nextPollDelay } from '../../nodes/DId/waiting/poll';
 
 describe('nextPollDelay: the poll schedule', () => {
 	test('the first look comes after one second, however long the talk has run', () => {

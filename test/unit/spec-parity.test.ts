@@ -3,7 +3,7 @@ import type { IDataObject, INodeProperties, INodePropertyCollection, INodeProper
 import { DId } from '../../nodes/DId/DId.node';
 import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
 import { prepare } from '../../nodes/DId/actions/talk/create.operation';
-import { FINAL_STATUSES } from '../../nodes/DId/helpers/polling';
+import { FINAL_STATUSES } from '../../nodes/DId/helpers/talk';
 import {
 	AMAZON_VOICES,
 	AUDIO_URL,

@@ -1,7 +1,7 @@
 import { createHmac } from 'crypto';
 
-import { callbackUrl, closeBatch, openBatch, signResumeUrl } from '../../nodes/DId/helpers/webhook-wait';
-import { checkToken, executionSecret, sameToken, sign, talkToken, withQuery } from '../../nodes/DId/helpers/wait-token';
+import { callbackUrl, closeBatch, openBatch, signResumeUrl } from '../../nodes/DId/waiting/webhook';
+import { checkToken, executionSecret, sameToken, sign, talkToken, withQuery } from '../../nodes/DId/waiting/webhook-token';
 import { executeContext } from './support/context';
 
 /** Wait Mode "Webhook": the tokens that let a call of the resume URL make the waiting execution work. */
@@ -17,7 +17,7 @@ function run(executionId: string, resumeUrl = `https://n8n.example/webhook-waiti
 	});
 }
 
-describe('wait-token: tokens derived from the API key and the execution', () => {
+describe('webhook-token: tokens derived from the API key and the execution', () => {
 	test('the execution secret is HMAC(API key, context and execution ID): it depends on both', () => {
 		const secret = executionSecret(KEY, '77');
 		expect(secret).toEqual(createHmac('sha256', KEY).update('n8n-nodes-d-id/webhook-wait/v2\u000077').digest());
