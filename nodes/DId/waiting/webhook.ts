@@ -480,7 +480,12 @@ async function lookAtBatch(
 		}
 	};
 	try {
-		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough: (seen) => seen.some((t) => wanted.has(String(t.id)) && !FINAL_STATUSES.includes(String(t.status))) });
+		// Enough once a talk of the batch still renders (incomplete) or every talk of it was seen.
+		const enough = (seen: IDataObject[]) => {
+			const ours = seen.filter((t) => wanted.has(String(t.id)));
+			return ours.some((t) => !FINAL_STATUSES.includes(String(t.status))) || new Set(ours.map((t) => String(t.id))).size === wanted.size;
+		};
+		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough });
 		for (const talk of list.talks) if (wanted.has(String(talk.id))) talks.set(String(talk.id), talk as Talk);
 	} catch {
 		// The list is only a shortcut: every talk is read by ID below.
