@@ -76,6 +76,8 @@ function createTalk(state, body, headers) {
 		deleted: false,
 		// Where the talk sits in a shuffled list: a stable place, so pages do not overlap.
 		shuffleKey: state.random(),
+		// Creation order, for talks made in the same millisecond.
+		seq: (state.talkSeq = (state.talkSeq ?? 0) + 1),
 	};
 	state.talks.set(talk.id, talk);
 	state.stats.talksCreated += 1;
@@ -202,7 +204,7 @@ function liveTalk(state, id) {
 function listed(state, now) {
 	const { options } = state;
 	const visible = [...state.talks.values()].filter((t) => !t.deleted && t.createdAt <= now - options.readLagMs);
-	const newestFirst = (a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+	const newestFirst = (a, b) => b.createdAt - a.createdAt || b.seq - a.seq;
 	if (options.listOrder === 'oldest-first') return visible.sort((a, b) => -newestFirst(a, b));
 	if (options.listOrder === 'shuffled') return visible.sort((a, b) => a.shuffleKey - b.shuffleKey);
 	return visible.sort(newestFirst);
