@@ -451,6 +451,20 @@ test('cancelling the execution stops waiting at once and sends no more requests'
 	expect(sandbox.stats().requests['GET /talks/{id}'] ?? 0).toBe(polls);
 });
 
+describe('the API key pasted into a field', () => {
+	test('the refusal that quotes the field does not repeat the key (nor under Continue On Fail)', async () => {
+		const credentials = credentialsFor(sandbox);
+		const key = String(credentials.apiKey);
+		const { error } = await run(create({ imageUrl: key }), undefined, credentials);
+		expect(error?.message).toMatch(/^Invalid "Image URL" in item 1/);
+		expect(JSON.stringify({ message: error?.message, description: error?.description })).not.toContain(key);
+		const { items } = await run(create({ imageUrl: key }, { continueOnFail: true }), undefined, credentials);
+		expect(items[0].json.error).toMatch(/^Invalid "Image URL" in item 1/);
+		expect(JSON.stringify(items)).not.toContain(key);
+		expect(JSON.stringify(items)).toContain('[redacted]');
+	});
+});
+
 describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in real n8n: test/e2e/webhook-wait.e2e.js)', () => {
 	test('against the real D-ID, an http resume URL is refused before any request', async () => {
 		const requestsBefore = totalRequests(sandbox);

@@ -5,7 +5,7 @@ import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactError, redactTalk } from '../helpers/redact';
 import { runPool } from '../helpers/pool';
 import { invalid, numberOf, shown } from '../helpers/validation';
-import { cancelledError } from '../transport';
+import { cancelledError, credentialSecrets } from '../transport';
 import { operations } from './operations';
 import { closeBatch, openBatch, readWaitSettings, runWebhookBatch, waitModeOf } from '../waiting';
 
@@ -65,8 +65,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			try {
 				prepared[i] = await operation!.prepare.call(this, i);
 			} catch (error) {
-				if (!continueOnFail) throw withItemIndex(this, error, i);
-				outcomes[i] = { ok: false, error: withItemIndex(this, error, i) };
+				// A check quotes what the item gave: a key pasted into a field must not come back.
+				const failure = redactError(withItemIndex(this, error, i), await credentialSecrets.call(this));
+				if (!continueOnFail) throw failure;
+				outcomes[i] = { ok: false, error: failure };
 			}
 		}
 
