@@ -62,6 +62,8 @@ const MAYBE_SENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 
 
 interface CredentialFacts {
 	baseUrl: string;
+	/** The API key, trimmed (for deriving Wait Mode Webhook's tokens; never sent anywhere else). */
+	apiKey: string;
 	elevenLabsApiKey?: string;
 	/** What must never appear in a string built from a response: the key (as given and trimmed), the own ElevenLabs key. */
 	secrets: string[];
@@ -74,6 +76,7 @@ function factsOf(ctx: DIdContext): Promise<CredentialFacts> {
 	if (!facts) {
 		facts = ctx.getCredentials<{ baseUrl?: string; apiKey?: string; elevenLabsApiKey?: string }>('dIdApi').then((credentials) => ({
 			baseUrl: String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+			apiKey: String(credentials.apiKey ?? '').trim(),
 			elevenLabsApiKey: credentials.elevenLabsApiKey?.trim() || undefined,
 			secrets: [credentials.apiKey, credentials.apiKey?.trim(), credentials.elevenLabsApiKey, credentials.elevenLabsApiKey?.trim()].filter(
 				(value): value is string => typeof value === 'string' && value.length > 0,
@@ -91,6 +94,11 @@ function factsOf(ctx: DIdContext): Promise<CredentialFacts> {
  */
 export async function baseUrlOf(this: DIdContext): Promise<string> {
 	return (await factsOf(this)).baseUrl;
+}
+
+/** The credential's API key, trimmed, read once per node run or call (for deriving tokens, never sent anywhere). */
+export async function credentialKey(this: DIdContext): Promise<string> {
+	return (await factsOf(this)).apiKey;
 }
 
 /** The credential's secrets, for redacting strings built from responses (never sent anywhere). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { baseUrlOf, cancelledError, getTalk, isLoopback, listTalks, type DIdContext } from '../transport';
+import { baseUrlOf, cancelledError, credentialKey, getTalk, isLoopback, listTalks, type DIdContext } from '../transport';
 import { deleteUploads, doneTalkItem, type Uploads } from '../helpers/cleanup';
 import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactTalk } from '../helpers/redact';
@@ -79,14 +79,15 @@ const open = new Map<string, Batch>();
 const completing = new Set<string>();
 /** Timeout calls scheduled by this process (one per batch), so a restarted worker does not leave the batch without one. */
 const timeoutsScheduled = new Set<string>();
+/** Later looks scheduled by this process after a failed one (one series per batch). */
+const sweepsScheduled = new Set<string>();
 
 function keyOf(executionId: string | undefined, nodeName: string): string {
 	return `${executionId ?? 'unknown'}\u0000${nodeName}`;
 }
 
 async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
-	const credentials = await ctx.getCredentials('dIdApi');
-	return executionSecret(String(credentials.apiKey ?? '').trim(), executionId);
+	return executionSecret(await credentialKey.call(ctx), executionId);
 }
 
 /**
@@ -364,8 +365,10 @@ function replier(ctx: IWebhookFunctions) {
 	};
 }
 
-/** Tries again after a failed look (the database or D-ID not answering for a moment): 1, 2, 4 s. */
-const LOOK_RETRY_MS = [1000, 2000, 4000];
+/** Tries again after a failed look (the database or D-ID not answering for a moment): 1 s, then 2 s. */
+const LOOK_RETRY_MS = [1000, 2000];
+/** After a D-ID call whose look failed: this process looks again by its own calls, 5 s doubling to 80 s. */
+const LATER_SWEEP_MS = [5_000, 10_000, 20_000, 40_000, 80_000];
 
 /**
  * webhook() of the D-ID node: a call of the execution's resume URL. It resumes the execution only
@@ -376,6 +379,7 @@ const LOOK_RETRY_MS = [1000, 2000, 4000];
 export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const reply = replier(this);
 	let complete: Complete | undefined;
+	let later: (() => void) | undefined;
 	try {
 		const query = this.getQueryData() as IDataObject;
 		const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
@@ -400,12 +404,14 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 			if (index < 0) return reply.send(200, { received: true, note: 'not a talk of this execution' });
 			if (!FINAL_STATUSES.includes(String(body.status))) return reply.send(200, { received: true, note: 'the talk has not ended' });
 			reply.send(200, { received: true });
+			later = () => sweepLater(this, record, secret);
 			complete = await lookWithRetries(this, record, { atTimeout: Date.now() >= record.endsAt, ended: talkId });
 			if (!complete) keepTimeout(this, record, secret);
 		}
 	} catch {
-		// Nothing of a failed look may resume the execution; the batch is looked at again on the
-		// next call, by the sweep or at the timeout.
+		// Nothing of a failed look may resume the execution. D-ID does not call again, so this
+		// process looks again later (by its own calls); the timeout call remains the last resort.
+		later?.();
 		return reply.send(503, { error: 'the batch could not be looked at now; call again' });
 	}
 	if (!complete) return { noWebhookResponse: true };
@@ -430,6 +436,27 @@ function keepTimeout(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer
 			await selfCall(ctx, { id: record.batch, resumeUrl, secret }, 'timeout');
 		} finally {
 			timeoutsScheduled.delete(record.batch);
+		}
+	})().catch(() => undefined);
+}
+
+/** After a failed look at D-ID's call: the node's own "sweep" calls, until one is taken. */
+function sweepLater(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
+	if (sweepsScheduled.has(record.batch)) return;
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	if (!resumeUrl) return;
+	sweepsScheduled.add(record.batch);
+	const url = withQuery(resumeUrl, { dIdCheck: 'sweep', dIdToken: checkToken(secret, record.batch, 'sweep') });
+	void (async () => {
+		try {
+			for (const delay of LATER_SWEEP_MS) {
+				await abortableSleep(delay);
+				const { status } = await post(ctx, url);
+				// Taken (200), or nothing waits any more (n8n's 404/409 once resumed or finished).
+				if (status !== 0 && status < 500 && status !== 401) return;
+			}
+		} finally {
+			sweepsScheduled.delete(record.batch);
 		}
 	})().catch(() => undefined);
 }
