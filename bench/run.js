@@ -1,7 +1,7 @@
 'use strict';
 // `npm run bench`: the D-ID node against what n8n users build today, side by side in one run, in
 // real n8n against the sandbox, and the node in n8n's queue mode. Writes bench/results.json and
-// bench/RESULTS.md. BENCH_QUICK=1 shortens every scenario.
+// bench/RESULTS.md. BENCH_QUICK=1 shortens every scenario; BENCH_NOTE="…" adds a note under each section run.
 //
 //   node bench/run.js                          every section
 //   node bench/run.js --only seeds             one section (or several: --only seeds,queue); the
@@ -461,6 +461,7 @@ async function queueRun(stack, mode) {
 				await sleep(100);
 			}
 		})();
+		const proxyBefore = stack.proxyCounts();
 		const t0 = Date.now();
 		let executions = [];
 		let timedOut = false;
@@ -508,7 +509,8 @@ async function queueRun(stack, mode) {
 					},
 				]),
 			),
-			webhookProxy: stack.proxyCounts(),
+			// Calls that reached each webhook process through the proxy during this run.
+			webhookProxy: Object.fromEntries(Object.entries(stack.proxyCounts()).map(([name, n]) => [name, n - (proxyBefore[name] ?? 0)])),
 		};
 		if (talks.length) {
 			const slowest = Math.max(...talks.map((t) => t.doneAt - t.createdAt));
@@ -660,6 +662,7 @@ async function main() {
 			commit,
 			seconds: round((Date.now() - started) / 1000, 0),
 			load,
+			...(process.env.BENCH_NOTE ? { note: process.env.BENCH_NOTE } : {}),
 		};
 		return value;
 	};
@@ -700,7 +703,7 @@ function runLine(r, section) {
 	const run = r.runs?.[section];
 	if (!run) return '';
 	const load = run.load ? `; load average (1 min) ${run.load.mean} on average, ${run.load.max} at most, on ${r.machine.split(' ×')[0]} cores` : '';
-	return `*Measured ${run.date}${run.seconds ? ` in ${run.seconds} s` : ''}, n8n ${run.n8n}${run.n8nNode ? ` on Node ${run.n8nNode.replace(/^v/, '')}` : ''}, package at ${run.commit ?? 'an earlier commit'}${load}.*\n\n`;
+	return `*Measured ${run.date}${run.seconds ? ` in ${run.seconds} s` : ''}, n8n ${run.n8n}${run.n8nNode ? ` on Node ${run.n8nNode.replace(/^v/, '')}` : ''}, package at ${run.commit ?? 'an earlier commit'}${load}.*\n\n${run.note ? `${run.note}\n\n` : ''}`;
 }
 
 function renderSeeds(r) {
@@ -774,7 +777,7 @@ function renderQueue(r) {
 	const q = r.queue;
 	const row = (x) => {
 		const workerCells = Object.entries(x.workers)
-			.map(([name, w]) => `${name}: ${w.executions} exec., ${w.baselineMb} → ${w.peakMb} MB (+${w.growthMb}), VmHWM ${w.hwmMb} MB`)
+			.map(([name, w]) => `${name}: ${w.executions}, ${w.baselineMb} → ${w.peakMb} MB (+${w.growthMb}), ${w.hwmMb} MB`)
 			.join('; ');
 		const statuses = Object.entries(x.statuses)
 			.map(([status, n]) => `${n} ${status}`)
@@ -789,7 +792,7 @@ function renderQueue(r) {
 			const parts = [];
 			if (x.talks) parts.push(`talks created ${x.firstCreateS}–${x.lastCreateS} s after the first run request, last one done at ${x.lastDoneS} s`);
 			if (x.fromRequestRatio !== undefined) parts.push(`from the first run request to the last execution's end ${x.fromRequestS} s (÷ slowest ${x.fromRequestRatio}); resumed ${x.overheadS} s after the last talk was done`);
-			parts.push(`webhook processes received ${Object.entries(x.webhookProxy).map(([name, n]) => `${n} (${name})`).join(' and ')} calls through the proxy so far`);
+			parts.push(`calls through the webhook proxy: ${Object.entries(x.webhookProxy).map(([name, n]) => `${n} to ${name}`).join(', ')}`);
 			if (x.error) parts.push(`**error**: ${x.error.replace(/\s+/g, ' ')}`);
 			return `- ${x.label}: ${parts.join('; ')}.`;
 		})
@@ -809,7 +812,7 @@ talks in one sandbox seeded 42. Makespan: the first execution's start to the las
 slowest: the longest render of all ${q.executions * q.itemsPerExecution} talks. Worker memory: VmRSS of each \`n8n worker\`
 process sampled every 0.1 s (before → peak during the run), and its VmHWM (peak since it started).
 
-| variant | executions | makespan ÷ slowest | talks | status requests per talk | workers: executions started, RSS |
+| variant | executions | makespan ÷ slowest | talks | status requests per talk | workers: executions run (started or resumed), RSS before → peak, VmHWM |
 | --- | --- | --- | --- | --- | --- |
 ${q.rows.map(row).join('\n')}
 
