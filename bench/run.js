@@ -381,6 +381,18 @@ async function memorySection(stack) {
 
 // ------------------------------------------------------------------ 5. trigger
 
+/** n8n's REST API answers 503 "Database is not ready" for a moment when its database check is slow (a busy machine). */
+async function listExecutions(stack, workflowId) {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await stack.listExecutions(workflowId);
+		} catch (error) {
+			if (error.status !== 503 || attempt >= 30) throw error;
+			await sleep(1000);
+		}
+	}
+}
+
 async function triggerSection(stack) {
 	console.log(`trigger: ${TRIGGER_CALLS} deliveries`);
 	// Finished talks to deliver: made here when the sections before did not leave enough.
@@ -412,8 +424,8 @@ async function triggerSection(stack) {
 		// The trigger answers before n8n has saved the execution it starts: wait for it to be listed.
 		let list = [];
 		while (list.length < n + 1 && Date.now() - sent < 30_000) {
-			list = await stack.listExecutions(triggerId);
-			if (list.length < n + 1) await sleep(50);
+			list = await listExecutions(stack, triggerId);
+			if (list.length < n + 1) await sleep(200);
 		}
 		if (list.length < n + 1) throw new Error(`no execution listed 30 s after delivery ${n + 1}`);
 		const newest = list.reduce((a, b) => (Number(a.id) > Number(b.id) ? a : b));
@@ -424,9 +436,9 @@ async function triggerSection(stack) {
 	const expected = done.length;
 	let executions = [];
 	while (Date.now() - burstStart < 120_000) {
-		executions = await stack.listExecutions(triggerId);
+		executions = await listExecutions(stack, triggerId);
 		if (executions.length >= expected && executions.every((e) => e.status === 'success')) break;
-		await sleep(100);
+		await sleep(500);
 	}
 	const burstSeconds = (Math.max(...executions.map((e) => Date.parse(e.stoppedAt))) - burstStart) / 1000;
 	const result = {
@@ -480,7 +492,7 @@ async function queueRun(stack, mode) {
 			const ids = await Promise.all(Array.from({ length: QUEUE_EXECUTIONS }, () => stack.startWorkflow(id)));
 			const ended = (e) => ['success', 'error', 'crashed', 'canceled'].includes(e.status);
 			for (;;) {
-				executions = (await stack.listExecutions(id)).filter((e) => ids.map(String).includes(String(e.id)));
+				executions = (await listExecutions(stack, id)).filter((e) => ids.map(String).includes(String(e.id)));
 				if (executions.length === ids.length && executions.every(ended)) break;
 				if (Date.now() - t0 > QUEUE_TIMEOUT_MS) {
 					timedOut = true;
