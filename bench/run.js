@@ -647,7 +647,7 @@ async function rememberNodeVersion(version) {
 function gitDescription() {
 	const run = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 	const dirty = run(['status', '--porcelain', '--', 'nodes', 'credentials']) ? ' (with uncommitted changes in nodes/ or credentials/)' : '';
-	return `${run(['rev-parse', '--short', 'HEAD'])} "${run(['log', '-1', '--format=%s']).slice(0, 100)}"${dirty}`;
+	return `${run(['rev-parse', '--short', 'HEAD'])}${dirty}`;
 }
 
 /** results.json as earlier versions wrote it (one seed, \`throughput\` a list) → this version's shape. */
@@ -737,7 +737,7 @@ function runLine(r, section) {
 	const run = r.runs?.[section];
 	if (!run) return '';
 	const load = run.load ? `; load average (1 min) ${run.load.mean} on average, ${run.load.max} at most, on ${r.machine.split(' ×')[0]} cores` : '';
-	return `*Measured ${run.date}${run.seconds ? ` in ${run.seconds} s` : ''}, n8n ${run.n8n}${run.n8nNode ? ` on Node ${run.n8nNode.replace(/^v/, '')}` : ''}, package at ${run.commit ?? 'an earlier commit'}${load}.*\n\n${run.note ? `${run.note}\n\n` : ''}`;
+	return `*Measured ${run.date}${run.seconds ? ` in ${run.seconds} s` : ''}, n8n ${run.n8n}${run.n8nNode ? ` on Node ${run.n8nNode.replace(/^v/, '')}` : ''}, package at ${run.commit?.replace(/ ".*"/, '') ?? 'an earlier commit'}${load}.*\n\n${run.note ? `${run.note}\n\n` : ''}`;
 }
 
 function renderSeeds(r) {
