@@ -457,12 +457,33 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 		expect(totalRequests(sandbox)).toBe(requestsBefore);
 	});
 
-	test('the execution goes to wait before any talk is created (D-ID cannot call back before n8n listens)', async () => {
-		const before = sandbox.stats().requests['POST /talks'] ?? 0;
+	test('n8n cannot reach its own resume URL: no talk is created and the run fails saying what to set (input is never passed through)', async () => {
+		// The harness's resume URL is http://127.0.0.1:5678/webhook-waiting/…, where nothing listens.
+		const before = sandbox.stats().talksCreated;
 		const { run: result, error } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }), [{ json: {} }, { json: {} }]);
+		expect(error?.message).toMatch(/^n8n cannot reach its own resume URL http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+ \(connection refused\); no talk was created$/);
+		expect(error?.description).toMatch(/Make WEBHOOK_URL reachable from the n8n processes too .* or use Wait Mode "Poll"/);
+		expect(result.status).not.toBe('waiting');
+		expect(sandbox.stats().talksCreated).toBe(before);
+	});
+
+	test('… and under Continue On Fail every item carries that error (nothing created, nothing waits)', async () => {
+		const before = sandbox.stats().talksCreated;
+		const { items, error, run: result } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }, { continueOnFail: true }), [{ json: {} }, { json: {} }]);
 		expect(error).toBeUndefined();
-		expect(result.waitTill).toBeInstanceOf(Date);
-		expect(result.status).toBe('waiting');
-		expect(sandbox.stats().requests['POST /talks'] ?? 0).toBe(before);
+		expect(result.status).not.toBe('waiting');
+		expect(items).toHaveLength(2);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.error).toMatch(/^n8n cannot reach its own resume URL/);
+			expect(item.pairedItem).toEqual({ item: index });
+		}
+		expect(sandbox.stats().talksCreated).toBe(before);
+	});
+
+	test('Wait for Completion off for one item while the first item waits with Wait Mode "Webhook": refused before any request', async () => {
+		const before = totalRequests(sandbox);
+		const { error } = await run(create({ waitForCompletion: '={{ $json.wait }}', waitMode: 'webhook' }), [{ json: { wait: true } }, { json: { wait: false } }]);
+		expect(error?.message).toMatch(/^Invalid "Wait for Completion" in item 2: it is off for this item while the node waits with Wait Mode "Webhook"/);
+		expect(totalRequests(sandbox)).toBe(before);
 	});
 });

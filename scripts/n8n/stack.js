@@ -144,30 +144,50 @@ async function startStack(options = {}) {
 		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
 		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID']) if (!options.env?.[name]) delete env[name];
 		log(`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`);
-		const out = fs.openSync(logFile, 'a');
-		const child = spawn(installed.node, [installed.n8n, 'start'], {
-			cwd: userFolder,
-			env,
-			stdio: ['ignore', out, out],
-			detached: true,
-		});
-		fs.closeSync(out);
-		let exited = null;
-		const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = { code, signal }))));
+		// One n8n process at a time; restart() stops it (SIGTERM, as a service manager does) and
+		// starts another on the same port, user folder and database.
+		let current;
+		const launch = async () => {
+			const out = fs.openSync(logFile, 'a');
+			const child = spawn(installed.node, [installed.n8n, 'start'], {
+				cwd: userFolder,
+				env,
+				stdio: ['ignore', out, out],
+				detached: true,
+			});
+			fs.closeSync(out);
+			const proc = { child, exited: null };
+			proc.exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((proc.exited = { code, signal }))));
+			current = proc;
+			const deadline = Date.now() + (options.startTimeoutMs ?? 240_000);
+			for (;;) {
+				if (proc.exited) throw new Error(`n8n exited while starting (${JSON.stringify(proc.exited)}):\n${readLog().slice(-3000)}`);
+				if (Date.now() > deadline) throw new Error(`n8n did not answer /healthz in time:\n${readLog().slice(-3000)}`);
+				try {
+					// /healthz answers before the REST routes exist (n8n 1.x); wait for both.
+					const health = await fetch(`${url}/healthz/readiness`);
+					const settings = health.ok ? await fetch(`${url}/rest/settings`) : undefined;
+					if (settings?.ok) break;
+				} catch {
+					/* not listening yet */
+				}
+				await sleep(500);
+			}
+		};
 		const killGroup = (signal) => {
 			try {
-				process.kill(-child.pid, signal);
+				process.kill(-current.child.pid, signal);
 			} catch {
 				/* already gone */
 			}
 		};
 		const stopN8n = async () => {
-			if (exited) return;
+			if (!current || current.exited) return;
 			killGroup('SIGTERM');
-			const done = await Promise.race([exitPromise, sleep(15_000).then(() => null)]);
+			const done = await Promise.race([current.exitPromise, sleep(15_000).then(() => null)]);
 			if (!done) killGroup('SIGKILL');
 		};
-		stopN8n.sync = () => killGroup('SIGKILL');
+		stopN8n.sync = () => current && killGroup('SIGKILL');
 		cleanups.push(stopN8n);
 		const onSignal = (signal) => {
 			onExit();
@@ -181,20 +201,7 @@ async function startStack(options = {}) {
 		});
 
 		const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
-		const deadline = Date.now() + (options.startTimeoutMs ?? 240_000);
-		for (;;) {
-			if (exited) throw new Error(`n8n exited while starting (${JSON.stringify(exited)}):\n${readLog().slice(-3000)}`);
-			if (Date.now() > deadline) throw new Error(`n8n did not answer /healthz in time:\n${readLog().slice(-3000)}`);
-			try {
-				// /healthz answers before the REST routes exist (n8n 1.x); wait for both.
-				const health = await fetch(`${url}/healthz/readiness`);
-				const settings = health.ok ? await fetch(`${url}/rest/settings`) : undefined;
-				if (settings?.ok) break;
-			} catch {
-				/* not listening yet */
-			}
-			await sleep(500);
-		}
+		await launch();
 
 		const client = createRestClient(url);
 		await client.setupOwner();
@@ -204,7 +211,9 @@ async function startStack(options = {}) {
 			n8nDir: installed.dir,
 			userFolder,
 			logFile,
-			pid: child.pid,
+			get pid() {
+				return current.child.pid;
+			},
 			sandbox,
 			owner: OWNER,
 			rest: client.request,
@@ -221,6 +230,11 @@ async function startStack(options = {}) {
 			activateWorkflow: (id) => client.activateWorkflow(id, installed),
 			waitForWebhook: (pathname) => waitForWebhook(url, pathname),
 			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
+			/** Stops n8n (SIGTERM: its graceful shutdown) and starts it again with the same port, folder and database. */
+			restartN8n: async () => {
+				await stopN8n();
+				await launch();
+			},
 		};
 		if (sandbox) {
 			stack.credential = await stack.createCredential({ apiKey: sandbox.apiKey, baseUrl: sandbox.url });

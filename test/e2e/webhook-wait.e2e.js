@@ -35,30 +35,39 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	});
 
 	const gets = () => stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0;
+	const lists = () => stack.sandbox.stats().requests['GET /talks'] ?? 0;
+	/** Status requests: GET /talks/{id} and pages of GET /talks. */
+	const reads = () => gets() + lists();
 
 	async function startBatch(count, parameters) {
 		const workflowId = await stack.importWorkflow(batchWorkflow(count, parameters), stack.credential);
 		const executionId = await stack.startWorkflow(workflowId);
 		await stack.waitForExecution(executionId, { until: ['waiting', 'success', 'error'], timeoutMs: 60_000 });
-		// The node creates the talks once the execution waits (so no callback can come too early).
-		const ours = () => stack.sandbox.talks().filter((t) => new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`);
-		for (let i = 0; i < 200 && ours().length < count; i++) await sleep(50);
-		return { workflowId, executionId, talks: ours() };
+		// The talks are created before the execution waits: all of them are there now.
+		const talks = stack.sandbox.talks().filter((t) => new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`);
+		return { workflowId, executionId, talks };
 	}
 
-	test('a batch of 6 waits with 0 status requests and resumes once, with every item’s video in order', async () => {
-		const { workflowId, executionId } = await startBatch(6);
+	test('a batch of 6: talks created before the wait, one look at D-ID when the wait begins, then none until D-ID calls; resumes once with every video in order', async () => {
+		const { workflowId, executionId, talks } = await startBatch(6);
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
+		expect(talks).toHaveLength(6);
 		expect(stack.sandbox.stats().talksCreated).toBe(6);
-		// While waiting: no status requests at all, until D-ID's first call.
+		// While waiting, until D-ID's first call: only the look taken when the wait began (the
+		// "sweep", for talks that ended before it): one list page and one talk read by ID.
+		await sleep(500);
+		const atWait = { gets: gets(), lists: lists() };
+		expect(atWait.lists).toBe(1);
+		expect(atWait.gets).toBe(1);
 		while (stack.sandbox.stats().webhooksSent === 0) {
-			expect(gets()).toBe(0);
+			expect({ gets: gets(), lists: lists() }).toEqual(atWait);
 			await sleep(100);
 		}
 		const execution = await stack.waitForExecution(executionId);
 		expect(execution.status).toBe('success');
-		// One confirmation per talk, nothing else.
-		expect(gets()).toBe(6);
+		// Each call of D-ID reads one list page and, unless it completes the batch, one talk that has not ended.
+		expect(lists()).toBeLessThanOrEqual(1 + 6);
+		expect(gets()).toBeLessThanOrEqual(1 + 6);
 		expect(execution.data.resultData.runData[NODE]).toHaveLength(1);
 		const items = nodeOutput(execution, NODE);
 		expect(items).toHaveLength(6);
@@ -71,12 +80,14 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(await stack.listExecutions(workflowId)).toHaveLength(1);
 	});
 
-	test('a forged call resumes nothing: wrong token, unknown talk, or a talk that is not done', async () => {
+	test('forged or tokenless calls cost no D-ID request and resume nothing; a call with the token asks D-ID before it believes anything', async () => {
+		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 6000, jitter: 0 } });
 		const { executionId, talks } = await startBatch(2);
 		const [talk] = talks;
-		// What D-ID was given: n8n's resume URL (n8n 2.x adds its own token to it) + our item and token.
+		// What D-ID was given: n8n's resume URL (n8n 2.x adds its own token to it) + the execution's token.
 		const given = new URL(talk.request.webhook);
 		expect(given.pathname).toBe(`/webhook-waiting/${executionId}`);
+		expect(given.searchParams.get('dIdToken')).toMatch(/^[0-9a-f]{64}$/);
 		const url = (changes) => {
 			const forged = new URL(given);
 			for (const [key, value] of Object.entries(changes)) {
@@ -90,44 +101,127 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 			return res.status;
 		};
 		const fake = { id: talk.id, status: 'done', result_url: 'https://evil.example/x.mp4' };
-		const getsBefore = gets();
+		await sleep(500); // the look when the wait began
+		const before = reads();
 		expect(await post(url({ dIdToken: '0'.repeat(64) }), fake)).toBe(401);
-		// The token of this talk's item, presented for the other item of the batch.
-		expect(await post(url({ dIdItem: given.searchParams.get('dIdItem') === '0' ? '1' : '0' }), fake)).toBe(401);
-		expect(await post(url({ dIdItem: undefined, dIdToken: undefined, dIdCheck: 'timeout' }), {})).toBe(401);
-		expect(gets()).toBe(getsBefore); // refused before asking D-ID anything
-		expect(await post(url({ dIdItem: undefined, dIdToken: undefined }), { id: 'tlk_not_ours', status: 'done' })).toBe(200);
-		// A real talk of the batch, before it is done, without our token: D-ID is asked and says "not done".
-		expect(await post(url({ dIdItem: undefined, dIdToken: undefined }), fake)).toBe(200);
-		// (The node answers at once and asks D-ID after.)
-		for (let i = 0; i < 50 && gets() === getsBefore; i++) await sleep(50);
-		expect(gets()).toBe(getsBefore + 1);
+		expect(await post(url({ dIdToken: undefined }), fake)).toBe(401);
+		expect(await post(url({ dIdToken: undefined, dIdCheck: 'timeout' }), {})).toBe(401);
+		expect(await post(url({ dIdCheck: 'timeout' }), {})).toBe(401); // a talk's token is not a check's
+		expect(await post(url({}), { id: 'tlk_not_ours', status: 'done' })).toBe(200);
+		expect(await post(url({}), { id: talk.id, status: 'started' })).toBe(200);
+		expect(reads()).toBe(before); // none of these asked D-ID anything
+		// A real talk of the batch said to be done with the token while it renders: D-ID is asked and says no.
+		expect(await post(url({}), fake)).toBe(200);
+		for (let i = 0; i < 50 && reads() === before; i++) await sleep(50);
+		expect(reads()).toBeGreaterThan(before);
 		if (given.search.includes('signature') || given.search.includes('token=')) {
 			// n8n 2.x refuses a call without its own token before our node sees it.
 			const bare = new URL(given.pathname, given).toString();
 			expect(await post(bare, fake)).toBe(401);
 		}
+		await sleep(300);
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
 		const execution = await stack.waitForExecution(executionId);
 		expect(execution.status).toBe('success');
 		for (const item of nodeOutput(execution, NODE)) {
 			expect(item.json.result_url).toMatch(new RegExp(`^${stack.sandbox.url}/results/`));
 		}
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
 	});
 
-	test('lost webhooks: the execution resumes at the timeout and checks each talk once', async () => {
+	test('lost webhooks: the execution resumes at the timeout and checks each open talk once', async () => {
 		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });
 		const started = Date.now();
 		const { executionId } = await startBatch(3, { timeoutMinutes: 0.2 });
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
+		await sleep(1000);
+		const afterSweep = { gets: gets(), lists: lists() };
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
 		expect(Date.now() - started).toBeGreaterThanOrEqual(12_000);
 		expect(execution.status).toBe('success');
 		expect(stack.sandbox.stats().webhooksSent).toBe(0);
-		expect(gets()).toBe(3);
+		// At the timeout: one list page, and a read by ID only for a talk the list does not show ended.
+		expect(lists() - afterSweep.lists).toBe(1);
+		expect(gets() - afterSweep.gets).toBeLessThanOrEqual(3);
 		const items = nodeOutput(execution, NODE);
 		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
 	});
+
+	test('talks that end before the execution is saved as waiting are found by the look when the wait begins', async () => {
+		// Talks of 50 ms: D-ID's calls reach n8n before it saved the execution as waiting (409).
+		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 10, minMs: 50, jitter: 0 } });
+		const { executionId } = await startBatch(4, { timeoutMinutes: 5 });
+		const started = Date.now();
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
+		expect(Date.now() - started).toBeLessThan(60_000);
+		expect(execution.status).toBe('success');
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(['done', 'done', 'done', 'done']);
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+	});
+
+	test('every D-ID call delivered twice, slow downloads: the execution resumes once, with every result (duplicates are answered, not thrown)', async () => {
+		stack.sandbox.setFaults({ webhooks: { duplicateRate: 1, delayMs: [0, 200] }, routes: { 'GET /results/{id}/{file}': { latencyMs: 1500 } } });
+		const { workflowId, executionId } = await startBatch(3);
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
+		expect(execution.status).toBe('success');
+		expect(execution.data.resultData.runData[NODE]).toHaveLength(1);
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
+		expect(stack.sandbox.stats().webhookDeliveries.filter((d) => d.duplicate).length).toBeGreaterThan(0);
+		// No answer of ours was a server error, and nothing ran twice downstream.
+		await sleep(1000);
+		expect(stack.sandbox.stats().webhookDeliveries.filter((d) => /^HTTP 5/.test(d.outcome))).toEqual([]);
+		expect(await stack.listExecutions(workflowId)).toHaveLength(1);
+		const again = await stack.getExecution(executionId);
+		expect(again.status).toBe('success');
+	});
+
+	test('custom data already full (the workflow set 10 keys): the batch cannot be recorded, so the node waits as Poll mode does and says so on each item', async () => {
+		const workflow = batchWorkflow(3);
+		const split = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.splitOut');
+		workflow.nodes.push({
+			id: 'f1d2c3b4-0000-4000-8000-00000000e0da',
+			name: 'Ten custom data keys',
+			type: 'n8n-nodes-base.executionData',
+			typeVersion: 1.1,
+			position: [650, 200],
+			parameters: { dataToSave: { values: Array.from({ length: 10 }, (_, k) => ({ key: `workflow_key_${k}`, value: `value ${k}` })) } },
+		});
+		workflow.connections[split.name] = { main: [[{ node: 'Ten custom data keys', type: 'main', index: 0 }]] };
+		workflow.connections['Ten custom data keys'] = { main: [[{ node: NODE, type: 'main', index: 0 }]] };
+		const workflowId = await stack.importWorkflow(workflow, stack.credential);
+		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 120_000 });
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items).toHaveLength(3);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.status).toBe('done');
+			expect(item.pairedItem).toEqual({ item: index });
+			expect(item.json.wait_note).toMatch(/could not record this batch in the execution’s custom data .* waited as Wait Mode "Poll" does/);
+		}
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		// The workflow's own custom data is untouched.
+		expect(execution.data.resultData.metadata).toMatchObject({ workflow_key_0: 'value 0', workflow_key_9: 'value 9' });
+	});
+
+	test('n8n restarted while the batch waits (regular mode): the execution resumes on D-ID\'s calls with every result', async () => {
+		// Talks of 25–30 s: longer than n8n's restart.
+		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 25_000, jitter: 0.2 } });
+		const { executionId, talks } = await startBatch(3);
+		expect(talks).toHaveLength(3);
+		expect((await stack.getExecution(executionId)).status).toBe('waiting');
+		const restartedAt = Date.now();
+		await stack.restartN8n();
+		const restartMs = Date.now() - restartedAt;
+		expect(stack.sandbox.stats().webhooksSent).toBe(0); // every call comes to the new process
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
+		process.stderr.write(`[webhook-wait] n8n ${version} restart took ${restartMs} ms\n`);
+		expect(execution.status).toBe('success');
+		const items = nodeOutput(execution, NODE);
+		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
+		for (const item of items) expect(sha256(await stack.binary(item.binary.data.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+	}, 240_000);
 
 	test('a talk still rendering at the timeout fails with a clear message (Continue On Fail keeps the others)', async () => {
 		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });

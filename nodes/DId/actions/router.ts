@@ -4,9 +4,9 @@ import { NodeOperationError } from 'n8n-workflow';
 import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactError, redactTalk } from '../helpers/redact';
 import { invalid, numberOf, shown } from '../helpers/validation';
-import { closeBatch, isWaiting, openBatch, startWaiting, waitModeOf } from '../helpers/webhook-wait';
+import { closeBatch, openBatch, runWebhookBatch, waitModeOf } from '../helpers/webhook-wait';
 import { operations } from './operations';
-import { readWaitSettings } from './talk/wait.operation';
+import { finishWaiting, readWaitSettings } from './talk/wait.operation';
 
 export const DEFAULT_CONCURRENCY = 10;
 
@@ -56,8 +56,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	try {
 		return await run.call(this);
 	} finally {
-		// A batch that did not go to wait (bad input, a failure, nothing to wait for) ends here.
-		if (batch && !isWaiting(batch)) closeBatch(this);
+		// Nothing of the batch stays in this process: a waiting batch lives in the execution.
+		if (batch) closeBatch(this);
 	}
 
 	async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -83,14 +83,21 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			}
 		}
 
-		// Wait Mode "Webhook": the execution waits first; the talks are created once it does.
+		// Wait Mode "Webhook": the talks are created now, then the execution waits for D-ID's calls.
 		if (batch) {
 			const refused = new Map<number, INodeExecutionData[]>();
 			outcomes.forEach((outcome, i) => {
 				if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
 			});
 			const start = operation!.startForWebhook!;
-			return await startWaiting(this, batch, items.length, refused, async (ctx, i, signal) => await start.call(ctx, i, prepared[i], signal));
+			return await runWebhookBatch(
+				this,
+				batch,
+				items.length,
+				refused,
+				async (i, signal) => await start.call(this, i, prepared[i], signal),
+				async (i, talkId, uploads) => await finishWaiting.call(this, talkId, i, batch.settings as ReturnType<typeof readWaitSettings>, undefined, undefined, uploads),
+			);
 		}
 
 		// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first

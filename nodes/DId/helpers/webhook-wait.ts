@@ -1,44 +1,48 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	IWebhookFunctions,
-	IWebhookResponseData,
-} from 'n8n-workflow';
+import { randomBytes } from 'crypto';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { baseUrlOf, dIdApiRequest, isLoopback, type DIdContext } from '../transport';
+import { baseUrlOf, dIdApiRequest, isLoopback, listTalks, type DIdContext } from '../transport';
 import { deleteUploads, doneTalkItem, type Uploads } from './cleanup';
 import { errorJson, withItemIndex } from './errors';
 import { redactTalk } from './redact';
 import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
 import { abortableSleep } from './sleep';
 import { HTTP_URL, HTTPS_URL, invalid } from './validation';
+import { checkToken, executionSecret, sameToken, talkToken, withQuery } from './wait-token';
+import { loadBatch, saveBatch, type BatchRecord } from './wait-store';
 
 /*
- * Wait Mode "Webhook": the node gives D-ID n8n's resume URL as each talk's webhook, puts the
- * execution to wait (no worker held, no status requests) and is resumed by D-ID's calls.
+ * Wait Mode "Webhook": the execution waits (no worker held, no status polling) and D-ID's calls of
+ * its resume URL end the wait. Nothing of the batch lives in process memory, so any n8n process
+ * (main, a worker, a webhook process, one restarted meanwhile) can take any call:
  *
- * n8n resumes a waiting execution with the output of the node's webhook() for ONE call; a call
- * whose webhook() returns no workflowData leaves the execution waiting. So each D-ID call is
- * checked (token, talk of this batch, confirmed with one GET /talks/{id}) and recorded, and only
- * the call that completes the batch returns every item's result: the execution resumes once.
+ * 1. execute() checks every item, makes sure n8n can reach its own resume URL, then creates the
+ *    talks at once (each with the resume URL and a token as its webhook), writes the batch — each
+ *    item's talk ID, uploads and any failure — into the execution's custom data, and puts the
+ *    execution to wait. The custom data is saved with the waiting execution.
+ * 2. Each call of the resume URL is checked (token; a talk of this batch) and then D-ID is asked,
+ *    not memory: the call's own talk is confirmed, and the batch is complete when every item's talk
+ *    has ended at D-ID. The call that finds it complete returns every item's result (in input order,
+ *    paired, videos downloaded); every other call answers and leaves the execution waiting.
+ * 3. Talks that end before the execution is saved as waiting get 409 from n8n for their call; the
+ *    node's own "sweep" call, made once n8n accepts calls, looks at the batch then. A "timeout" call
+ *    at the end of the Timeout checks each open talk once; any D-ID call after that does the same.
  *
- * Order matters: n8n refuses (409) calls of the resume URL until the execution is saved as
- * waiting, so a talk that ended before that would never be heard of. The node therefore checks
- * every item first, puts the execution to wait, and only then creates the talks, in a call of
- * the resume URL it makes itself ("start"). The timeout is such a call too: each talk still open
- * is checked once. The batch's state lives in this n8n process (n8n keeps no node state across
- * webhook calls of a waiting execution).
+ * What each part guarantees (and the n8n versions where two calls may both resume) is in the README.
  */
 
-/** n8n's own timeout comes later than ours: ours checks the talks, n8n's only passes items through. */
+/** n8n's own timeout comes later than ours: ours checks the talks, n8n's would pass input through. */
 const N8N_TIMEOUT_GRACE_MS = 5 * 60_000;
 const DOWNLOAD_CONCURRENCY = 4;
-/** Re-reads of a talk whose webhook said it ended while GET /talks/{id} did not yet: 0.5 s doubling to 15 s. */
+/** Re-reads of a talk whose webhook said it ended while D-ID's read did not yet: 0.5 s doubling to 8 s. */
 const RECHECK_FIRST_MS = 500;
-const RECHECK_MAX_MS = 15_000;
+const RECHECK_MAX_MS = 8_000;
+const RECHECK_TOTAL_MS = 30_000;
+/** A look at the batch reads at most this many list pages, then asks for the talks not seen one by one. */
+const LIST_MAX_PAGES = 3;
+/** The node's own calls: tried again while n8n answers 409 (the execution is not saved as waiting yet). */
+const SELF_CALL_MAX_MS = 120_000;
 
 export type WaitMode = 'poll' | 'webhook';
 
@@ -49,57 +53,41 @@ export interface Started {
 	/** What was uploaded for the item (deleted after the talk ends when asked). */
 	uploads?: Uploads;
 }
-export type StartItem = (ctx: DIdContext, i: number, signal: AbortSignal) => Promise<Started>;
+export type StartItem = (i: number, signal: AbortSignal) => Promise<Started>;
+export type PollItem = (i: number, talkId: string, uploads: Uploads | undefined) => Promise<INodeExecutionData[]>;
 
-interface Entry {
-	index: number;
-	talkId?: string;
-	/** Output already known (a failure under Continue On Fail, or a talk that is not waited for). */
-	ready?: INodeExecutionData[];
-	/** The talk as confirmed by GET /talks/{id} once it ended. */
-	talk?: Talk;
-	timedOut?: { status: string };
-	/**
-	 * A talk D-ID said ended before the item's create returned (its answer was lost and the
-	 * create was still finding the talk D-ID made): confirmed once the create names it.
-	 */
-	endedEarly?: string;
-	uploads?: Uploads;
-}
-
-interface Batch {
-	key: string;
-	secret: Buffer;
-	resumeUrl: string;
+export interface EndSettingsOfBatch {
 	timeoutMs: number;
 	download: boolean;
 	binaryProperty: string;
 	deleteUploads: boolean;
 	deleteTalk: boolean;
-	continueOnFail: boolean;
-	concurrency: number;
-	start?: StartItem;
-	entries: Entry[];
-	waitStartedAt: number;
-	started: boolean;
-	finishing: boolean;
-	timers: AbortController;
 }
 
-const batches = new Map<string, Batch>();
+/** One node run's batch while execute() runs (it is gone when execute() returns). */
+export interface Batch {
+	id: string;
+	resumeUrl: string;
+	secret: Buffer;
+	settings: EndSettingsOfBatch;
+	concurrency: number;
+	continueOnFail: boolean;
+}
+
+/** Batches of the execute() calls running in this process, so Create can put the callback URL into each body. */
+const open = new Map<string, Batch>();
+/** Completions under way in this process (a duplicate call gets "completing", not a second resume). */
+const completing = new Set<string>();
+/** Timeout calls scheduled by this process (one per batch), so a restarted worker does not leave the batch without one. */
+const timeoutsScheduled = new Set<string>();
 
 function keyOf(executionId: string | undefined, nodeName: string): string {
 	return `${executionId ?? 'unknown'}\u0000${nodeName}`;
 }
 
-function sign(secret: Buffer, value: string): string {
-	return createHmac('sha256', secret).update(value).digest('hex');
-}
-
-function sameToken(a: string, b: string): boolean {
-	const left = Buffer.from(a);
-	const right = Buffer.from(b);
-	return left.length === right.length && timingSafeEqual(left, right);
+async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
+	const credentials = await ctx.getCredentials('dIdApi');
+	return executionSecret(String(credentials.apiKey ?? '').trim(), executionId);
 }
 
 /** Wait Mode of the node (the same for every item: the execution waits as a whole). */
@@ -108,14 +96,10 @@ export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
 }
 
 /**
- * Opens the batch of this node run before any item is prepared, so Create can put each item's
- * callback URL into its request. Fails (before any request) when D-ID could not reach n8n.
+ * Opens the batch of this node run before any item is prepared, so Create can put the callback URL
+ * into each request. Fails (before any request) when D-ID could not reach n8n.
  */
-export async function openBatch(
-	ctx: IExecuteFunctions,
-	settings: { timeoutMs: number; download: boolean; binaryProperty: string; deleteUploads: boolean; deleteTalk: boolean },
-	concurrency: number,
-): Promise<Batch> {
+export async function openBatch(ctx: IExecuteFunctions, settings: EndSettingsOfBatch, concurrency: number): Promise<Batch> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
 	const sandbox = isLoopback(await baseUrlOf.call(ctx));
 	if (!(sandbox ? HTTP_URL : HTTPS_URL).test(resumeUrl)) {
@@ -127,184 +111,126 @@ export async function openBatch(
 			'Wait Mode "Webhook" needs n8n reachable by D-ID over https: set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll".',
 		);
 	}
+	const executionId = String(ctx.getExecutionId() ?? '');
 	const batch: Batch = {
-		key: keyOf(ctx.getExecutionId(), ctx.getNode().name),
-		secret: randomBytes(32),
+		id: randomBytes(6).toString('hex'),
 		resumeUrl,
-		...settings,
-		continueOnFail: ctx.continueOnFail(),
+		secret: await secretOf(ctx, executionId),
+		settings,
 		concurrency,
-		entries: [],
-		waitStartedAt: 0,
-		started: false,
-		finishing: false,
-		timers: new AbortController(),
+		continueOnFail: ctx.continueOnFail(),
 	};
-	batches.get(batch.key)?.timers.abort();
-	batches.set(batch.key, batch);
+	open.set(keyOf(executionId, ctx.getNode().name), batch);
 	return batch;
 }
 
-/** The webhook URL for item `i`'s talk: the execution's resume URL with the item and its token. */
+/**
+ * The webhook URL of item `i`'s talk: the execution's resume URL with the execution's token, and
+ * the batch and item, so every item's request differs (a lost create answer is then looked up
+ * by its own URL: see create-ledger.ts).
+ */
 export function callbackUrl(ctx: IExecuteFunctions, i: number): string {
-	const batch = batches.get(keyOf(ctx.getExecutionId(), ctx.getNode().name));
+	const batch = open.get(keyOf(ctx.getExecutionId(), ctx.getNode().name));
 	if (!batch) throw new NodeOperationError(ctx.getNode(), 'Wait Mode "Webhook": no open batch', { itemIndex: i });
-	const url = new URL(batch.resumeUrl);
-	url.searchParams.set('dIdItem', String(i));
-	url.searchParams.set('dIdToken', sign(batch.secret, `item:${i}`));
-	return url.toString();
+	return withQuery(batch.resumeUrl, { dIdBatch: batch.id, dIdItem: String(i), dIdToken: talkToken(batch.secret) });
 }
 
-export function isWaiting(batch: Batch): boolean {
-	return batch.waitStartedAt > 0 && batches.get(batch.key) === batch;
+/** Whether this node run waits with Wait Mode "Webhook" (its batch is open). */
+export function webhookRun(ctx: IExecuteFunctions): boolean {
+	return open.has(keyOf(ctx.getExecutionId(), ctx.getNode().name));
+}
+
+/**
+ * A webhook URL given by the user that calls this execution back (`{{ $execution.resumeUrl }}`, for
+ * Talk → Wait in Wait Mode "Webhook") gets the execution's token, so the waiting node believes it.
+ */
+export async function signResumeUrl(ctx: IExecuteFunctions, url: string): Promise<string> {
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	const base = (value: string) => {
+		try {
+			const parsed = new URL(value);
+			return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+		} catch {
+			return undefined;
+		}
+	};
+	if (!resumeUrl || base(url) === undefined || base(url) !== base(resumeUrl)) return url;
+	const secret = await secretOf(ctx, String(ctx.getExecutionId() ?? ''));
+	return withQuery(url, { dIdToken: talkToken(secret) });
 }
 
 export function closeBatch(ctx: IExecuteFunctions): void {
-	const key = keyOf(ctx.getExecutionId(), ctx.getNode().name);
-	batches.get(key)?.timers.abort();
-	batches.delete(key);
+	open.delete(keyOf(ctx.getExecutionId(), ctx.getNode().name));
 }
 
 /**
  * Every item was checked; `refused` holds the output of items refused under Continue On Fail.
- * Puts the execution to wait; the talks are created by the "start" call once n8n accepts calls.
+ * Creates the talks, records the batch in the execution and puts the execution to wait.
  */
-export async function startWaiting(
+export async function runWebhookBatch(
 	ctx: IExecuteFunctions,
 	batch: Batch,
 	count: number,
 	refused: Map<number, INodeExecutionData[]>,
 	start: StartItem,
+	poll: PollItem,
 ): Promise<INodeExecutionData[][]> {
-	batch.start = start;
-	batch.entries = Array.from({ length: count }, (_, index) => ({ index, ready: refused.get(index) }));
-	if (batch.entries.every(ended)) return [await finish(ctx, batch)];
-	batch.waitStartedAt = Date.now();
-	await ctx.putExecutionToWait(new Date(batch.waitStartedAt + batch.timeoutMs + N8N_TIMEOUT_GRACE_MS));
-	void runTimers(ctx, batch);
+	const entries: Entry[] = Array.from({ length: count }, (_, index) => ({ index, ready: refused.get(index) }));
+	if (entries.every((e) => e.ready)) return [outputOf(entries)];
+
+	// Before any talk: n8n's own calls (the sweep and the timeout) must reach it, or a talk ending
+	// before the wait is saved would be heard of only at n8n's timeout, which passes input through.
+	const unreachable = await selfUnreachable(ctx, batch);
+	if (unreachable) {
+		const error = new NodeOperationError(ctx.getNode(), `n8n cannot reach its own resume URL ${redactUrl(batch.resumeUrl)} (${unreachable}); no talk was created`, {
+			description:
+				'Wait Mode "Webhook" calls the execution’s resume URL itself to look at talks that ended before the wait began and at the timeout. Make WEBHOOK_URL reachable from the n8n processes too (a hairpin route to the public address, the proxy’s CA trusted via NODE_EXTRA_CA_CERTS), or use Wait Mode "Poll".',
+			itemIndex: 0,
+		});
+		if (!batch.continueOnFail) throw error;
+		for (const entry of entries) entry.ready ??= [{ json: errorJson(error) }];
+		return [outputOf(entries)];
+	}
+
+	await startItems(ctx, batch, entries, start);
+	const endsAt = Date.now() + batch.settings.timeoutMs;
+	const record = recordOf(batch, entries, endsAt);
+	if (entries.every((e) => e.ready || (e.talk && FINAL_STATUSES.includes(e.talk.status)))) {
+		return [await finish(ctx, record, entries)];
+	}
+	if (!saveBatch(ctx, record)) {
+		// n8n's custom data is full (it holds 10 keys of 512 characters, shared with the workflow):
+		// wait here instead, as Wait Mode "Poll" does, and say so on each item.
+		return [await pollFallback(ctx, batch, entries, poll)];
+	}
+	await ctx.putExecutionToWait(new Date(endsAt + N8N_TIMEOUT_GRACE_MS));
+	void selfCalls(ctx, batch, endsAt);
 	return [ctx.getInputData()];
 }
 
-function ended(entry: Entry): boolean {
-	return entry.ready !== undefined || entry.talk !== undefined || entry.timedOut !== undefined;
+interface Entry {
+	index: number;
+	ready?: INodeExecutionData[];
+	talk?: Talk;
+	uploads?: Uploads;
 }
 
-/** The start and the timeout, as calls of the resume URL (so they run in webhook()). */
-async function runTimers(ctx: IExecuteFunctions, batch: Batch): Promise<void> {
-	const signal = batch.timers.signal;
-	await callSelf(ctx, batch, 'start');
-	const left = batch.waitStartedAt + batch.timeoutMs - Date.now();
-	await abortableSleep(Math.max(0, left), signal);
-	if (!signal.aborted) await callSelf(ctx, batch, 'timeout');
-	// An execution cancelled or deleted while waiting never completes its batch: forget it.
-	if (batches.get(batch.key) === batch && !batch.finishing) {
-		batch.timers.abort();
-		batches.delete(batch.key);
-	}
-}
-
-async function callSelf(ctx: IExecuteFunctions, batch: Batch, check: 'start' | 'timeout'): Promise<void> {
-	const url = new URL(batch.resumeUrl);
-	url.searchParams.set('dIdCheck', check);
-	url.searchParams.set('dIdToken', sign(batch.secret, `check:${check}`));
-	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
-	// 500 while the execution's data is being written): try again shortly, until webhook() took it.
-	const taken = () => (check === 'start' ? batch.started : batch.finishing || batches.get(batch.key) !== batch);
-	let delay = 25;
-	for (let waited = 0; waited < 120_000 && !batch.timers.signal.aborted; waited += delay, delay = waited < 1000 ? 25 : Math.min(delay * 2, 2000)) {
-		let status = 0;
-		try {
-			const response = await ctx.helpers.httpRequest({
-				method: 'POST',
-				url: url.toString(),
-				body: {},
-				json: true,
-				timeout: 30 * 60_000,
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-			});
-			status = (response as { statusCode: number }).statusCode;
-		} catch {
-			status = 0; // n8n not answering (yet): try again
-		}
-		if ((status >= 200 && status < 300) || taken()) return;
-		await abortableSleep(delay, batch.timers.signal);
-	}
-}
-
-/** webhook() of the D-ID node: a call of the execution's resume URL. */
-export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const executionId = this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1];
-	const batch = batches.get(keyOf(executionId, this.getNode().name));
-	const query = this.getQueryData() as IDataObject;
-	const respond = (status: number, body: IDataObject): IWebhookResponseData => {
-		this.getResponseObject().status(status).json(body);
-		return { noWebhookResponse: true };
-	};
-	if (!batch) {
-		throw new NodeOperationError(this.getNode(), 'D-ID called back, but this n8n process no longer knows the talks this execution waited for', {
-			description:
-				'Wait Mode "Webhook" keeps its list of talks in the n8n process that started the wait; n8n was restarted (or runs in queue mode) since. The talks are not lost at D-ID: run Talk → Wait with Wait Mode "Poll" on their IDs.',
-		});
-	}
-	if (batch.finishing) return respond(200, { received: true, note: 'already complete' });
-
-	const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
-	const token = typeof query.dIdToken === 'string' ? query.dIdToken : '';
-	if (check) {
-		if (!sameToken(token, sign(batch.secret, `check:${check}`))) return respond(401, { error: 'invalid token' });
-		if (check === 'start') {
-			if (!batch.started) {
-				batch.started = true;
-				await startItems(this, batch);
-			}
-		} else {
-			const open = batch.entries.filter((e) => !ended(e));
-			await Promise.all(open.map(async (entry) => await confirm(this, entry, true)));
-		}
-		return await completeIfDone(this, batch, { received: true });
-	}
-
-	// A call from D-ID: the talk must be one of this batch (and carry its item's token when it was
-	// created by this node), and is believed only after GET /talks/{id} confirms it ended.
-	const item = query.dIdItem === undefined ? undefined : String(query.dIdItem);
-	if ((item !== undefined || token) && !sameToken(token, sign(batch.secret, `item:${item}`))) {
-		return respond(401, { error: 'invalid token' });
-	}
-	const body = this.getBodyData() as IDataObject;
-	const talkId = typeof body.id === 'string' ? body.id : '';
-	const entry = batch.entries.find((e) => e.talkId !== undefined && e.talkId === talkId);
-	const early = item !== undefined && !entry ? batch.entries.find((e) => String(e.index) === item && e.talkId === undefined) : undefined;
-	if (early && talkId && FINAL_STATUSES.includes(String(body.status))) {
-		early.endedEarly = talkId;
-		return respond(200, { received: true, note: 'the item’s talk is being looked up' });
-	}
-	if (!entry || (item !== undefined && item !== String(entry.index))) {
-		return respond(200, { received: true, note: 'not a talk of this execution' });
-	}
-	this.getResponseObject().status(200).json({ received: true });
-	if (!ended(entry)) {
-		if (FINAL_STATUSES.includes(String(body.status))) await confirmEnded(this, batch, entry);
-		else await confirm(this, entry, false);
-	}
-	return await completeIfDone(this, batch);
-}
-
-/** The "start" call: creates the talks (or reads them, for Talk → Wait), at most `concurrency` at a time. */
-async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
+/** Creates (Create) or reads (Wait) each item's talk, at most `concurrency` at a time. */
+async function startItems(ctx: IExecuteFunctions, batch: Batch, entries: Entry[], start: StartItem): Promise<void> {
 	const stop = new AbortController();
+	const cancel = ctx.getExecutionCancelSignal?.();
+	const onCancel = () => stop.abort();
+	cancel?.addEventListener('abort', onCancel, { once: true });
 	let failure: Error | undefined;
-	const queue = batch.entries.filter((e) => !ended(e));
+	const queue = entries.filter((e) => !e.ready);
 	const worker = async () => {
 		for (let entry = queue.shift(); entry && !stop.signal.aborted; entry = queue.shift()) {
 			try {
-				const started = await batch.start!(ctx, entry.index, stop.signal);
+				const started = await start(entry.index, stop.signal);
 				if (started.ready) entry.ready = started.ready;
-				else if (started.talk) {
-					entry.talkId = started.talk.id;
+				else {
+					entry.talk = started.talk;
 					entry.uploads = started.uploads;
-					if (FINAL_STATUSES.includes(started.talk.status) && !ended(entry)) entry.talk = started.talk;
-					else if (entry.endedEarly === entry.talkId) await confirmEnded(ctx, batch, entry);
 				}
 			} catch (error) {
 				if (batch.continueOnFail) entry.ready = [{ json: errorJson(error as Error) }];
@@ -315,108 +241,282 @@ async function startItems(ctx: IWebhookFunctions, batch: Batch): Promise<void> {
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: Math.min(batch.concurrency, queue.length) }, worker));
-	if (failure) {
-		// Without Continue On Fail the first failure ends the node, as in Poll mode.
-		batch.finishing = true;
-		batch.timers.abort();
-		batches.delete(batch.key);
-		throw failure;
+	try {
+		await Promise.all(Array.from({ length: Math.min(batch.concurrency, queue.length) }, worker));
+	} finally {
+		cancel?.removeEventListener('abort', onCancel);
+	}
+	// Without Continue On Fail the first failure ends the node, as in Poll mode.
+	if (failure) throw failure;
+	if (cancel?.aborted) throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled');
+}
+
+function recordOf(batch: Batch, entries: Entry[], endsAt: number): BatchRecord {
+	return {
+		batch: batch.id,
+		endsAt,
+		timeoutMs: batch.settings.timeoutMs,
+		download: batch.settings.download,
+		binaryProperty: batch.settings.binaryProperty,
+		deleteUploads: batch.settings.deleteUploads,
+		deleteTalk: batch.settings.deleteTalk,
+		continueOnFail: batch.continueOnFail,
+		items: entries.map((e) => ({
+			talkId: e.talk?.id,
+			uploads: batch.settings.deleteUploads ? e.uploads : undefined,
+			failure: e.ready ? failureOf(e.ready) : undefined,
+		})),
+	};
+}
+
+function failureOf(ready: INodeExecutionData[]): IDataObject {
+	const json = ready[0]?.json ?? {};
+	return { error: json.error, ...(json.description ? { description: json.description } : {}), ...(json.kind ? { kind: json.kind } : {}) };
+}
+
+/** Poll-mode waiting for a batch whose record does not fit into the execution's custom data. */
+async function pollFallback(ctx: IExecuteFunctions, batch: Batch, entries: Entry[], poll: PollItem): Promise<INodeExecutionData[]> {
+	const note = 'Wait Mode "Webhook" could not record this batch in the execution’s custom data (full: n8n keeps 10 keys of 512 characters), so this run waited as Wait Mode "Poll" does.';
+	let next = 0;
+	let failure: Error | undefined;
+	const worker = async () => {
+		while (next < entries.length && !failure) {
+			const entry = entries[next++];
+			if (entry.ready) continue;
+			try {
+				entry.ready = (await poll(entry.index, entry.talk!.id, entry.uploads)).map((item) => ({ ...item, json: { ...item.json, wait_note: note } }));
+			} catch (error) {
+				if (!batch.continueOnFail) failure ??= withItemIndex(ctx, error, entry.index);
+				else entry.ready = [{ json: { ...errorJson(error as Error), wait_note: note } }];
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(batch.concurrency, entries.length) }, worker));
+	if (failure) throw failure;
+	return outputOf(entries);
+}
+
+/** The resume URL without n8n's own signature, for messages. */
+function redactUrl(url: string): string {
+	const parsed = new URL(url);
+	if (parsed.searchParams.has('signature')) parsed.searchParams.set('signature', '[redacted]');
+	return parsed.toString();
+}
+
+async function post(ctx: DIdContext, url: string): Promise<{ status: number; reason?: string }> {
+	try {
+		const response = (await ctx.helpers.httpRequest({
+			method: 'POST',
+			url,
+			body: {},
+			json: true,
+			timeout: 30_000,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		})) as { statusCode: number };
+		return { status: response.statusCode };
+	} catch (error) {
+		return { status: 0, reason: networkReason(error) };
 	}
 }
 
 /**
- * D-ID said the talk ended; its read API is a separate system and may still say it is rendering
- * (the spec promises no read-after-webhook consistency). Reads again with backoff until the read
- * agrees, the batch completes, or the timeout (whose own check then takes over).
+ * Why a call got no answer, in words: n8n replaces a whole error message that names a network
+ * error code (ECONNREFUSED, …) with a generic one, which would hide the resume URL and the advice.
  */
-async function confirmEnded(ctx: IWebhookFunctions, batch: Batch, entry: Entry): Promise<void> {
-	const deadline = batch.waitStartedAt + batch.timeoutMs;
-	for (let delay = RECHECK_FIRST_MS; ; delay = Math.min(delay * 2, RECHECK_MAX_MS)) {
-		await confirm(ctx, entry, false);
-		if (ended(entry) || batch.finishing || batch.timers.signal.aborted) return;
-		const left = deadline - Date.now();
-		if (left <= 0) return;
-		await abortableSleep(Math.min(delay, left), batch.timers.signal);
+function networkReason(error: unknown): string {
+	const { code, message } = error as { code?: string; message?: string };
+	const words: Record<string, string> = {
+		ECONNREFUSED: 'connection refused',
+		ENOTFOUND: 'host name not found',
+		EAI_AGAIN: 'host name not found',
+		ETIMEDOUT: 'no answer in time',
+		ECONNABORTED: 'no answer in time',
+		ECONNRESET: 'connection reset',
+		EHOSTUNREACH: 'host unreachable',
+		ENETUNREACH: 'network unreachable',
+		DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate not trusted',
+		SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
+		UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+		CERT_HAS_EXPIRED: 'TLS certificate expired',
+		ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host',
+	};
+	if (code && words[code]) return words[code];
+	return String(message ?? 'no answer').replace(/\b[A-Z][A-Z_]{4,}\b/g, '').trim() || 'no answer';
+}
+
+/** One call of the resume URL before the execution waits: any answer of n8n's proves the route. */
+async function selfUnreachable(ctx: IExecuteFunctions, batch: Batch): Promise<string | undefined> {
+	const { status, reason } = await post(ctx, withQuery(batch.resumeUrl, { dIdCheck: 'probe', dIdToken: checkToken(batch.secret, batch.id, 'probe') }));
+	if (status === 0) return reason ?? 'no answer';
+	if ([502, 503, 504].includes(status)) return `HTTP ${status} from a proxy`;
+	return undefined;
+}
+
+/** The node's own calls: "sweep" once n8n accepts calls, "timeout" at the end of the Timeout. */
+async function selfCalls(ctx: DIdContext, batch: { id: string; resumeUrl: string; secret: Buffer }, endsAt: number): Promise<void> {
+	await selfCall(ctx, batch, 'sweep');
+	await abortableSleep(Math.max(0, endsAt - Date.now()));
+	await selfCall(ctx, batch, 'timeout');
+}
+
+async function selfCall(ctx: DIdContext, batch: { id: string; resumeUrl: string; secret: Buffer }, check: 'sweep' | 'timeout'): Promise<void> {
+	const url = withQuery(batch.resumeUrl, { dIdCheck: check, dIdToken: checkToken(batch.secret, batch.id, check) });
+	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
+	// 500 while its data is written): try again shortly. 404 or 401: the execution is gone or done.
+	let delay = 25;
+	for (let waited = 0; waited < SELF_CALL_MAX_MS; waited += delay, delay = Math.min(delay * 2, 2000)) {
+		const { status } = await post(ctx, url);
+		if (status >= 200 && status < 500 && status !== 409) return;
+		await abortableSleep(delay);
 	}
 }
 
-/** One GET /talks/{id}: records the talk when it ended (or, at the timeout, that it did not). */
-async function confirm(ctx: IWebhookFunctions, entry: Entry, atTimeout: boolean): Promise<void> {
-	if (!entry.talkId) {
-		if (atTimeout) entry.timedOut = { status: 'not created' };
-		return;
-	}
-	try {
-		const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(entry.talkId!)}`, {
-			itemIndex: entry.index,
-			talkId: entry.talkId,
-		})) as Talk;
-		if (FINAL_STATUSES.includes(talk.status) && !ended(entry)) entry.talk = talk;
-		else if (atTimeout && !ended(entry)) entry.timedOut = { status: talk.status };
-	} catch (error) {
-		if (atTimeout && !ended(entry)) entry.timedOut = { status: `unknown (${(error as Error).message})` };
-	}
-}
-
-async function completeIfDone(ctx: IWebhookFunctions, batch: Batch, answer?: IDataObject): Promise<IWebhookResponseData> {
-	if (batch.finishing || !batch.entries.every(ended)) {
-		if (answer) ctx.getResponseObject().status(200).json(answer);
+/** webhook() of the D-ID node: a call of the execution's resume URL. Never throws for a call n8n should not resume on. */
+export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const respond = (status: number, body: IDataObject): IWebhookResponseData => {
+		this.getResponseObject().status(status).json(body);
 		return { noWebhookResponse: true };
+	};
+	const query = this.getQueryData() as IDataObject;
+	const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
+	if (check === 'probe') return respond(409, { received: true, note: 'nothing waits yet' });
+	const executionId = String(this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1] ?? '');
+	const record = loadBatch(this);
+	if (!record) return respond(200, { received: true, note: 'nothing of this node waits in this execution' });
+	const secret = await secretOf(this, executionId);
+	const batch = { id: record.batch, resumeUrl: '', secret };
+
+	if (check) {
+		if (!sameToken(query.dIdToken, checkToken(secret, record.batch, check))) return respond(401, { error: 'invalid token' });
+		if (check !== 'sweep' && check !== 'timeout') return respond(400, { error: 'unknown check' });
+		this.getResponseObject().status(200).json({ received: true });
+		return await lookAtBatch(this, record, { atTimeout: check === 'timeout' || Date.now() >= record.endsAt });
 	}
-	if (answer) ctx.getResponseObject().status(200).json(answer);
-	batch.finishing = true;
-	batch.timers.abort();
-	batches.delete(batch.key);
-	return { noWebhookResponse: true, workflowData: [await finish(ctx, batch)] };
+
+	// A call from D-ID: it must carry the execution's token and name a talk of this batch.
+	if (!sameToken(query.dIdToken, talkToken(secret))) return respond(401, { error: 'invalid token' });
+	const body = this.getBodyData() as IDataObject;
+	const talkId = typeof body.id === 'string' ? body.id : '';
+	const index = record.items.findIndex((item) => item.talkId !== undefined && item.talkId === talkId);
+	if (index < 0) return respond(200, { received: true, note: 'not a talk of this execution' });
+	if (!FINAL_STATUSES.includes(String(body.status))) return respond(200, { received: true, note: 'the talk has not ended' });
+	this.getResponseObject().status(200).json({ received: true });
+	const result = await lookAtBatch(this, record, { atTimeout: Date.now() >= record.endsAt, ended: talkId });
+	// This process keeps the timeout too, should the worker that started the wait be gone.
+	if (!result.workflowData && !timeoutsScheduled.has(record.batch)) {
+		timeoutsScheduled.add(record.batch);
+		const resumeUrl = String(this.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+		void (async () => {
+			try {
+				await abortableSleep(Math.max(0, record.endsAt - Date.now()));
+				if (resumeUrl) await selfCall(this, { ...batch, resumeUrl }, 'timeout');
+			} finally {
+				timeoutsScheduled.delete(record.batch);
+			}
+		})().catch(() => undefined);
+	}
+	return result;
 }
 
-/** Every item's result in input order, paired; downloads the videos when asked. */
-async function finish(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch): Promise<INodeExecutionData[]> {
-	const results: INodeExecutionData[][] = new Array(batch.entries.length);
-	let next = 0;
-	const worker = async () => {
-		while (next < batch.entries.length) {
-			const entry = batch.entries[next++];
-			results[entry.index] = await resultOf(ctx, batch, entry);
+/**
+ * Asks D-ID where the batch stands. Not at the timeout it stops at the first talk that has not
+ * ended (the batch is not complete; that talk's own call will come); a talk read as not ended is
+ * always read once more by ID, as the list may lag. `ended`: the talk this call reported ended,
+ * read again (with backoff) until D-ID's read agrees.
+ */
+async function lookAtBatch(ctx: IWebhookFunctions, record: BatchRecord, how: { atTimeout: boolean; ended?: string }): Promise<IWebhookResponseData> {
+	if (completing.has(record.batch)) return { noWebhookResponse: true };
+	const talks = new Map<string, Talk>();
+	const wanted = new Set(record.items.map((item) => item.talkId).filter((id): id is string => id !== undefined));
+	const isEnded = (id: string) => FINAL_STATUSES.includes(String(talks.get(id)?.status));
+	const get = async (id: string, index: number) => {
+		try {
+			const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(id)}`, { itemIndex: index, talkId: id })) as Talk;
+			talks.set(id, talk);
+		} catch (error) {
+			if (how.atTimeout) talks.set(id, { id, status: 'started', lookupError: (error as Error).message } as Talk);
 		}
 	};
-	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, batch.entries.length) }, worker));
+	try {
+		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough: (seen) => seen.some((t) => wanted.has(String(t.id)) && !FINAL_STATUSES.includes(String(t.status))) });
+		for (const talk of list.talks) if (wanted.has(String(talk.id))) talks.set(String(talk.id), talk as Talk);
+	} catch {
+		// The list is only a shortcut: every talk is read by ID below.
+	}
+	if (how.ended) {
+		const index = record.items.findIndex((item) => item.talkId === how.ended);
+		const until = Date.now() + RECHECK_TOTAL_MS;
+		for (let delay = RECHECK_FIRST_MS; !isEnded(how.ended); delay = Math.min(delay * 2, RECHECK_MAX_MS)) {
+			await get(how.ended, index);
+			if (isEnded(how.ended) || Date.now() + delay > until) break;
+			await abortableSleep(delay);
+		}
+	}
+	for (const [index, item] of record.items.entries()) {
+		if (!item.talkId || isEnded(item.talkId)) continue;
+		await get(item.talkId, index);
+		if (!isEnded(item.talkId) && !how.atTimeout) return { noWebhookResponse: true };
+	}
+	if (completing.has(record.batch)) return { noWebhookResponse: true };
+	completing.add(record.batch);
+	try {
+		const entries: Entry[] = record.items.map((item, index) => {
+			if (item.failure) return { index, ready: [{ json: item.failure }] };
+			const talk = talks.get(item.talkId!);
+			if (talk && isEnded(talk.id)) return { index, talk, uploads: item.uploads };
+			const status = talk ? String((talk as IDataObject).lookupError ? `unknown (${String((talk as IDataObject).lookupError)})` : talk.status) : 'unknown';
+			let error: Error = talkTimedOut(
+				ctx,
+				item.talkId!,
+				record.timeoutMs,
+				status,
+				index,
+				'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
+			);
+			error = withItemIndex(ctx, error, index);
+			if (!record.continueOnFail) throw error;
+			return { index, ready: [{ json: errorJson(error) }] };
+		});
+		return { noWebhookResponse: true, workflowData: [await finish(ctx, record, entries)] };
+	} finally {
+		// Kept a while: a duplicate call in this process while n8n resumes must not resume again.
+		void abortableSleep(60_000).then(() => completing.delete(record.batch));
+	}
+}
+
+function outputOf(entries: Entry[]): INodeExecutionData[] {
 	const output: INodeExecutionData[] = [];
-	for (const entry of batch.entries) {
-		for (const item of results[entry.index] ?? []) output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
+	for (const entry of entries) {
+		for (const item of entry.ready ?? []) output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
 	}
 	return output;
 }
 
-async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, batch: Batch, entry: Entry): Promise<INodeExecutionData[]> {
-	if (entry.ready) return entry.ready;
+/** Every item's result in input order, paired; downloads the videos when asked. */
+async function finish(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchRecord, entries: Entry[]): Promise<INodeExecutionData[]> {
+	let next = 0;
+	const worker = async () => {
+		while (next < entries.length) {
+			const entry = entries[next++];
+			if (!entry.ready) entry.ready = await resultOf(ctx, record, entry);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, worker));
+	return outputOf(entries);
+}
+
+async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchRecord, entry: Entry): Promise<INodeExecutionData[]> {
 	try {
-		if (entry.timedOut && !entry.talkId) {
-			throw new NodeOperationError(ctx.getNode(), `The item was not sent to D-ID before the timeout`, {
-				itemIndex: entry.index,
-				description: 'n8n did not accept the node’s own call to start the talks in time. Run the workflow again.',
-			});
-		}
-		if (entry.timedOut) {
-			throw talkTimedOut(
-				ctx,
-				entry.talkId!,
-				batch.timeoutMs,
-				entry.timedOut.status,
-				entry.index,
-				'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
-			);
-		}
 		const talk = entry.talk!;
 		if (talk.status !== 'done') {
 			// The talk ended without a video: its uploads are of no more use.
-			if (batch.deleteUploads) await deleteUploads(ctx, entry.uploads, entry.index);
+			if (record.deleteUploads) await deleteUploads(ctx, entry.uploads, entry.index);
 			throw talkFailed(ctx, talk, entry.index);
 		}
-		return [await doneTalkItem(ctx, talk, batch, entry.uploads, entry.index)];
+		return [await doneTalkItem(ctx, talk, record, entry.uploads, entry.index)];
 	} catch (error) {
-		if (!batch.continueOnFail) throw withItemIndex(ctx, error, entry.index);
+		if (!record.continueOnFail) throw withItemIndex(ctx, error, entry.index);
 		return [{ json: errorJson(error as Error) }];
 	}
 }

@@ -24,7 +24,7 @@ import {
 } from '../../helpers/validation';
 import { baseUrlOf, dIdApiRequest, isLoopback, multipartEnvelope, uploadFile, type DIdContext } from '../../transport';
 import { createTalkOnce } from '../../helpers/create-ledger';
-import { callbackUrl, type Started } from '../../helpers/webhook-wait';
+import { callbackUrl, signResumeUrl, webhookRun, type Started } from '../../helpers/webhook-wait';
 import { finishWaiting, readWaitSettings, type WaitSettings } from './wait.operation';
 import { waitFields } from './wait.fields';
 
@@ -733,7 +733,8 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 					: 'D-ID only calls https webhooks: n8n must be reachable over https (set WEBHOOK_URL) and the D-ID Trigger’s production URL pasted here.',
 			);
 		}
-		body.webhook = webhook;
+		// A talk that calls this execution back (for Talk → Wait in Wait Mode "Webhook") carries its token.
+		body.webhook = await signResumeUrl(this, webhook);
 	}
 	if (extra.resultUrl !== undefined && text(extra.resultUrl) !== '') {
 		const resultUrl = text(extra.resultUrl);
@@ -743,6 +744,15 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<Prepa
 	}
 
 	if (param(this, 'waitForCompletion', i, true)) prepared.wait = readWaitSettings(this, i);
+	if (!prepared.wait && webhookRun(this)) {
+		throw invalid(
+			this,
+			i,
+			'Wait for Completion',
+			'it is off for this item while the node waits with Wait Mode "Webhook" (as the first item says)',
+			'Give every item the same Wait for Completion, or set Wait Mode to Poll.',
+		);
+	}
 	if (prepared.wait?.mode === 'webhook') {
 		if (body.webhook !== undefined) {
 			throw invalid(
@@ -913,10 +923,10 @@ export async function execute(
 	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt, prepared.uploads);
 }
 
-/** Wait Mode "Webhook": creates the talk once the execution waits; an item without waiting is output as created. */
+/** Wait Mode "Webhook": creates the talk (its webhook is this execution's resume URL) before the execution waits. */
 export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
 	const talk = await createTalk.call(this, i, prepared, signal);
-	return prepared.wait ? { talk, uploads: prepared.uploads } : { ready: [{ json: withUploads(talk, prepared.uploads) }] };
+	return { talk, uploads: prepared.uploads };
 }
 
 /** A created talk that is not waited for names what was uploaded for it, for Talk → Wait's clean-up. */
