@@ -588,6 +588,13 @@ async function queueRun(stack, mode) {
 					row.error = `execution ${first.id} ${first.status} (its data could not be read: ${error.message.slice(0, 200)})`;
 				}
 			}
+			// Which n8n process logged that error, how often: where to look.
+			const message = /: (.{10,80}?)(?:\.|$)/.exec(row.error ?? '')?.[1];
+			if (message) {
+				row.errorLogged = Object.fromEntries(
+					stack.names.map((name) => [name, stack.readLog(name).split(message).length - 1]).filter(([, n]) => n > 0),
+				);
+			}
 			if (timedOut) row.error = `not all executions ended within ${QUEUE_TIMEOUT_MS / 60_000} min (${JSON.stringify(statuses)})${row.error ? `; ${row.error}` : ''}`;
 			for (const e of executions.filter((x) => !['success', 'error', 'crashed', 'canceled'].includes(x.status))) {
 				await stack.stopExecution(e.id).catch(() => {});
@@ -828,6 +835,9 @@ function renderQueue(r) {
 			if (x.fromRequestRatio !== undefined) parts.push(`from the first run request to the last execution's end ${x.fromRequestS} s (÷ slowest ${x.fromRequestRatio}); resumed ${x.overheadS} s after the last talk was done`);
 			parts.push(`calls through the webhook proxy: ${Object.entries(x.webhookProxy).map(([name, n]) => `${n} to ${name}`).join(', ')}`);
 			if (x.error) parts.push(`**error**: ${x.error.replace(/\s+/g, ' ')}`);
+			if (x.errorLogged && Object.keys(x.errorLogged).length) {
+				parts.push(`that message appears in the logs of ${Object.entries(x.errorLogged).map(([name, n]) => `${name} (${n}×)`).join(', ')}`);
+			}
 			return `- ${x.label}: ${parts.join('; ')}.`;
 		})
 		.join('\n');
