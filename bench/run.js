@@ -37,6 +37,7 @@ const QUEUE_ITEMS = QUICK ? 10 : 50;
 const QUEUE_WORKERS = 2;
 const QUEUE_WORKER_CONCURRENCY = Math.ceil(QUEUE_EXECUTIONS / QUEUE_WORKERS);
 const QUEUE_TIMEOUT_MS = 8 * 60_000;
+const QUEUE_ENV = process.env.BENCH_QUEUE_ENV ? JSON.parse(process.env.BENCH_QUEUE_ENV) : {};
 const NODE_NAME = 'Personal video per customer'; // the D-ID node in examples 09 and 11
 
 const SECTIONS = ['seeds', 'throughput', 'memory', 'trigger', 'input-files', 'queue'];
@@ -616,6 +617,8 @@ async function queueSection() {
 		webhooks: 2,
 		concurrency: QUEUE_WORKER_CONCURRENCY,
 		sandbox: false,
+		// BENCH_QUEUE_ENV='{"DB_POSTGRESDB_POOL_SIZE":"10"}': extra env for every n8n process (recorded).
+		env: QUEUE_ENV,
 	});
 	try {
 		const rows = [];
@@ -629,6 +632,7 @@ async function queueSection() {
 			executions: QUEUE_EXECUTIONS,
 			itemsPerExecution: QUEUE_ITEMS,
 			rangeMs: RANGE_MS,
+			env: QUEUE_ENV,
 			rows,
 		};
 	} finally {
@@ -848,7 +852,7 @@ function renderQueue(r) {
 
 ${runLine(r, 'queue')}n8n ${q.n8n} in queue mode as \`scripts/n8n/queue-stack.js\` starts it: main + ${q.workers} workers
 (\`n8n worker --concurrency=${q.workerConcurrency}\`) + ${q.webhookProcesses} webhook processes behind a round-robin
-proxy, Redis and PostgreSQL, binary data mode \`database\`. Per wait mode: ${q.executions} executions of
+proxy, Redis and PostgreSQL, binary data mode \`database\`${Object.keys(q.env ?? {}).length ? `, and ${Object.entries(q.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}` : ' (n8n\'s defaults otherwise)'}. Per wait mode: ${q.executions} executions of
 example 09/11 with ${q.itemsPerExecution} items each (Max Concurrent Talks ${q.itemsPerExecution}, no download), all
 started at once through main's REST API (as the editor's Execute workflow, offloaded to the
 workers); each worker takes at most ${q.workerConcurrency} at a time, so the executions split between them. All
