@@ -105,14 +105,37 @@ test('error events are filtered as configured', async () => {
 	}
 });
 
-test('Download Video gives the video bytes the sandbox served', async () => {
+test('Download Video gives the video bytes the sandbox served, stored as part of the execution the delivery started', async () => {
 	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, downloadVideo: true, binaryPropertyOutput: 'video' }, credentialsFor(sandbox));
 	const [id] = await createTalks(trigger.url(SECRET), [IMAGE]);
 	await until(() => trigger!.executions.length > 0);
+	await trigger.settled();
+	expect(trigger.failures).toEqual({});
 	const item = trigger.executions[0][0];
 	expect(item.binary!.video).toMatchObject({ fileName: `${id}.mp4`, mimeType: 'video/mp4' });
 	const bytes = await binaryBuffer(item, 'video');
 	expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(id));
+	// Stored under the execution's id, not n8n's temporary one: n8n serves it and deletes it with
+	// the execution in every binary data mode (in queue mode's `database` mode nothing renames a
+	// file a webhook() stored before the execution existed).
+	expect(item.binary!.video.id).toContain(`/executions/${trigger.executionIds[0]}/`);
+	expect(item.binary!.video.id).not.toContain('/executions/temp/');
+});
+
+test('Download Video that fails: the delivery is acknowledged and the execution fails with the talk and what to do; a repeated delivery starts nothing', async () => {
+	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, downloadVideo: true }, credentialsFor(sandbox));
+	sandbox.setFaults({ script: [{ route: 'GET /results/{id}/{file}', fault: 502, count: 100 }] });
+	const [id] = await createTalks(trigger.url(SECRET), [IMAGE]);
+	await until(() => trigger!.executions.length > 0);
+	await trigger.settled();
+	expect(trigger.responses[0]).toMatchObject({ status: 200, body: { received: true } });
+	const failure = trigger.failures[trigger.executionIds[0]] as Error & { description?: string };
+	expect(failure?.message).toContain(`Could not download the video of talk ${id}`);
+	expect(failure?.description).toMatch(/run Talk → Get for this talk/);
+	// The execution has the confirmed talk as its input: nothing is lost, and the talk is remembered.
+	const again = await fetch(trigger.url(SECRET), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, status: 'done' }) });
+	expect(await again.json()).toEqual({ received: true, note: 'duplicate' });
+	expect(trigger.executions).toHaveLength(1);
 });
 
 test('oversized bodies, malformed JSON, wrong method and non-talk bodies start nothing', async () => {

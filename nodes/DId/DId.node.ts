@@ -8,9 +8,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { descriptions } from './actions/operations';
-import { DEFAULT_CONCURRENCY, router } from './actions/router';
-import { onResumeCall } from './helpers/webhook-wait';
+import { properties } from './actions/node.description';
+import { router } from './actions/router';
+import { onResumeCall } from './waiting';
 import { getVoiceStyles, searchVoices } from './methods/voices';
 
 /**
@@ -50,76 +50,7 @@ export class DId implements INodeType {
 				isFullPath: true,
 			},
 		],
-		properties: [
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: [
-					{ name: 'Talk', value: 'talk' },
-					{ name: 'Credit', value: 'credits' },
-				],
-				default: 'talk',
-			},
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				displayOptions: { show: { resource: ['talk'] } },
-				options: [
-					{ name: 'Create', value: 'create', description: 'Create a talking video from a photo and a script', action: 'Create a talk' },
-					{ name: 'Delete', value: 'delete', description: 'Delete a finished talk', action: 'Delete a talk' },
-					{ name: 'Get', value: 'get', description: 'Get a talk’s status and result', action: 'Get a talk' },
-					{ name: 'List', value: 'list', description: 'List your talks, in the order D-ID gives them', action: 'List talks' },
-					{ name: 'Wait', value: 'wait', description: 'Wait until a talk is done and download its video', action: 'Wait for a talk' },
-				],
-				default: 'create',
-			},
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				displayOptions: { show: { resource: ['credits'] } },
-				options: [{ name: 'Get', value: 'get', description: 'Get remaining and total credits', action: 'Get credits' }],
-				default: 'get',
-			},
-			...descriptions,
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add Option',
-				default: {},
-				displayOptions: { show: { resource: ['talk'], operation: ['create', 'wait'] } },
-				options: [
-					{
-						displayName: 'Max Concurrent Talks',
-						name: 'maxConcurrency',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 100 },
-						default: DEFAULT_CONCURRENCY,
-						description: 'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
-					},
-					{
-						displayName: 'Check Credits First',
-						name: 'checkCredits',
-						type: 'options',
-						displayOptions: { show: { '/operation': ['create'] } },
-						options: [
-							{ name: 'When More Than One Item Runs', value: 'auto', description: 'Check before a batch, not before a single talk' },
-							{ name: 'Always', value: 'always' },
-							{ name: 'Never', value: 'never' },
-						],
-						default: 'auto',
-						description:
-							'Whether to compare the run’s estimated credits with D-ID’s remaining credits (GET /credits) before any talk is created. A run that does not fit creates nothing and says why.',
-					},
-				],
-			},
-		],
+		properties,
 	};
 
 	// The webhook above is a resume webhook of a waiting execution (restartWebhook): n8n registers

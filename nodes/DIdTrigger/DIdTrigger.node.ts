@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'crypto';
 import type {
 	IDataObject,
+	IExecuteFunctions,
 	IHookFunctions,
 	INodeExecutionData,
 	INodeType,
@@ -11,7 +12,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { downloadVideo } from '../DId/helpers/binary';
-import { FINAL_STATUSES, type Talk } from '../DId/helpers/polling';
+import { FINAL_STATUSES, type Talk } from '../DId/helpers/talk';
 import { redactText, redactTalk } from '../DId/helpers/redact';
 import { dIdApiRequest } from '../DId/transport';
 
@@ -21,6 +22,8 @@ const DEFAULT_REMEMBER_DAYS = 7;
 // A safety bound on the talks remembered per trigger (static data is saved with each execution).
 const MAX_REMEMBERED_TALKS = 20_000;
 const MIN_SECRET_LENGTH = 16;
+const DOWNLOAD_NEEDS_CONFIRM =
+	'Download Video needs Confirm with D-ID: without it the video link comes from an unconfirmed call and could point anywhere. Turn Confirm with D-ID on (with the D-ID credential).';
 const PLACEHOLDER_SECRET = /change.?me|your.?secret|placeholder|replace.?(me|this)|^(secret|password|example|test|x+)$/i;
 
 /** Why the trigger cannot run as configured, or undefined. Checked at activation and on every call. */
@@ -34,7 +37,7 @@ function setupProblem(ctx: IHookFunctions | IWebhookFunctions): string | undefin
 		return 'Confirm with D-ID is on but no D-ID credential is selected. Select the D-ID API credential (or turn Confirm with D-ID off).';
 	}
 	if (!confirm && (ctx.getNodeParameter('downloadVideo', false) as boolean)) {
-		return 'Download Video needs Confirm with D-ID: without it the video link comes from an unconfirmed call and could point anywhere. Turn Confirm with D-ID on (with the D-ID credential).';
+		return DOWNLOAD_NEEDS_CONFIRM;
 	}
 	return undefined;
 }
@@ -229,17 +232,9 @@ export class DIdTrigger implements INodeType {
 			return accepted(this, `ignored status ${talk.status}`);
 		}
 
+		// Download Video happens in execute(), inside the execution this call starts: a binary
+		// stored here, before the execution exists, would not belong to it (see execute()).
 		const item: INodeExecutionData = { json: redactTalk(withParsedUserData(talk), [secret]) };
-		if (talk.status === 'done' && (this.getNodeParameter('downloadVideo', false) as boolean)) {
-			try {
-				const property = String(this.getNodeParameter('binaryPropertyOutput', 'data'));
-				item.binary = { [property]: await downloadVideo.call(this, talk, 0) };
-			} catch (error) {
-				release();
-				this.logger.warn(`D-ID Trigger: could not download the video of talk ${talkId}: ${redact((error as Error).message)}`);
-				return refuse(this, 502, 'Could not download the video');
-			}
-		}
 		if (deduplicate) {
 			remember(seen.talks, talkId, talk.status, now);
 			remember(memory, talkId, talk.status, now);
@@ -248,6 +243,34 @@ export class DIdTrigger implements INodeType {
 		// text "firstEntryJson"); every delivery gets the same small acknowledgement instead.
 		this.getResponseObject().status(200).json({ received: true });
 		return { workflowData: [[item]], noWebhookResponse: true };
+	}
+
+	/**
+	 * Runs first in the execution webhook() started, with webhook()'s items as input (n8n runs a
+	 * node's execute() before it passes a webhook node's items through), in the process that runs
+	 * the execution (a worker in queue mode). Download Video happens here so that the video is
+	 * stored as part of this execution: n8n serves it and deletes it with the execution, also in
+	 * binary data mode `database`, where a file stored by webhook() (no execution yet) would be
+	 * kept under n8n's temporary id forever.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const out: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i++) {
+			const item: INodeExecutionData = { ...items[i], pairedItem: { item: i } };
+			out.push(item);
+			const talk = item.json as unknown as Talk;
+			if (talk.status !== 'done' || !(this.getNodeParameter('downloadVideo', i, false) as boolean)) continue;
+			// webhook() emits a talk only as D-ID confirmed it, and activation refuses Download Video
+			// without Confirm: checked again here, so that no link from an unconfirmed call is fetched.
+			if (!(this.getNodeParameter('confirm', i, true) as boolean)) {
+				throw new NodeOperationError(this.getNode(), DOWNLOAD_NEEDS_CONFIRM, { itemIndex: i });
+			}
+			const property = String(this.getNodeParameter('binaryPropertyOutput', i, 'data'));
+			const video = await downloadVideo.call(this, talk, i, this.getExecutionCancelSignal?.());
+			item.binary = { ...item.binary, [property]: video };
+		}
+		return [out];
 	}
 }
 

@@ -451,6 +451,8 @@ async function startQueueStack(options = {}) {
 		const stack = {
 			url,
 			webhookUrl,
+			/** Each webhook process's own address (not through the proxy), by name. */
+			webhookProcessUrls: Object.fromEntries(webhookPorts.map((port, i) => [`webhook${i + 1}`, `http://127.0.0.1:${port}`])),
 			version: installed.version,
 			n8nDir: installed.dir,
 			dir,

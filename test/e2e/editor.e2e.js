@@ -21,6 +21,7 @@ describe(`the D-ID nodes in n8n ${VERSION}'s editor (headless Chromium)`, () => 
 	let page;
 	let pendingOptions = 0;
 	let openAiCredential;
+	let postgresCredential;
 
 	beforeAll(async () => {
 		stack = await startStack({ version: VERSION, sandbox: { processing: { msPerSecond: 10, minMs: 50 } } });
@@ -37,6 +38,9 @@ describe(`the D-ID nodes in n8n ${VERSION}'s editor (headless Chromium)`, () => 
 		page.on('requestfailed', (request) => isOptions(request) && pendingOptions--);
 		const openAi = await stack.rest('POST', '/rest/credentials', { name: 'OpenAI account', type: 'openAiApi', data: { apiKey: 'sk-unused', url: 'http://127.0.0.1:9/v1' } });
 		openAiCredential = { id: openAi.id, name: openAi.name };
+		// Example 13's claim table: a Postgres credential to select (the panels only render, nothing connects).
+		const postgres = await stack.rest('POST', '/rest/credentials', { name: 'Postgres account', type: 'postgres', data: { host: '127.0.0.1', port: 5432, database: 'n8n', user: 'n8n', password: '' } });
+		postgresCredential = { id: postgres.id, name: postgres.name };
 		await page.goto(`${stack.url}/signin`);
 		await page.locator('input[type="email"], input[name="emailOrLdapLoginId"], input[name="email"]').first().fill(stack.owner.email);
 		await page.locator('input[type="password"]').first().fill(stack.owner.password);
@@ -53,6 +57,7 @@ describe(`the D-ID nodes in n8n ${VERSION}'s editor (headless Chromium)`, () => 
 	async function openWorkflow(file) {
 		const workflow = example(file);
 		for (const node of workflow.nodes) if (node.credentials?.openAiApi) node.credentials.openAiApi = openAiCredential;
+		for (const node of workflow.nodes) if (node.credentials?.postgres) node.credentials.postgres = postgresCredential;
 		const id = await stack.importWorkflow(workflow, stack.credential);
 		await page.goto(`${stack.url}/workflow/${id}`);
 		await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });

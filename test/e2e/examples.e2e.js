@@ -23,7 +23,10 @@ function withParameters(workflow, nodeName, patch) {
 
 // The examples this file runs; the others run in a suite of their own.
 const RUN_HERE = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
-const RUN_ELSEWHERE = { '12-ai-agent-tool.json': 'test/e2e/agent.e2e.js (an AI Agent with a scripted local model)' };
+const RUN_ELSEWHERE = {
+	'12-ai-agent-tool.json': 'test/e2e/agent.e2e.js (an AI Agent with a scripted local model)',
+	'13-exactly-once-queue-mode.json': 'test/e2e-queue/queue.e2e.js (needs PostgreSQL: n8n in queue mode, 2 webhook processes)',
+};
 
 test('every workflow in examples/ is run by an end-to-end suite', () => {
 	const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((file) => file.endsWith('.json'));

@@ -2,13 +2,15 @@
  * Serves the D-ID Trigger's webhook on a loopback port the way an active n8n workflow does:
  * each call runs the node's webhook() in n8n-core's real WebhookContext (real request helpers,
  * credential authentication, binary storage and workflow static data); workflowData it returns
- * counts as an execution started.
+ * starts an execution, run as n8n runs it: n8n-core's WorkflowExecute with the trigger as the
+ * start node and webhook()'s items as its input (n8n's prepareExecutionData), under an
+ * execution id of its own.
  */
 import http from 'node:http';
 
-import { HookContext, WebhookContext } from 'n8n-core';
-import type { IDataObject, INode, INodeExecutionData, INodeParameters, IWebhookData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
-import { Workflow } from 'n8n-workflow';
+import { ExecutionLifecycleHooks, HookContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import type { IDataObject, INode, INodeExecutionData, INodeParameters, IRun, IWebhookData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
+import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
 import { initBinaryData, MemoryCredentialsHelper, nodeTypes, PACKAGE } from './engine';
@@ -19,8 +21,18 @@ nodeTypes.register(TRIGGER_TYPE, new DIdTrigger());
 export interface TriggerServer {
 	/** The production URL of the webhook, with `?secret=` when given. */
 	url(secret?: string): string;
-	/** Items of each execution the trigger started, in order. */
+	/**
+	 * Items of each execution the trigger started, in order: webhook()'s items as soon as it
+	 * returns them, replaced by the trigger node's output in that execution once it has run
+	 * (`settled()`).
+	 */
 	executions: INodeExecutionData[][];
+	/** The id of each execution started (same order as `executions`). */
+	executionIds: string[];
+	/** Errors of executions that failed, by execution id. */
+	failures: Record<string, Error>;
+	/** Resolves once every execution started so far has ended. */
+	settled(): Promise<void>;
 	responses: Array<{ status: number; body: unknown }>;
 	/** The trigger's static data (what n8n saves with the workflow). */
 	staticData(): IDataObject;
@@ -70,7 +82,51 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 	let savedStaticData: IDataObject = {};
 	const credentialsHelper = new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {});
 	const executions: INodeExecutionData[][] = [];
+	const executionIds: string[] = [];
+	const failures: Record<string, Error> = {};
+	const started: Array<Promise<void>> = [];
 	const responses: TriggerServer['responses'] = [];
+
+	/** Runs the execution webhook() started, as n8n does; its trigger output replaces `items` in place. */
+	async function runExecution(executionId: string, workflowData: INodeExecutionData[][], items: INodeExecutionData[]) {
+		const hooks = new ExecutionLifecycleHooks('webhook', executionId, {
+			id: workflow.id,
+			name: 'D-ID Trigger test workflow',
+			nodes: [node],
+			connections: {},
+			active: true,
+			settings: {},
+			createdAt: new Date(),
+			updatedAt: new Date(),
+		} as never);
+		const done = createDeferredPromise<IRun>();
+		hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
+		const additionalData = {
+			hooks,
+			credentialsHelper,
+			executionId,
+			restApiUrl: 'http://127.0.0.1:5678/rest',
+			instanceBaseUrl: 'http://127.0.0.1:5678/',
+			webhookBaseUrl: 'http://127.0.0.1/webhook',
+			webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+			variables: {},
+			setExecutionStatus: () => {},
+			sendDataToUI: () => {},
+		} as unknown as IWorkflowExecuteAdditionalData;
+		const runExecutionData = createRunExecutionData({
+			executionData: { nodeExecutionStack: [{ node, data: { main: workflowData }, source: null }] },
+		});
+		let run: IRun;
+		try {
+			run = await new WorkflowExecute(additionalData, 'webhook', runExecutionData).processRunExecutionData(workflow);
+		} catch {
+			run = await done.promise;
+		}
+		const error = run.data.resultData.error ?? run.data.resultData.runData[node.name]?.[0]?.error;
+		if (error) failures[executionId] = error as Error;
+		const output = run.data.resultData.runData[node.name]?.[0]?.data?.main?.[0];
+		if (output) items.splice(0, items.length, ...output);
+	}
 	const trigger = nodeTypes.getByNameAndVersion(TRIGGER_TYPE);
 
 	const server = http.createServer((req, res) => {
@@ -132,7 +188,11 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 				const running = trigger.webhook!.call(ctx);
 				const result = await running.finally(() => (savedStaticData = staticData));
 				if (result.workflowData) {
-					executions.push(result.workflowData[0]);
+					const items = [...result.workflowData[0]];
+					const executionId = `${workflow.id}-exec-${executions.length + 1}`;
+					executions.push(items);
+					executionIds.push(executionId);
+					started.push(runExecution(executionId, result.workflowData, items));
 					reply(200, { message: 'Workflow was started' });
 				} else if (!result.noWebhookResponse) {
 					reply(200, {});
@@ -147,6 +207,14 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 	return {
 		url: (secret) => `http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
 		executions,
+		executionIds,
+		failures,
+		settled: async () => {
+			for (let seen = -1; seen !== started.length; ) {
+				seen = started.length;
+				await Promise.all(started);
+			}
+		},
 		responses,
 		staticData: () => ((savedStaticData[`node:${node.name}`] ??= {}) as IDataObject),
 		stop: () => new Promise((r) => server.close(() => r())),

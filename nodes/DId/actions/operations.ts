@@ -1,14 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
 
-import type { Started } from '../helpers/webhook-wait';
+import type { Started } from '../waiting';
 import type { DIdContext } from '../transport';
 
-import * as creditsGet from './credits/get.operation';
-import * as talkCreate from './talk/create.operation';
-import * as talkDelete from './talk/delete.operation';
-import * as talkGet from './talk/get.operation';
-import * as talkList from './talk/list.operation';
-import * as talkWait from './talk/wait.operation';
+import * as credits from './credits';
+import * as talk from './talk';
 
 /**
  * Every operation works in two steps: `prepare` reads and checks the item's fields without any
@@ -18,7 +14,9 @@ export interface Operation {
 	prepare(this: IExecuteFunctions, i: number): Promise<unknown>;
 	// Method syntax on purpose: each operation narrows `prepared` to what its own prepare returns.
 	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
-	/** Wait Mode "Webhook": starts the item once the execution waits (see helpers/webhook-wait.ts). */
+	/** Whether this run waits for its talks (Wait Mode applies; see ../waiting). */
+	waits?(this: IExecuteFunctions): boolean;
+	/** Wait Mode "Webhook": starts the item (creates or reads its talk) before the execution waits (see waiting/webhook.ts). */
 	startForWebhook?(this: DIdContext, i: number, prepared: unknown, signal: AbortSignal): Promise<Started>;
 	/** Once every item is prepared and before any request that creates anything (Create: Check Credits First). */
 	beforeRun?(this: IExecuteFunctions, prepared: unknown[]): Promise<NodeOperationError | undefined>;
@@ -26,22 +24,16 @@ export interface Operation {
 
 export const operations: Record<string, Record<string, Operation>> = {
 	talk: {
-		create: talkCreate,
-		get: talkGet,
-		wait: talkWait,
-		list: talkList,
-		delete: talkDelete,
+		create: talk.create,
+		get: talk.get,
+		wait: talk.wait,
+		list: talk.list,
+		delete: talk.delete,
 	},
 	credits: {
-		get: creditsGet,
+		get: credits.get,
 	},
 };
 
-export const descriptions = [
-	...talkCreate.description,
-	...talkGet.description,
-	...talkWait.description,
-	...talkList.description,
-	...talkDelete.description,
-	...creditsGet.description,
-];
+/** The operations' fields (the node's properties are assembled in node.description.ts). */
+export const descriptions = [...talk.properties, ...credits.properties];

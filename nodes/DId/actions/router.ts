@@ -3,10 +3,11 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactError, redactTalk } from '../helpers/redact';
+import { runPool } from '../helpers/pool';
 import { invalid, numberOf, shown } from '../helpers/validation';
-import { closeBatch, openBatch, runWebhookBatch, waitModeOf } from '../helpers/webhook-wait';
+import { cancelledError } from '../transport';
 import { operations } from './operations';
-import { finishWaiting, readWaitSettings } from './talk/wait.operation';
+import { closeBatch, openBatch, readWaitSettings, runWebhookBatch, waitModeOf } from '../waiting';
 
 export const DEFAULT_CONCURRENCY = 10;
 
@@ -48,10 +49,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const outcomes: Outcome[] = new Array(items.length);
 
 	// Wait Mode "Webhook": the callback URLs must exist before the items are prepared.
-	const waitsByWebhook =
-		resource === 'talk' &&
-		(operationName === 'wait' || (operationName === 'create' && this.getNodeParameter('waitForCompletion', 0, true) === true)) &&
-		waitModeOf(this) === 'webhook';
+	const waitsByWebhook = operation.waits?.call(this) === true && waitModeOf(this) === 'webhook';
 	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0), concurrency) : undefined;
 	try {
 		return await run.call(this);
@@ -90,50 +88,27 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
 			});
 			const start = operation!.startForWebhook!;
-			return await runWebhookBatch(
-				this,
-				batch,
-				items.length,
-				refused,
-				async (i, signal) => await start.call(this, i, prepared[i], signal),
-				async (i, talkId, uploads) => await finishWaiting.call(this, talkId, i, batch.settings as ReturnType<typeof readWaitSettings>, undefined, undefined, uploads),
-			);
+			return await runWebhookBatch(this, batch, items.length, refused, async (i, signal) => await start.call(this, i, prepared[i], signal));
 		}
 
 		// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
 		//    failure stops new items from starting and ends the others' waiting.
-		const stop = new AbortController();
 		const cancelSignal = this.getExecutionCancelSignal?.();
-		const onCancel = () => stop.abort();
-		cancelSignal?.addEventListener('abort', onCancel, { once: true });
-		if (cancelSignal?.aborted) stop.abort();
-		let firstFailure: { index: number; error: Error } | undefined;
-		let next = 0;
-		const worker = async () => {
-			while (!stop.signal.aborted) {
-				const i = next++;
-				if (i >= items.length) return;
-				if (outcomes[i]) continue; // refused in step 1 (Continue On Fail)
+		const pending = items.map((_, i) => i).filter((i) => !outcomes[i]); // not those refused in step 1 (Continue On Fail)
+		const { results, firstFailure } = await runPool(
+			pending,
+			async (i, signal) => {
 				try {
-					const result = await operation!.execute.call(this, i, prepared[i], stop.signal);
-					outcomes[i] = { ok: true, items: result };
+					return await operation!.execute.call(this, i, prepared[i], signal);
 				} catch (error) {
-					const failure = withItemIndex(this, error, i);
-					outcomes[i] = { ok: false, error: failure };
-					if (!continueOnFail && !firstFailure) {
-						firstFailure = { index: i, error: failure };
-						stop.abort();
-					}
+					throw withItemIndex(this, error, i);
 				}
-			}
-		};
-		try {
-			await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-		} finally {
-			cancelSignal?.removeEventListener('abort', onCancel);
-		}
-		if (firstFailure) throw redactError(firstFailure.error);
-		if (cancelSignal?.aborted) throw new NodeOperationError(this.getNode(), 'The execution was cancelled');
+			},
+			{ concurrency, keepGoing: continueOnFail, signal: cancelSignal },
+		);
+		for (const [i, result] of results) outcomes[i] = result.ok ? { ok: true, items: result.value } : { ok: false, error: result.error as Error };
+		if (firstFailure) throw redactError(firstFailure.error as Error);
+		if (cancelSignal?.aborted) throw cancelledError(this);
 
 		// 3. Output in input order, each item paired with its input.
 		const output: INodeExecutionData[] = [];

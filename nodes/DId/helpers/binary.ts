@@ -1,7 +1,7 @@
 import type { IBinaryData, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { openResultStream } from '../transport';
-import type { Talk } from './polling';
+import type { Talk } from './talk';
 
 /** The talk's result format ("mp4" or "mov"), from its config or its result URL. */
 export function resultFormat(talk: Talk): 'mp4' | 'mov' {

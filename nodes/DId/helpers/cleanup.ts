@@ -1,9 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 
-import { dIdApiRequest } from '../transport';
+import { deleteTalk, dIdApiRequest } from '../transport';
 import { downloadVideo } from './binary';
 import { creditsUsed } from './credits';
-import type { Talk } from './polling';
+import type { Talk } from './talk';
 
 /** What the node uploaded for an item (POST /images, POST /audios), by D-ID's upload ID. */
 export interface Uploads {
@@ -26,8 +26,13 @@ type Context = IExecuteFunctions | IWebhookFunctions;
  * fails the item: it is reported. 404 means it is gone already.
  */
 async function remove(ctx: Context, path: string, itemIndex: number, signal?: AbortSignal): Promise<string> {
+	return await removed(dIdApiRequest.call(ctx, 'DELETE', path, { itemIndex, signal }));
+}
+
+/** What became of one DELETE: deleted, already gone (404), or not deleted and why. */
+async function removed(request: Promise<unknown>): Promise<string> {
 	try {
-		await dIdApiRequest.call(ctx, 'DELETE', path, { itemIndex, signal });
+		await request;
 		return 'deleted';
 	} catch (error) {
 		const status = String((error as { httpCode?: unknown }).httpCode ?? '');
@@ -64,7 +69,7 @@ export async function doneTalkItem(
 	if (settings.deleteUploads) cleanup.uploads = await deleteUploads(ctx, uploads, itemIndex, signal);
 	if (settings.deleteTalk) {
 		cleanup.talk = settings.download
-			? { id: talk.id, result: await remove(ctx, `/talks/${encodeURIComponent(talk.id)}`, itemIndex, signal) }
+			? { id: talk.id, result: await removed(deleteTalk.call(ctx, talk.id, { itemIndex, signal })) }
 			: { id: talk.id, result: 'kept: Download Video is off, so the video exists only at D-ID' };
 	}
 	item.json.cleanup = cleanup;

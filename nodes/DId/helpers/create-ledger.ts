@@ -1,9 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
-
 import { NodeOperationError } from 'n8n-workflow';
 
-import { dIdApiRequest, didTime, listTalks, type DIdContext, type TalkList } from '../transport';
-import { abortableSleep } from './sleep';
+import { abortableSleep, cancelledError, dIdApiRequest, didTime, listTalks, type DIdContext, type TalkList } from '../transport';
 
 /*
  * Exactly one talk per item, also when the connection breaks after POST /talks was sent (or D-ID
@@ -134,7 +132,7 @@ export async function createTalkOnce(
 	// A lookup of this group is deciding, counting on no new talks of it appearing.
 	while (group.settling > 0) {
 		await abortableSleep(50, signal);
-		if (signal?.aborted) throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
+		if (signal?.aborted) throw cancelledError(ctx, itemIndex);
 		group = groupOf(key);
 	}
 	group.inFlight++;
@@ -189,7 +187,7 @@ async function lookUp(
 ): Promise<IDataObject | undefined> {
 	const self: Lookup = { body };
 	group.waiting.push(self);
-	const cancelled = () => new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
+	const cancelled = () => cancelledError(ctx, itemIndex);
 	let since: number | undefined;
 	let complete = true;
 	const look = async (): Promise<IDataObject[]> => {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { dIdApiRequest } from '../../transport';
+import { deleteTalk } from '../../transport';
 import { readTalkId, talkIdField } from './talk-id.field';
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['delete'] } }, [talkIdField] as INodeProperties[]);
@@ -11,10 +11,6 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<strin
 }
 
 export async function execute(this: IExecuteFunctions, i: number, talkId: string, signal?: AbortSignal): Promise<INodeExecutionData[]> {
-	const talk: IDataObject = await dIdApiRequest.call(this, 'DELETE', `/talks/${encodeURIComponent(talkId)}`, {
-		itemIndex: i,
-		signal,
-		talkId,
-	});
+	const talk: IDataObject = await deleteTalk.call(this, talkId, { itemIndex: i, signal });
 	return [{ json: { ...talk, id: talk.id ?? talkId, deleted: true } }];
 }

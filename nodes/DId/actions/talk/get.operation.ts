@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { dIdApiRequest } from '../../transport';
+import { getTalk } from '../../transport';
 import { readTalkId, talkIdField } from './talk-id.field';
 
 export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['get'] } }, [talkIdField] as INodeProperties[]);
@@ -11,6 +11,6 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<strin
 }
 
 export async function execute(this: IExecuteFunctions, i: number, talkId: string, signal?: AbortSignal): Promise<INodeExecutionData[]> {
-	const talk = await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { itemIndex: i, signal, talkId });
+	const talk = await getTalk.call(this, talkId, { itemIndex: i, signal });
 	return [{ json: talk }];
 }

@@ -2,9 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { invalid, numberOf, shown } from '../../helpers/validation';
-import { dIdApiRequest } from '../../transport';
+import { talkPages } from '../../transport';
 
-const PAGE_SIZE = 100;
 /** Return All reads at most this many pages (100,000 talks). */
 const MAX_PAGES = 1000;
 
@@ -38,32 +37,21 @@ export async function prepare(this: IExecuteFunctions, i: number): Promise<numbe
 }
 
 /**
- * D-ID's talks in the order it gives them, following its `token` pages until the limit, the last
- * page (no token, an empty page, or a token it gave before: a server that keeps handing out a
- * token must not keep the node paging forever), or MAX_PAGES.
+ * D-ID's talks in the order it gives them, page by page (transport's talkPages) until the limit,
+ * the last page, or MAX_PAGES.
  */
 export async function execute(this: IExecuteFunctions, i: number, limit: number, signal?: AbortSignal): Promise<INodeExecutionData[]> {
 	const talks: IDataObject[] = [];
-	const tokens = new Set<string>();
-	let token: string | undefined;
-	for (let pages = 0; ; pages++) {
-		if (pages >= MAX_PAGES) {
+	let pages = 0;
+	for await (const page of talkPages.call(this, { itemIndex: i, signal, pageSize: (listed) => limit - listed })) {
+		talks.push(...page.talks);
+		if (page.last || talks.length >= limit) break;
+		if (++pages >= MAX_PAGES) {
 			throw new NodeOperationError(this.getNode(), `D-ID still had more talks after ${MAX_PAGES} pages (${talks.length} talks)`, {
 				itemIndex: i,
 				description: 'Turn off Return All and set a Limit, or delete talks you no longer need.',
 			});
 		}
-		const qs: IDataObject = { limit: Math.min(PAGE_SIZE, limit - talks.length) };
-		if (token) qs.token = token;
-		const page = (await dIdApiRequest.call(this, 'GET', '/talks', { qs, itemIndex: i, signal })) as {
-			talks?: IDataObject[];
-			token?: string;
-		};
-		const got = page.talks ?? [];
-		talks.push(...got);
-		if (token) tokens.add(token);
-		token = page.token || undefined;
-		if (!token || got.length === 0 || tokens.has(token) || talks.length >= limit) break;
 	}
 	return talks.slice(0, limit).map((talk) => ({ json: talk }));
 }

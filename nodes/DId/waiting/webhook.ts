@@ -2,15 +2,17 @@ import { randomBytes } from 'crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { baseUrlOf, dIdApiRequest, isLoopback, listTalks, type DIdContext } from '../transport';
-import { deleteUploads, doneTalkItem, type Uploads } from './cleanup';
-import { errorJson, withItemIndex } from './errors';
-import { redactTalk } from './redact';
-import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from './polling';
-import { abortableSleep } from './sleep';
-import { HTTP_URL, HTTPS_URL, invalid } from './validation';
-import { checkToken, executionSecret, sameToken, talkToken, withQuery } from './wait-token';
-import { loadBatch, saveBatch, type BatchRecord } from './wait-store';
+import { baseUrlOf, cancelledError, getTalk, isLoopback, listTalks, type DIdContext } from '../transport';
+import { deleteUploads, doneTalkItem, type Uploads } from '../helpers/cleanup';
+import { errorJson, withItemIndex } from '../helpers/errors';
+import { redactTalk } from '../helpers/redact';
+import { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from '../helpers/talk';
+import { abortableSleep } from '../helpers/sleep';
+import { runPool } from '../helpers/pool';
+import { HTTP_URL, HTTPS_URL, invalid } from '../helpers/validation';
+import { finishWaiting, type WaitSettings } from './settings';
+import { checkToken, executionSecret, sameToken, talkToken, withQuery } from './webhook-token';
+import { loadBatch, saveBatch, type BatchRecord } from './webhook-store';
 
 /*
  * Wait Mode "Webhook": the execution waits (no worker held, no status polling) and D-ID's calls of
@@ -44,8 +46,6 @@ const LIST_MAX_PAGES = 3;
 /** The node's own calls: tried again while n8n answers 409 (the execution is not saved as waiting yet). */
 const SELF_CALL_MAX_MS = 120_000;
 
-export type WaitMode = 'poll' | 'webhook';
-
 /** What starting one item gives: a talk to wait for, or an output that needs no waiting. */
 export interface Started {
 	talk?: Talk;
@@ -54,7 +54,6 @@ export interface Started {
 	uploads?: Uploads;
 }
 export type StartItem = (i: number, signal: AbortSignal) => Promise<Started>;
-export type PollItem = (i: number, talkId: string, uploads: Uploads | undefined) => Promise<INodeExecutionData[]>;
 
 export interface EndSettingsOfBatch {
 	timeoutMs: number;
@@ -88,11 +87,6 @@ function keyOf(executionId: string | undefined, nodeName: string): string {
 async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
 	const credentials = await ctx.getCredentials('dIdApi');
 	return executionSecret(String(credentials.apiKey ?? '').trim(), executionId);
-}
-
-/** Wait Mode of the node (the same for every item: the execution waits as a whole). */
-export function waitModeOf(ctx: IExecuteFunctions): WaitMode {
-	return ctx.getNodeParameter('waitMode', 0, 'poll') === 'webhook' ? 'webhook' : 'poll';
 }
 
 /**
@@ -173,7 +167,6 @@ export async function runWebhookBatch(
 	count: number,
 	refused: Map<number, INodeExecutionData[]>,
 	start: StartItem,
-	poll: PollItem,
 ): Promise<INodeExecutionData[][]> {
 	const entries: Entry[] = Array.from({ length: count }, (_, index) => ({ index, ready: refused.get(index) }));
 	if (entries.every((e) => e.ready)) return [outputOf(entries)];
@@ -201,7 +194,7 @@ export async function runWebhookBatch(
 	if (!saveBatch(ctx, record)) {
 		// n8n's custom data is full (it holds 10 keys of 512 characters, shared with the workflow):
 		// wait here instead, as Wait Mode "Poll" does, and say so on each item.
-		return [await pollFallback(ctx, batch, entries, poll)];
+		return [await pollFallback(ctx, batch, entries)];
 	}
 	await ctx.putExecutionToWait(new Date(endsAt + N8N_TIMEOUT_GRACE_MS));
 	void selfCalls(ctx, batch, endsAt);
@@ -217,38 +210,24 @@ interface Entry {
 
 /** Creates (Create) or reads (Wait) each item's talk, at most `concurrency` at a time. */
 async function startItems(ctx: IExecuteFunctions, batch: Batch, entries: Entry[], start: StartItem): Promise<void> {
-	const stop = new AbortController();
 	const cancel = ctx.getExecutionCancelSignal?.();
-	const onCancel = () => stop.abort();
-	cancel?.addEventListener('abort', onCancel, { once: true });
-	let failure: Error | undefined;
-	const queue = entries.filter((e) => !e.ready);
-	const worker = async () => {
-		for (let entry = queue.shift(); entry && !stop.signal.aborted; entry = queue.shift()) {
-			try {
-				const started = await start(entry.index, stop.signal);
-				if (started.ready) entry.ready = started.ready;
-				else {
-					entry.talk = started.talk;
-					entry.uploads = started.uploads;
-				}
-			} catch (error) {
-				if (batch.continueOnFail) entry.ready = [{ json: errorJson(error as Error) }];
-				else if (!failure) {
-					failure = withItemIndex(ctx, error, entry.index);
-					stop.abort();
-				}
-			}
-		}
-	};
-	try {
-		await Promise.all(Array.from({ length: Math.min(batch.concurrency, queue.length) }, worker));
-	} finally {
-		cancel?.removeEventListener('abort', onCancel);
-	}
+	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
+	const run = await runPool(keys, async (i, signal) => await start(i, signal), {
+		concurrency: batch.concurrency,
+		keepGoing: batch.continueOnFail,
+		signal: cancel,
+	});
 	// Without Continue On Fail the first failure ends the node, as in Poll mode.
-	if (failure) throw failure;
-	if (cancel?.aborted) throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled');
+	if (run.firstFailure) throw withItemIndex(ctx, run.firstFailure.error, run.firstFailure.key);
+	if (cancel?.aborted) throw cancelledError(ctx);
+	for (const [i, result] of run.results) {
+		if (!result.ok) entries[i].ready = [{ json: errorJson(result.error as Error) }];
+		else if (result.value.ready) entries[i].ready = result.value.ready;
+		else {
+			entries[i].talk = result.value.talk;
+			entries[i].uploads = result.value.uploads;
+		}
+	}
 }
 
 function recordOf(batch: Batch, entries: Entry[], endsAt: number): BatchRecord {
@@ -275,24 +254,21 @@ function failureOf(ready: INodeExecutionData[]): IDataObject {
 }
 
 /** Poll-mode waiting for a batch whose record does not fit into the execution's custom data. */
-async function pollFallback(ctx: IExecuteFunctions, batch: Batch, entries: Entry[], poll: PollItem): Promise<INodeExecutionData[]> {
+async function pollFallback(ctx: IExecuteFunctions, batch: Batch, entries: Entry[]): Promise<INodeExecutionData[]> {
 	const note = 'Wait Mode "Webhook" could not record this batch in the execution’s custom data (full: n8n keeps 10 keys of 512 characters), so this run waited as Wait Mode "Poll" does.';
-	let next = 0;
-	let failure: Error | undefined;
-	const worker = async () => {
-		while (next < entries.length && !failure) {
-			const entry = entries[next++];
-			if (entry.ready) continue;
-			try {
-				entry.ready = (await poll(entry.index, entry.talk!.id, entry.uploads)).map((item) => ({ ...item, json: { ...item.json, wait_note: note } }));
-			} catch (error) {
-				if (!batch.continueOnFail) failure ??= withItemIndex(ctx, error, entry.index);
-				else entry.ready = [{ json: { ...errorJson(error as Error), wait_note: note } }];
-			}
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(batch.concurrency, entries.length) }, worker));
-	if (failure) throw failure;
+	const settings = { ...batch.settings, mode: 'poll' } as WaitSettings;
+	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
+	const run = await runPool(
+		keys,
+		async (i, signal) => await finishWaiting.call(ctx, entries[i].talk!.id, i, settings, signal, undefined, entries[i].uploads),
+		{ concurrency: batch.concurrency, keepGoing: batch.continueOnFail, signal: ctx.getExecutionCancelSignal?.() },
+	);
+	if (run.firstFailure) throw withItemIndex(ctx, run.firstFailure.error, run.firstFailure.key);
+	for (const [i, result] of run.results) {
+		entries[i].ready = result.ok
+			? result.value.map((item) => ({ ...item, json: { ...item.json, wait_note: note } }))
+			: [{ json: { ...errorJson(result.error as Error), wait_note: note } }];
+	}
 	return outputOf(entries);
 }
 
@@ -432,7 +408,7 @@ async function lookAtBatch(ctx: IWebhookFunctions, record: BatchRecord, how: { a
 	const isEnded = (id: string) => FINAL_STATUSES.includes(String(talks.get(id)?.status));
 	const get = async (id: string, index: number) => {
 		try {
-			const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(id)}`, { itemIndex: index, talkId: id })) as Talk;
+			const talk = (await getTalk.call(ctx, id, { itemIndex: index })) as Talk;
 			talks.set(id, talk);
 		} catch (error) {
 			if (how.atTimeout) talks.set(id, { id, status: 'started', lookupError: (error as Error).message } as Talk);

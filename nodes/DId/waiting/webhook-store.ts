@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import type { Uploads } from './cleanup';
+import type { Uploads } from '../helpers/cleanup';
 
 /*
  * Where a waiting Webhook-mode batch is kept: in the execution's custom data, which n8n saves with

@@ -1,17 +1,10 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { dIdApiRequest, listTalks } from '../transport';
-import { abortableSleep } from './sleep';
+import { abortableSleep, cancelledError, getTalk, listTalks } from '../transport';
+import { talkFailed, talkTimedOut, type Talk } from '../helpers/talk';
 
-export interface Talk extends IDataObject {
-	id: string;
-	status: 'created' | 'started' | 'done' | 'error' | 'rejected';
-	result_url?: string;
-	error?: { kind?: string; description?: string };
-}
-
-export const FINAL_STATUSES = ['done', 'error', 'rejected'];
+// The talk model lives in helpers/talk.ts; these stay importable from here.
+export { FINAL_STATUSES, talkFailed, talkTimedOut, type Talk } from '../helpers/talk';
 
 const FIRST_CHECK_MS = 1000;
 const MIN_INTERVAL_MS = 1000;
@@ -114,7 +107,7 @@ async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> 
 			for (const waiter of [...poller.waiters.values()]) {
 				if (waiter.signal?.aborted) {
 					poller.waiters.delete(waiter.talkId);
-					waiter.reject(new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }));
+					waiter.reject(cancelledError(ctx, waiter.itemIndex));
 				}
 			}
 			if (!poller.waiters.size) break;
@@ -157,18 +150,14 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 		for (const waiter of waiters) {
 			const listed = seen.get(waiter.talkId);
 			if (listed && !(listed.status === 'done' && !listed.result_url)) continue;
-			const talk = (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(waiter.talkId)}`, {
-				itemIndex: waiter.itemIndex,
-				signal: waiter.signal,
-				talkId: waiter.talkId,
-			})) as Talk;
+			const talk = (await getTalk.call(ctx, waiter.talkId, { itemIndex: waiter.itemIndex, signal: waiter.signal })) as Talk;
 			seen.set(waiter.talkId, talk);
 		}
 	} catch (error) {
 		// The transport already retried; what it could not get fails every item still waiting.
 		for (const waiter of waiters) {
 			if (!poller.waiters.delete(waiter.talkId)) continue;
-			waiter.reject(waiter.signal?.aborted ? new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex: waiter.itemIndex }) : (error as Error));
+			waiter.reject(waiter.signal?.aborted ? cancelledError(ctx, waiter.itemIndex) : (error as Error));
 		}
 		return;
 	}
@@ -189,40 +178,4 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 			);
 		}
 	}
-}
-
-/** The error for a talk still not done when the timeout passed. */
-export function talkTimedOut(
-	ctx: { getNode: IExecuteFunctions['getNode'] },
-	talkId: string,
-	timeoutMs: number,
-	status: string,
-	itemIndex: number,
-	description: string,
-): NodeOperationError {
-	const minutes = Math.round((timeoutMs / 60000) * 10) / 10;
-	return new NodeOperationError(ctx.getNode(), `Talk ${talkId} is not done after ${minutes} min (status: ${status})`, { itemIndex, description });
-}
-
-const FAILURE_HINTS: Record<string, string> = {
-	FaceError: 'Use a photo with one clear, front-facing face, well lit and not covered.',
-	ContentModerationError: 'D-ID rejected the content; use another image or script, or contact D-ID support for a review.',
-};
-
-/** The error for a talk that ended in status "error" or "rejected", with D-ID's kind and description. */
-export function talkFailed(ctx: IExecuteFunctions | { getNode: IExecuteFunctions['getNode'] }, talk: Talk, itemIndex: number): NodeApiError {
-	const kind = talk.error?.kind ?? (talk.status === 'rejected' ? 'Rejected' : 'UnknownError');
-	const description = talk.error?.description ?? `the talk ended with status "${talk.status}"`;
-	const error = new NodeApiError(
-		ctx.getNode(),
-		{ kind, description, talkId: talk.id, status: talk.status },
-		{
-			message: `D-ID could not make talk ${talk.id} (${talk.status}): ${kind}: ${description}`,
-			description: FAILURE_HINTS[kind] ?? 'Check the image and script of this item; D-ID did not produce a video.',
-			itemIndex,
-		},
-	);
-	error.context.kind = kind;
-	error.context.endedTalkId = talk.id;
-	return error;
 }
