@@ -111,19 +111,24 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		measured.poll50 = { talksCreated: stack.sandbox.stats().talksCreated, worker: stack.workerOf(executionId) };
 	});
 
-	test('Wait Mode Poll, its worker killed (SIGKILL) mid-run: n8n fails the execution; no talk is ever created twice, not even after the worker is back', async () => {
-		// Slow renders, so that the worker dies while it polls.
-		stack.sandbox.configure({ processing: { rangeMs: [6000, 12000] } });
+	/** Starts example 09 (renders of `rangeMs`) and returns once its worker has created 10 talks. */
+	async function startPollRun(rangeMs) {
+		stack.sandbox.configure({ processing: { rangeMs } });
 		const started = Date.now();
 		const id = await stack.importWorkflow(example('09-fifty-items.json'), stack.credential);
 		const executionId = await stack.startWorkflow(id);
-
 		let worker;
 		for (let i = 0; i < 300 && !(worker && stack.sandbox.stats().talksCreated >= 10); i++) {
 			await sleep(100);
 			worker = stack.workerOf(executionId);
 		}
 		expect(worker).toBeDefined();
+		return { started, executionId, worker };
+	}
+
+	test('Wait Mode Poll, its worker killed (SIGKILL) mid-run: n8n fails the execution; no talk is ever created twice, not even after the worker is back', async () => {
+		// Slow renders, so that the worker dies while it polls.
+		const { started, executionId, worker } = await startPollRun([6000, 12000]);
 		const killedAt = Date.now();
 		await stack.kill(worker, 'SIGKILL');
 		await sleep(500); // a request the worker sent just before it died still arrives
@@ -153,16 +158,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 	test('Wait Mode Poll, its worker restarted gracefully (SIGTERM) mid-run: the worker finishes the execution first — success, 50 talks, one per item', async () => {
 		// The whole batch ends well within n8n's shutdown grace period (N8N_GRACEFUL_SHUTDOWN_TIMEOUT,
 		// 30 s); one that does not is failed as in the test above (measured: 3–8 s renders, 50 items).
-		stack.sandbox.configure({ processing: { rangeMs: [1000, 2500] } });
-		const started = Date.now();
-		const id = await stack.importWorkflow(example('09-fifty-items.json'), stack.credential);
-		const executionId = await stack.startWorkflow(id);
-		let worker;
-		for (let i = 0; i < 300 && !(worker && stack.sandbox.stats().talksCreated >= 10); i++) {
-			await sleep(100);
-			worker = stack.workerOf(executionId);
-		}
-		expect(worker).toBeDefined();
+		const { started, executionId, worker } = await startPollRun([1000, 2500]);
 		const stoppedAt = Date.now();
 		const exit = await stack.kill(worker, 'SIGTERM');
 		const stopSeconds = Number(((Date.now() - stoppedAt) / 1000).toFixed(1));

@@ -206,6 +206,8 @@ interface Entry {
 	ready?: INodeExecutionData[];
 	talk?: Talk;
 	uploads?: Uploads;
+	/** Not ended at the timeout: the item's error. */
+	timedOut?: Error;
 }
 
 /** Creates (Create) or reads (Wait) each item's talk, at most `concurrency` at a time. */
@@ -348,74 +350,142 @@ async function selfCall(ctx: DIdContext, batch: { id: string; resumeUrl: string;
 	}
 }
 
-/** webhook() of the D-ID node: a call of the execution's resume URL. Never throws for a call n8n should not resume on. */
-export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const respond = (status: number, body: IDataObject): IWebhookResponseData => {
-		this.getResponseObject().status(status).json(body);
-		return { noWebhookResponse: true };
-	};
-	const query = this.getQueryData() as IDataObject;
-	const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
-	if (check === 'probe') return respond(409, { received: true, note: 'nothing waits yet' });
-	const executionId = String(this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1] ?? '');
-	const record = loadBatch(this);
-	if (!record) return respond(200, { received: true, note: 'nothing of this node waits in this execution' });
-	const secret = await secretOf(this, executionId);
-	const batch = { id: record.batch, resumeUrl: '', secret };
-
-	if (check) {
-		if (!sameToken(query.dIdToken, checkToken(secret, record.batch, check))) return respond(401, { error: 'invalid token' });
-		if (check !== 'sweep' && check !== 'timeout') return respond(400, { error: 'unknown check' });
-		this.getResponseObject().status(200).json({ received: true });
-		return await lookAtBatch(this, record, { atTimeout: check === 'timeout' || Date.now() >= record.endsAt });
-	}
-
-	// A call from D-ID: it must carry the execution's token and name a talk of this batch.
-	if (!sameToken(query.dIdToken, talkToken(secret))) return respond(401, { error: 'invalid token' });
-	const body = this.getBodyData() as IDataObject;
-	const talkId = typeof body.id === 'string' ? body.id : '';
-	const index = record.items.findIndex((item) => item.talkId !== undefined && item.talkId === talkId);
-	if (index < 0) return respond(200, { received: true, note: 'not a talk of this execution' });
-	if (!FINAL_STATUSES.includes(String(body.status))) return respond(200, { received: true, note: 'the talk has not ended' });
-	this.getResponseObject().status(200).json({ received: true });
-	const result = await lookAtBatch(this, record, { atTimeout: Date.now() >= record.endsAt, ended: talkId });
-	// This process keeps the timeout too, should the worker that started the wait be gone.
-	if (!result.workflowData && !timeoutsScheduled.has(record.batch)) {
-		timeoutsScheduled.add(record.batch);
-		const resumeUrl = String(this.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
-		void (async () => {
-			try {
-				await abortableSleep(Math.max(0, record.endsAt - Date.now()));
-				if (resumeUrl) await selfCall(this, { ...batch, resumeUrl }, 'timeout');
-			} finally {
-				timeoutsScheduled.delete(record.batch);
+/** Answers a call once (a later answer is dropped: the first one was sent). */
+function replier(ctx: IWebhookFunctions) {
+	let sent = false;
+	return {
+		send(status: number, body: IDataObject): IWebhookResponseData {
+			if (!sent) {
+				sent = true;
+				ctx.getResponseObject().status(status).json(body);
 			}
-		})().catch(() => undefined);
+			return { noWebhookResponse: true };
+		},
+	};
+}
+
+/** Tries again after a failed look (the database or D-ID not answering for a moment): 1, 2, 4 s. */
+const LOOK_RETRY_MS = [1000, 2000, 4000];
+
+/**
+ * webhook() of the D-ID node: a call of the execution's resume URL. It resumes the execution only
+ * when the batch is complete; anything else — a forged, stale or duplicate call, or a failure to
+ * look (n8n's database or D-ID not answering: n8n would resume the execution with a thrown error)
+ * — is answered and leaves the execution waiting.
+ */
+export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const reply = replier(this);
+	let complete: Complete | undefined;
+	try {
+		const query = this.getQueryData() as IDataObject;
+		const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
+		if (check === 'probe') return reply.send(409, { received: true, note: 'nothing waits yet' });
+		const executionId = String(this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1] ?? '');
+		const record = loadBatch(this);
+		if (!record) return reply.send(200, { received: true, note: 'nothing of this node waits in this execution' });
+		const secret = await secretOf(this, executionId);
+
+		if (check) {
+			if (!sameToken(query.dIdToken, checkToken(secret, record.batch, check))) return reply.send(401, { error: 'invalid token' });
+			if (check !== 'sweep' && check !== 'timeout') return reply.send(400, { error: 'unknown check' });
+			// Answered after the look: a failed look answers 503 and the node's own call comes again.
+			complete = await lookWithRetries(this, record, { atTimeout: check === 'timeout' || Date.now() >= record.endsAt });
+			reply.send(200, { received: true });
+		} else {
+			// A call from D-ID: it must carry the execution's token and name a talk of this batch.
+			if (!sameToken(query.dIdToken, talkToken(secret))) return reply.send(401, { error: 'invalid token' });
+			const body = this.getBodyData() as IDataObject;
+			const talkId = typeof body.id === 'string' ? body.id : '';
+			const index = record.items.findIndex((item) => item.talkId !== undefined && item.talkId === talkId);
+			if (index < 0) return reply.send(200, { received: true, note: 'not a talk of this execution' });
+			if (!FINAL_STATUSES.includes(String(body.status))) return reply.send(200, { received: true, note: 'the talk has not ended' });
+			reply.send(200, { received: true });
+			complete = await lookWithRetries(this, record, { atTimeout: Date.now() >= record.endsAt, ended: talkId });
+			if (!complete) keepTimeout(this, record, secret);
+		}
+	} catch {
+		// Nothing of a failed look may resume the execution; the batch is looked at again on the
+		// next call, by the sweep or at the timeout.
+		return reply.send(503, { error: 'the batch could not be looked at now; call again' });
 	}
-	return result;
+	if (!complete) return { noWebhookResponse: true };
+	// Complete: every item's result (a failed item without Continue On Fail fails the execution).
+	try {
+		return { noWebhookResponse: true, workflowData: [await finish(this, complete.record, complete.entries)] };
+	} finally {
+		// Kept a while: a duplicate call in this process while n8n resumes must not resume again.
+		void abortableSleep(60_000).then(() => completing.delete(complete!.record.batch));
+	}
+}
+
+/** This process keeps the batch's timeout too, should the worker that started the wait be gone. */
+function keepTimeout(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
+	if (timeoutsScheduled.has(record.batch)) return;
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	if (!resumeUrl) return;
+	timeoutsScheduled.add(record.batch);
+	void (async () => {
+		try {
+			await abortableSleep(Math.max(0, record.endsAt - Date.now()));
+			await selfCall(ctx, { id: record.batch, resumeUrl, secret }, 'timeout');
+		} finally {
+			timeoutsScheduled.delete(record.batch);
+		}
+	})().catch(() => undefined);
+}
+
+interface Complete {
+	record: BatchRecord;
+	entries: Entry[];
+}
+
+async function lookWithRetries(ctx: IWebhookFunctions, record: BatchRecord, how: { atTimeout: boolean; ended?: string }): Promise<Complete | undefined> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await lookAtBatch(ctx, record, { ...how, tolerant: false });
+		} catch (error) {
+			if (attempt < LOOK_RETRY_MS.length) {
+				await abortableSleep(LOOK_RETRY_MS[attempt]);
+				continue;
+			}
+			// At the timeout a talk that cannot be read is reported as such; otherwise try later.
+			if (how.atTimeout) return await lookAtBatch(ctx, record, { ...how, tolerant: true });
+			throw new NodeOperationError(ctx.getNode(), error as Error);
+		}
+	}
 }
 
 /**
  * Asks D-ID where the batch stands. Not at the timeout it stops at the first talk that has not
  * ended (the batch is not complete; that talk's own call will come); a talk read as not ended is
  * always read once more by ID, as the list may lag. `ended`: the talk this call reported ended,
- * read again (with backoff) until D-ID's read agrees.
+ * read again (with backoff) until D-ID's read agrees. Returns the batch's entries once complete
+ * (and marks it completing in this process), else undefined; throws when D-ID cannot be asked.
  */
-async function lookAtBatch(ctx: IWebhookFunctions, record: BatchRecord, how: { atTimeout: boolean; ended?: string }): Promise<IWebhookResponseData> {
-	if (completing.has(record.batch)) return { noWebhookResponse: true };
+async function lookAtBatch(
+	ctx: IWebhookFunctions,
+	record: BatchRecord,
+	how: { atTimeout: boolean; ended?: string; tolerant: boolean },
+): Promise<Complete | undefined> {
+	if (completing.has(record.batch)) return undefined;
 	const talks = new Map<string, Talk>();
 	const wanted = new Set(record.items.map((item) => item.talkId).filter((id): id is string => id !== undefined));
 	const isEnded = (id: string) => FINAL_STATUSES.includes(String(talks.get(id)?.status));
 	const get = async (id: string, index: number) => {
 		try {
-			const talk = (await getTalk.call(ctx, id, { itemIndex: index })) as Talk;
-			talks.set(id, talk);
+			talks.set(id, (await getTalk.call(ctx, id, { itemIndex: index })) as Talk);
 		} catch (error) {
-			if (how.atTimeout) talks.set(id, { id, status: 'started', lookupError: (error as Error).message } as Talk);
+			if (!how.tolerant) throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex: index });
+			talks.set(id, { id, status: 'started', lookupError: (error as Error).message } as Talk);
 		}
 	};
 	try {
-		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough: (seen) => seen.some((t) => wanted.has(String(t.id)) && !FINAL_STATUSES.includes(String(t.status))) });
+		// Enough once a talk of the batch still renders (incomplete) or every talk of it was seen.
+		const enough = (seen: IDataObject[]) => {
+			const ours = seen.filter((t) => wanted.has(String(t.id)));
+			return ours.some((t) => !FINAL_STATUSES.includes(String(t.status))) || new Set(ours.map((t) => String(t.id))).size === wanted.size;
+		};
+		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough });
 		for (const talk of list.talks) if (wanted.has(String(talk.id))) talks.set(String(talk.id), talk as Talk);
 	} catch {
 		// The list is only a shortcut: every talk is read by ID below.
@@ -432,33 +502,31 @@ async function lookAtBatch(ctx: IWebhookFunctions, record: BatchRecord, how: { a
 	for (const [index, item] of record.items.entries()) {
 		if (!item.talkId || isEnded(item.talkId)) continue;
 		await get(item.talkId, index);
-		if (!isEnded(item.talkId) && !how.atTimeout) return { noWebhookResponse: true };
+		if (!isEnded(item.talkId) && !how.atTimeout) return undefined;
 	}
-	if (completing.has(record.batch)) return { noWebhookResponse: true };
+	if (completing.has(record.batch)) return undefined;
 	completing.add(record.batch);
-	try {
-		const entries: Entry[] = record.items.map((item, index) => {
-			if (item.failure) return { index, ready: [{ json: item.failure }] };
-			const talk = talks.get(item.talkId!);
-			if (talk && isEnded(talk.id)) return { index, talk, uploads: item.uploads };
-			const status = talk ? String((talk as IDataObject).lookupError ? `unknown (${String((talk as IDataObject).lookupError)})` : talk.status) : 'unknown';
-			let error: Error = talkTimedOut(
+	const entries: Entry[] = record.items.map((item, index) => {
+		if (item.failure) return { index, ready: [{ json: item.failure }] };
+		const talk = talks.get(item.talkId!);
+		if (talk && isEnded(talk.id)) return { index, talk, uploads: item.uploads };
+		const status = talk ? String((talk as IDataObject).lookupError ? `unknown (${String((talk as IDataObject).lookupError)})` : talk.status) : 'unknown';
+		const error = withItemIndex(
+			ctx,
+			talkTimedOut(
 				ctx,
 				item.talkId!,
 				record.timeoutMs,
 				status,
 				index,
 				'D-ID did not call back in time (its webhook may have been lost) and the talk was checked once. It keeps rendering at D-ID and nothing is lost: run Talk → Wait later with this talk ID.',
-			);
-			error = withItemIndex(ctx, error, index);
-			if (!record.continueOnFail) throw error;
-			return { index, ready: [{ json: errorJson(error) }] };
-		});
-		return { noWebhookResponse: true, workflowData: [await finish(ctx, record, entries)] };
-	} finally {
-		// Kept a while: a duplicate call in this process while n8n resumes must not resume again.
-		void abortableSleep(60_000).then(() => completing.delete(record.batch));
-	}
+			),
+			index,
+		);
+		// Without Continue On Fail the first such item fails the execution (in finish, in input order).
+		return { index, timedOut: error };
+	});
+	return { record, entries };
 }
 
 function outputOf(entries: Entry[]): INodeExecutionData[] {
@@ -484,6 +552,7 @@ async function finish(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchR
 
 async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchRecord, entry: Entry): Promise<INodeExecutionData[]> {
 	try {
+		if (entry.timedOut) throw entry.timedOut;
 		const talk = entry.talk!;
 		if (talk.status !== 'done') {
 			// The talk ended without a video: its uploads are of no more use.
