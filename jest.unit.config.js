@@ -8,5 +8,10 @@ module.exports = {
 	testMatch: ['**/test/unit/**/*.test.ts'],
 	testTimeout: 10000,
 	// Transpiled without type checking (`npm test` and `npm run build` check the types).
-	transform: { '^.+\\.ts$': ['ts-jest', { ...tsJest, tsconfig: { ...tsJest.tsconfig, isolatedModules: true } }] },
+	transform: {
+		'^.+\\.ts$': [
+			'ts-jest',
+			{ ...tsJest, tsconfig: { ...tsJest.tsconfig, isolatedModules: true } },
+		],
+	},
 };

@@ -19,7 +19,8 @@ function photoFolder(count) {
 	const photo = Buffer.concat([jpeg, Buffer.alloc(PHOTO_BYTES - jpeg.length, 0)]);
 	const first = path.join(dir, 'photo-0000.jpg');
 	fs.writeFileSync(first, photo);
-	for (let i = 1; i < count; i++) fs.linkSync(first, path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
+	for (let i = 1; i < count; i++)
+		fs.linkSync(first, path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
 	return dir;
 }
 
@@ -27,7 +28,14 @@ function workflow(dir, concurrency) {
 	return {
 		name: `bench: photos from disk, ${concurrency} at a time`,
 		nodes: [
-			{ id: 'a', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'a',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'b',
 				name: 'Read photos',
@@ -68,7 +76,8 @@ function workflow(dir, concurrency) {
 async function inputFilesMemory(stack, { dir, items, concurrencies, runs = 2, peakGrowthMb }) {
 	const rows = [];
 	const ids = [];
-	for (const concurrency of concurrencies) ids.push(await stack.importWorkflow(workflow(dir, concurrency), stack.credential));
+	for (const concurrency of concurrencies)
+		ids.push(await stack.importWorkflow(workflow(dir, concurrency), stack.credential));
 	// Once to warm up (nodes loaded, code compiled, caches filled), as the other memory figure is.
 	await stack.runWorkflow(ids[0], { timeoutMs: 30 * 60_000 });
 	for (const [n, concurrency] of concurrencies.entries()) {
@@ -84,13 +93,26 @@ async function inputFilesMemory(stack, { dir, items, concurrencies, runs = 2, pe
 					execution = await stack.runWorkflow(id, { timeoutMs: 30 * 60_000 });
 				}),
 			);
-			if (execution.status !== 'success') throw new Error(`input files, ${concurrency} at a time: ${execution.status} ${JSON.stringify(execution.data.resultData.error)}`);
+			if (execution.status !== 'success')
+				throw new Error(
+					`input files, ${concurrency} at a time: ${execution.status} ${JSON.stringify(execution.data.resultData.error)}`,
+				);
 			uploads = stack.sandbox.stats().requests['POST /images'] ?? 0;
 		}
 		const talks = nodeOutput(execution, 'D-ID').length;
 		const seconds = (Date.parse(execution.stoppedAt) - Date.parse(execution.startedAt)) / 1000;
 		const boundMb = (concurrency * PHOTO_BYTES) / 2 ** 20 + SLACK_MB;
-		const row = { items, photoMb: PHOTO_BYTES / 2 ** 20, concurrency, talks, uploads, seconds: Math.round(seconds * 10) / 10, growthMb: Math.max(...growths), growthRunsMb: growths, boundMb };
+		const row = {
+			items,
+			photoMb: PHOTO_BYTES / 2 ** 20,
+			concurrency,
+			talks,
+			uploads,
+			seconds: Math.round(seconds * 10) / 10,
+			growthMb: Math.max(...growths),
+			growthRunsMb: growths,
+			boundMb,
+		};
 		console.log(`  ${JSON.stringify(row)}`);
 		rows.push(row);
 	}

@@ -54,12 +54,16 @@ const ONLY = argument('--only')
 	?.split(',')
 	.map((s) => s.trim())
 	.filter(Boolean);
-for (const name of ONLY ?? []) if (!SECTIONS.includes(name)) throw new Error(`--only: no section "${name}" (have: ${SECTIONS.join(', ')})`);
-const SEEDS = (argument('--seeds') ?? process.env.BENCH_SEEDS ?? (QUICK ? '42,1,2' : '42,1,2,3,4')).split(',').map((s) => {
-	const seed = Number(s);
-	if (!Number.isSafeInteger(seed)) throw new Error(`--seeds: "${s}" is not a whole number`);
-	return seed;
-});
+for (const name of ONLY ?? [])
+	if (!SECTIONS.includes(name))
+		throw new Error(`--only: no section "${name}" (have: ${SECTIONS.join(', ')})`);
+const SEEDS = (argument('--seeds') ?? process.env.BENCH_SEEDS ?? (QUICK ? '42,1,2' : '42,1,2,3,4'))
+	.split(',')
+	.map((s) => {
+		const seed = Number(s);
+		if (!Number.isSafeInteger(seed)) throw new Error(`--seeds: "${s}" is not a whole number`);
+		return seed;
+	});
 const wanted = (section) => !ONLY || ONLY.includes(section);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +103,10 @@ function statusQuo(sandboxUrl, waitSeconds, headerCredential, items = BATCH) {
 
 /** Examples 09 (Poll) and 11 (Webhook): no download, every item's talk started at once. */
 function ours(mode, items = BATCH) {
-	const workflow = withItems(json(mode === 'webhook' ? 'examples/11-webhook-wait.json' : 'examples/09-fifty-items.json'), items);
+	const workflow = withItems(
+		json(mode === 'webhook' ? 'examples/11-webhook-wait.json' : 'examples/09-fifty-items.json'),
+		items,
+	);
 	const node = workflow.nodes.find((n) => n.type.endsWith('.dId'));
 	node.parameters.downloadVideo = false;
 	node.parameters.options = { maxConcurrency: items };
@@ -113,10 +120,18 @@ function ours(mode, items = BATCH) {
  * in `stack` that point at it.
  */
 async function isolatedSandbox(stack, seed, rangeMs = RANGE_MS) {
-	const sandbox = createSandbox({ port: 0, credits: 10_000_000, seed, processing: { rangeMs, jitter: 0 } });
+	const sandbox = createSandbox({
+		port: 0,
+		credits: 10_000_000,
+		seed,
+		processing: { rangeMs, jitter: 0 },
+	});
 	await sandbox.start();
 	try {
-		const credential = await stack.createCredential({ apiKey: sandbox.apiKey, baseUrl: sandbox.url }, `D-ID sandbox, seed ${seed}`);
+		const credential = await stack.createCredential(
+			{ apiKey: sandbox.apiKey, baseUrl: sandbox.url },
+			`D-ID sandbox, seed ${seed}`,
+		);
 		const header = await stack.rest('POST', '/rest/credentials', {
 			name: `D-ID (Authorization header), seed ${seed}`,
 			type: 'httpHeaderAuth',
@@ -143,7 +158,9 @@ async function batchRun(stack, label, workflow, sandbox, credential) {
 	const execution = await stack.runWorkflow(workflowId, { timeoutMs: 15 * 60_000 });
 	if (execution.status !== 'success') {
 		const error = execution.data?.resultData?.error;
-		throw new Error(`${label}: execution ${execution.status}: ${error?.message ?? JSON.stringify(error)}`);
+		throw new Error(
+			`${label}: execution ${execution.status}: ${error?.message ?? JSON.stringify(error)}`,
+		);
 	}
 	const talks = sandbox.talks().filter((t) => !before.has(t.id));
 	const started = Date.parse(execution.startedAt);
@@ -211,7 +228,14 @@ async function withLoad(work) {
 	})();
 	try {
 		const value = await work();
-		return { value, load: { start: round(samples[0]), mean: round(samples.reduce((a, b) => a + b, 0) / samples.length), max: round(Math.max(...samples)) } };
+		return {
+			value,
+			load: {
+				start: round(samples[0]),
+				mean: round(samples.reduce((a, b) => a + b, 0) / samples.length),
+				max: round(Math.max(...samples)),
+			},
+		};
 	} finally {
 		running = false;
 		await sampler;
@@ -226,13 +250,17 @@ async function withLoad(work) {
  * none always runs first or last.
  */
 async function seedsSection(stack) {
-	console.log(`seeds ${SEEDS.join(', ')}: ${BATCH} talks each, renders ${RANGE_MS[0] / 1000}–${RANGE_MS[1] / 1000} s`);
+	console.log(
+		`seeds ${SEEDS.join(', ')}: ${BATCH} talks each, renders ${RANGE_MS[0] / 1000}–${RANGE_MS[1] / 1000} s`,
+	);
 	// Every variant once, unmeasured: the first run of a workflow in a fresh n8n loads code and
 	// fills caches (it started its talks up to 0.6 s later than the runs after it).
 	for (const variant of VARIANTS) {
 		const own = await isolatedSandbox(stack, 0, [500, 1000]);
 		try {
-			const workflow = variant.wait ? statusQuo(own.sandbox.url, 1, own.headerCredential, 2) : ours(variant.key, 2);
+			const workflow = variant.wait
+				? statusQuo(own.sandbox.url, 1, own.headerCredential, 2)
+				: ours(variant.key, 2);
 			await batchRun(stack, `warm-up: ${variant.label}`, workflow, own.sandbox, own.credential);
 		} catch (error) {
 			console.log(`  warm-up, ${variant.label}: ${error.message.slice(0, 300)}`);
@@ -249,11 +277,20 @@ async function seedsSection(stack) {
 				const workflow = variant.wait
 					? statusQuo(own.sandbox.url, variant.wait, own.headerCredential)
 					: ours(variant.key);
-				const row = { seed, key: variant.key, ...(await batchRun(stack, variant.label, workflow, own.sandbox, own.credential)) };
+				const row = {
+					seed,
+					key: variant.key,
+					...(await batchRun(stack, variant.label, workflow, own.sandbox, own.credential)),
+				};
 				console.log(`  ${JSON.stringify(row)}`);
 				runs.push(row);
 			} catch (error) {
-				const row = { seed, key: variant.key, label: variant.label, error: error.message.slice(0, 500) };
+				const row = {
+					seed,
+					key: variant.key,
+					label: variant.label,
+					error: error.message.slice(0, 500),
+				};
 				console.log(`  ${JSON.stringify(row)}`);
 				runs.push(row);
 			} finally {
@@ -275,11 +312,23 @@ function summarizeSeeds(runs) {
 			label,
 			runs: ok.length,
 			failed: failed.length,
-			ratio: { median: round(median(of('ratio')), 3), min: Math.min(...of('ratio')), max: Math.max(...of('ratio')) },
+			ratio: {
+				median: round(median(of('ratio')), 3),
+				min: Math.min(...of('ratio')),
+				max: Math.max(...of('ratio')),
+			},
 			statusPerTalk: round(median(of('statusPerTalk'))),
 			listRequests: median(of('listRequests')),
-			allStatusPerTalk: { median: round(median(of('allStatusPerTalk'))), min: Math.min(...of('allStatusPerTalk')), max: Math.max(...of('allStatusPerTalk')) },
-			overheadS: { median: round(median(of('overheadS'))), min: Math.min(...of('overheadS')), max: Math.max(...of('overheadS')) },
+			allStatusPerTalk: {
+				median: round(median(of('allStatusPerTalk'))),
+				min: Math.min(...of('allStatusPerTalk')),
+				max: Math.max(...of('allStatusPerTalk')),
+			},
+			overheadS: {
+				median: round(median(of('overheadS'))),
+				min: Math.min(...of('overheadS')),
+				max: Math.max(...of('overheadS')),
+			},
 			lastCreateS: round(median(of('lastCreateS'))),
 		};
 	});
@@ -298,11 +347,19 @@ async function throughputSection(stack) {
 	]) {
 		const workflow = withItems(json('examples/09-fifty-items.json'), THROUGHPUT_ITEMS);
 		const node = workflow.nodes.find((n) => n.type.endsWith('.dId'));
-		Object.assign(node.parameters, { waitForCompletion: false, options: { maxConcurrency: concurrency } });
+		Object.assign(node.parameters, {
+			waitForCompletion: false,
+			options: { maxConcurrency: concurrency },
+		});
 		const id = await stack.importWorkflow(workflow, stack.credential);
 		const execution = await stack.runWorkflow(id, { timeoutMs: 15 * 60_000 });
 		const seconds = (Date.parse(execution.stoppedAt) - Date.parse(execution.startedAt)) / 1000;
-		const row = { label, items: nodeOutput(execution, node.name).length, seconds: round(seconds), perSecond: round(THROUGHPUT_ITEMS / seconds) };
+		const row = {
+			label,
+			items: nodeOutput(execution, node.name).length,
+			seconds: round(seconds),
+			perSecond: round(THROUGHPUT_ITEMS / seconds),
+		};
 		console.log(`  ${JSON.stringify(row)}`);
 		rows.push(row);
 	}
@@ -319,7 +376,12 @@ async function throughputSection(stack) {
 		const execution = await stack.runWorkflow(id, { timeoutMs: 15 * 60_000 });
 		const seconds = (Date.parse(execution.stoppedAt) - Date.parse(execution.startedAt)) / 1000;
 		const created = stack.sandbox.talks().filter((t) => !before.has(t.id)).length;
-		rateLimited = { status: execution.status, seconds: round(seconds), talksCreated: created, responses429: stack.sandbox.stats().responses['429'] ?? 0 };
+		rateLimited = {
+			status: execution.status,
+			seconds: round(seconds),
+			talksCreated: created,
+			responses429: stack.sandbox.stats().responses['429'] ?? 0,
+		};
 		console.log(`  rate-limited: ${JSON.stringify(rateLimited)}`);
 	}
 	stack.sandbox.setFaults({});
@@ -330,7 +392,10 @@ async function throughputSection(stack) {
 
 async function memorySection(stack) {
 	console.log(`memory: a ${BIG_VIDEO_BYTES / 2 ** 20} MB video`);
-	stack.sandbox.configure({ resultSizeBytes: BIG_VIDEO_BYTES, processing: { rangeMs: undefined, msPerSecond: 10, minMs: 50 } });
+	stack.sandbox.configure({
+		resultSizeBytes: BIG_VIDEO_BYTES,
+		processing: { rangeMs: undefined, msPerSecond: 10, minMs: 50 },
+	});
 	try {
 		let resultUrl;
 		const bigTalk = withItems(json('examples/09-fifty-items.json'), 1);
@@ -349,14 +414,24 @@ async function memorySection(stack) {
 		const download = {
 			name: 'download',
 			nodes: [
-				{ id: 'a', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+				{
+					id: 'a',
+					name: 'Start',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: {},
+				},
 				{
 					id: 'b',
 					name: 'HTTP Request',
 					type: 'n8n-nodes-base.httpRequest',
 					typeVersion: 4.2,
 					position: [200, 0],
-					parameters: { url: resultUrl, options: { response: { response: { responseFormat: 'file' } } } },
+					parameters: {
+						url: resultUrl,
+						options: { response: { response: { responseFormat: 'file' } } },
+					},
 				},
 			],
 			connections: { Start: { main: [[{ node: 'HTTP Request', type: 'main', index: 0 }]] } },
@@ -364,7 +439,8 @@ async function memorySection(stack) {
 		const downloadId = await stack.importWorkflow(download);
 		const runHttp = async () => {
 			const execution = await stack.runWorkflow(downloadId, { timeoutMs: 10 * 60_000 });
-			if (execution.status !== 'success') throw new Error(`HTTP Request download: ${execution.status}`);
+			if (execution.status !== 'success')
+				throw new Error(`HTTP Request download: ${execution.status}`);
 		};
 		// Each once to warm up (code loaded, caches filled), then measured alternately.
 		await runHttp();
@@ -372,7 +448,11 @@ async function memorySection(stack) {
 		const oursMb = await peakGrowthMb(stack.pid, runOurs);
 		const httpMb = await peakGrowthMb(stack.pid, runHttp);
 		const oursAgainMb = await peakGrowthMb(stack.pid, runOurs);
-		const memory = { videoMb: BIG_VIDEO_BYTES / 2 ** 20, oursMb: Math.max(oursMb, oursAgainMb), httpRequestMb: httpMb };
+		const memory = {
+			videoMb: BIG_VIDEO_BYTES / 2 ** 20,
+			oursMb: Math.max(oursMb, oursAgainMb),
+			httpRequestMb: httpMb,
+		};
 		console.log(`  ${JSON.stringify(memory)}`);
 		return memory;
 	} finally {
@@ -401,7 +481,10 @@ async function triggerSection(stack) {
 	const finished = () => stack.sandbox.talks().filter((t) => t.doneAt < Date.now() && !t.deleted);
 	if (finished().length < TRIGGER_CALLS) {
 		const workflow = withItems(json('examples/09-fifty-items.json'), TRIGGER_CALLS);
-		Object.assign(workflow.nodes.find((n) => n.type.endsWith('.dId')).parameters, { waitForCompletion: true, downloadVideo: false });
+		Object.assign(workflow.nodes.find((n) => n.type.endsWith('.dId')).parameters, {
+			waitForCompletion: true,
+			downloadVideo: false,
+		});
 		const id = await stack.importWorkflow(workflow, stack.credential);
 		await stack.runWorkflow(id, { timeoutMs: 10 * 60_000 });
 	}
@@ -415,12 +498,19 @@ async function triggerSection(stack) {
 	await stack.waitForWebhook(hook);
 	const done = finished().slice(-TRIGGER_CALLS);
 	const deliver = (talk) =>
-		fetch(`${stack.url}${hook}?secret=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(stack.sandbox.renderTalk(talk.id)) });
+		fetch(`${stack.url}${hook}?secret=${secret}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(stack.sandbox.renderTalk(talk.id)),
+		});
 	const latencies = [];
 	for (const [n, talk] of done.slice(0, 10).entries()) {
 		const sent = Date.now();
 		const res = await deliver(talk);
-		if (!res.ok) throw new Error(`the trigger answered a delivery ${res.status}: ${(await res.text()).slice(0, 200)}`);
+		if (!res.ok)
+			throw new Error(
+				`the trigger answered a delivery ${res.status}: ${(await res.text()).slice(0, 200)}`,
+			);
 		await res.arrayBuffer();
 		// The trigger answers before n8n has saved the execution it starts: wait for it to be listed.
 		let list = [];
@@ -441,10 +531,19 @@ async function triggerSection(stack) {
 		if (executions.length >= expected && executions.every((e) => e.status === 'success')) break;
 		await sleep(500);
 	}
-	const burstSeconds = (Math.max(...executions.map((e) => Date.parse(e.stoppedAt))) - burstStart) / 1000;
+	const burstSeconds =
+		(Math.max(...executions.map((e) => Date.parse(e.stoppedAt))) - burstStart) / 1000;
 	const result = {
-		startLatencyMs: { median: latencies.sort((a, b) => a - b)[Math.floor(latencies.length / 2)], max: Math.max(...latencies) },
-		burst: { deliveries: done.length - 10, executions: executions.length - 10, seconds: round(burstSeconds), perSecond: round((done.length - 10) / burstSeconds) },
+		startLatencyMs: {
+			median: latencies.sort((a, b) => a - b)[Math.floor(latencies.length / 2)],
+			max: Math.max(...latencies),
+		},
+		burst: {
+			deliveries: done.length - 10,
+			executions: executions.length - 10,
+			seconds: round(burstSeconds),
+			perSecond: round((done.length - 10) / burstSeconds),
+		},
 	};
 	console.log(`  ${JSON.stringify(result)}`);
 	return result;
@@ -454,10 +553,17 @@ async function triggerSection(stack) {
 
 /** Memory while ${INPUT_PHOTOS} photos from disk are uploaded. */
 async function inputFilesSection(stack, photos) {
-	console.log(`input files: ${INPUT_PHOTOS} photos of 4 MB, Max Concurrent Talks ${INPUT_CONCURRENCIES.join(' and ')}`);
+	console.log(
+		`input files: ${INPUT_PHOTOS} photos of 4 MB, Max Concurrent Talks ${INPUT_CONCURRENCIES.join(' and ')}`,
+	);
 	stack.sandbox.configure({ processing: { rangeMs: undefined, msPerSecond: 10, minMs: 50 } });
 	stack.sandbox.setFaults({});
-	return await inputFilesMemory(stack, { dir: photos, items: INPUT_PHOTOS, concurrencies: INPUT_CONCURRENCIES, peakGrowthMb });
+	return await inputFilesMemory(stack, {
+		dir: photos,
+		items: INPUT_PHOTOS,
+		concurrencies: INPUT_CONCURRENCIES,
+		peakGrowthMb,
+	});
 }
 
 // ------------------------------------------------------------------ 7. queue mode
@@ -490,10 +596,14 @@ async function queueRun(stack, mode) {
 		let executions = [];
 		let timedOut = false;
 		try {
-			const ids = await Promise.all(Array.from({ length: QUEUE_EXECUTIONS }, () => stack.startWorkflow(id)));
+			const ids = await Promise.all(
+				Array.from({ length: QUEUE_EXECUTIONS }, () => stack.startWorkflow(id)),
+			);
 			const ended = (e) => ['success', 'error', 'crashed', 'canceled'].includes(e.status);
 			for (;;) {
-				executions = (await listExecutions(stack, id)).filter((e) => ids.map(String).includes(String(e.id)));
+				executions = (await listExecutions(stack, id)).filter((e) =>
+					ids.map(String).includes(String(e.id)),
+				);
 				if (executions.length === ids.length && executions.every(ended)) break;
 				if (Date.now() - t0 > QUEUE_TIMEOUT_MS) {
 					timedOut = true;
@@ -525,7 +635,9 @@ async function queueRun(stack, mode) {
 				workers.map((name) => [
 					name,
 					{
-						executions: executions.filter((e) => new RegExp(`Worker started execution ${e.id}\\b`).test(stack.readLog(name))).length,
+						executions: executions.filter((e) =>
+							new RegExp(`Worker started execution ${e.id}\\b`).test(stack.readLog(name)),
+						).length,
 						baselineMb: round(baselineKb[name] / 1024, 1),
 						peakMb: round(peakKb[name] / 1024, 1),
 						growthMb: round((peakKb[name] - baselineKb[name]) / 1024, 1),
@@ -534,7 +646,12 @@ async function queueRun(stack, mode) {
 				]),
 			),
 			// Calls that reached each webhook process through the proxy during this run.
-			webhookProxy: Object.fromEntries(Object.entries(stack.proxyCounts()).map(([name, n]) => [name, n - (proxyBefore[name] ?? 0)])),
+			webhookProxy: Object.fromEntries(
+				Object.entries(stack.proxyCounts()).map(([name, n]) => [
+					name,
+					n - (proxyBefore[name] ?? 0),
+				]),
+			),
 		};
 		if (talks.length) {
 			const slowest = Math.max(...talks.map((t) => t.doneAt - t.createdAt));
@@ -593,11 +710,16 @@ async function queueRun(stack, mode) {
 			const message = /: (.{10,80}?)(?:\.|$)/.exec(row.error ?? '')?.[1];
 			if (message) {
 				row.errorLogged = Object.fromEntries(
-					stack.names.map((name) => [name, stack.readLog(name).split(message).length - 1]).filter(([, n]) => n > 0),
+					stack.names
+						.map((name) => [name, stack.readLog(name).split(message).length - 1])
+						.filter(([, n]) => n > 0),
 				);
 			}
-			if (timedOut) row.error = `not all executions ended within ${QUEUE_TIMEOUT_MS / 60_000} min (${JSON.stringify(statuses)})${row.error ? `; ${row.error}` : ''}`;
-			for (const e of executions.filter((x) => !['success', 'error', 'crashed', 'canceled'].includes(x.status))) {
+			if (timedOut)
+				row.error = `not all executions ended within ${QUEUE_TIMEOUT_MS / 60_000} min (${JSON.stringify(statuses)})${row.error ? `; ${row.error}` : ''}`;
+			for (const e of executions.filter(
+				(x) => !['success', 'error', 'crashed', 'canceled'].includes(x.status),
+			)) {
 				await stack.stopExecution(e.id).catch(() => {});
 			}
 		}
@@ -610,7 +732,9 @@ async function queueRun(stack, mode) {
 
 async function queueSection() {
 	const { startQueueStack } = require('../scripts/n8n/queue-stack');
-	console.log(`queue mode: ${QUEUE_EXECUTIONS} executions × ${QUEUE_ITEMS} items, renders ${RANGE_MS[0] / 1000}–${RANGE_MS[1] / 1000} s, ${QUEUE_WORKERS} workers`);
+	console.log(
+		`queue mode: ${QUEUE_EXECUTIONS} executions × ${QUEUE_ITEMS} items, renders ${RANGE_MS[0] / 1000}–${RANGE_MS[1] / 1000} s, ${QUEUE_WORKERS} workers`,
+	);
 	const stack = await startQueueStack({
 		version: process.env.N8N_VERSION ?? 'latest',
 		workers: QUEUE_WORKERS,
@@ -651,13 +775,19 @@ function nodeVersionOf(version) {
 async function rememberNodeVersion(version) {
 	const installed = await ensureN8n(version);
 	const result = spawnSync(installed.node, ['--version'], { encoding: 'utf8' });
-	nodeVersionOf.cache = { ...(nodeVersionOf.cache ?? {}), [installed.version]: result.stdout.trim() };
+	nodeVersionOf.cache = {
+		...(nodeVersionOf.cache ?? {}),
+		[installed.version]: result.stdout.trim(),
+	};
 	return installed.version;
 }
 
 function gitDescription() {
-	const run = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-	const dirty = run(['status', '--porcelain', '--', 'nodes', 'credentials']) ? ' (with uncommitted changes in nodes/ or credentials/)' : '';
+	const run = (args) =>
+		spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+	const dirty = run(['status', '--porcelain', '--', 'nodes', 'credentials'])
+		? ' (with uncommitted changes in nodes/ or credentials/)'
+		: '';
 	return `${run(['rev-parse', '--short', 'HEAD'])}${dirty}`;
 }
 
@@ -670,7 +800,11 @@ function migrate(r) {
 		delete out.rateLimited;
 	}
 	if (r.inputFilesRun) {
-		out.runs['input-files'] ??= { date: r.inputFilesRun.date, n8n: r.inputFilesRun.n8n, commit: 'unknown' };
+		out.runs['input-files'] ??= {
+			date: r.inputFilesRun.date,
+			n8n: r.inputFilesRun.n8n,
+			commit: 'unknown',
+		};
 		delete out.inputFilesRun;
 	}
 	delete out.n8n;
@@ -681,7 +815,10 @@ function migrate(r) {
 async function main() {
 	const t0 = Date.now();
 	const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, ${os.type()} ${os.release()}`;
-	const previous = ONLY && fs.existsSync(path.join(ROOT, 'bench', 'results.json')) ? migrate(json('bench/results.json')) : {};
+	const previous =
+		ONLY && fs.existsSync(path.join(ROOT, 'bench', 'results.json'))
+			? migrate(json('bench/results.json'))
+			: {};
 	const results = { ...previous, machine, runs: { ...(previous.runs ?? {}) } };
 	delete results.batch; // the single-seed table of earlier versions
 	const version = await rememberNodeVersion(process.env.N8N_VERSION ?? 'latest');
@@ -721,10 +858,12 @@ async function main() {
 		});
 		try {
 			if (wanted('seeds')) results.seeds = await record('seeds', () => seedsSection(stack));
-			if (wanted('throughput')) results.throughput = await record('throughput', () => throughputSection(stack));
+			if (wanted('throughput'))
+				results.throughput = await record('throughput', () => throughputSection(stack));
 			if (wanted('memory')) results.memory = await record('memory', () => memorySection(stack));
 			if (wanted('trigger')) results.trigger = await record('trigger', () => triggerSection(stack));
-			if (wanted('input-files')) results.inputFiles = await record('input-files', () => inputFilesSection(stack, photos));
+			if (wanted('input-files'))
+				results.inputFiles = await record('input-files', () => inputFilesSection(stack, photos));
 		} finally {
 			await stack.stop();
 			if (photos) fs.rmSync(photos, { recursive: true, force: true });
@@ -734,10 +873,16 @@ async function main() {
 
 	results.quick = QUICK;
 	results.totalS = round((Date.now() - t0) / 1000, 0);
-	fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+	fs.writeFileSync(
+		path.join(ROOT, 'bench', 'results.json'),
+		JSON.stringify(results, null, 2) + '\n',
+	);
 	fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), render(results));
-	console.log(`bench/RESULTS.md written (${ONLY ? ONLY.join(', ') : 'every section'}, ${results.totalS} s)`);
-	if (failures.length) throw new Error(`failed, figures of the last successful run kept: ${failures.join(', ')}`);
+	console.log(
+		`bench/RESULTS.md written (${ONLY ? ONLY.join(', ') : 'every section'}, ${results.totalS} s)`,
+	);
+	if (failures.length)
+		throw new Error(`failed, figures of the last successful run kept: ${failures.join(', ')}`);
 }
 
 // ------------------------------------------------------------------ RESULTS.md
@@ -747,7 +892,9 @@ const verdict = (ok) => (ok ? 'met' : '**missed**');
 function runLine(r, section) {
 	const run = r.runs?.[section];
 	if (!run) return '';
-	const load = run.load ? `; load average (1 min) ${run.load.mean} on average, ${run.load.max} at most, on ${r.machine.split(' ×')[0]} cores` : '';
+	const load = run.load
+		? `; load average (1 min) ${run.load.mean} on average, ${run.load.max} at most, on ${r.machine.split(' ×')[0]} cores`
+		: '';
 	return `*Measured ${run.date}${run.seconds ? ` in ${run.seconds} s` : ''}, n8n ${run.n8n}${run.n8nNode ? ` on Node ${run.n8nNode.replace(/^v/, '')}` : ''}, package at ${run.commit?.replace(/ ".*"/, '') ?? 'an earlier commit'}${load}.*\n\n${run.note ? `${run.note}\n\n` : ''}`;
 }
 
@@ -760,7 +907,10 @@ function renderSeeds(r) {
 		if (run.error) return 'failed';
 		return `${run.ratio} (${run.makespanS} s)`;
 	};
-	const spread = (row) => (row.runs ? `**${row.ratio.median.toFixed(3)}** | ${row.ratio.min.toFixed(3)}–${row.ratio.max.toFixed(3)}` : 'not measured | –');
+	const spread = (row) =>
+		row.runs
+			? `**${row.ratio.median.toFixed(3)}** | ${row.ratio.min.toFixed(3)}–${row.ratio.max.toFixed(3)}`
+			: 'not measured | –';
 	const target = (key, limit) => {
 		const row = byKey[key];
 		if (!row?.runs) return `${row?.label ?? key}: not measured`;
@@ -768,7 +918,9 @@ function renderSeeds(r) {
 	};
 	const slowest = (seed) => {
 		const values = s.runs.filter((x) => x.seed === seed && !x.error).map((x) => x.slowestS);
-		return values.length ? `${Math.min(...values)}${Math.max(...values) !== Math.min(...values) ? `–${Math.max(...values)}` : ''} s` : '–';
+		return values.length
+			? `${Math.min(...values)}${Math.max(...values) !== Math.min(...values) ? `–${Math.max(...values)}` : ''} s`
+			: '–';
 	};
 	const failures = s.runs.filter((x) => x.error);
 	const poll = byKey.poll;
@@ -776,12 +928,13 @@ function renderSeeds(r) {
 	const loop2 = byKey.loop2;
 	const loop10 = byKey.loop10;
 	const perTalk = (row) => row.allStatusPerTalk.median;
-	const comparisons = poll?.runs && loop2?.runs && loop10?.runs
-		? `- Requests, D-ID node (Poll) ÷ fixed 2-s polling: **${round(perTalk(poll) / perTalk(loop2), 3)}×** (target ≤ 0.4×: ${verdict(perTalk(poll) / perTalk(loop2) <= 0.4)}).
+	const comparisons =
+		poll?.runs && loop2?.runs && loop10?.runs
+			? `- Requests, D-ID node (Poll) ÷ fixed 2-s polling: **${round(perTalk(poll) / perTalk(loop2), 3)}×** (target ≤ 0.4×: ${verdict(perTalk(poll) / perTalk(loop2) <= 0.4)}).
 - Overhead, D-ID node (Poll) ÷ fixed 2-s polling: **${round(poll.overheadS.median / Math.max(0.001, loop2.overheadS.median))}×** (target ≤ 1.5×: ${verdict(poll.overheadS.median <= 1.5 * loop2.overheadS.median)}).
 - Against fixed 10-s polling: ${round(perTalk(poll) / perTalk(loop10), 3)}× the requests, ${round(poll.overheadS.median / Math.max(0.001, loop10.overheadS.median))}× the overhead.
 `
-		: '';
+			: '';
 	const hookLine = hook?.runs
 		? `- Webhook mode: ${hook.allStatusPerTalk.median} status requests per talk (median; ${hook.statusPerTalk} GET /talks/{id} per talk and ${hook.listRequests} list pages per run), made when D-ID's calls come in (and the node's own sweep call) rather than on a schedule; resumed ${hook.overheadS.median} s after the last talk was done (median; target ≤ 1 s: ${verdict(hook.overheadS.median <= 1)}).\n`
 		: '';
@@ -822,7 +975,10 @@ function renderQueue(r) {
 	const q = r.queue;
 	const row = (x) => {
 		const workerCells = Object.entries(x.workers)
-			.map(([name, w]) => `${name}: ${w.executions}, ${w.baselineMb} → ${w.peakMb} MB (+${w.growthMb}), ${w.hwmMb} MB`)
+			.map(
+				([name, w]) =>
+					`${name}: ${w.executions}, ${w.baselineMb} → ${w.peakMb} MB (+${w.growthMb}), ${w.hwmMb} MB`,
+			)
 			.join('; ');
 		const statuses = Object.entries(x.statuses)
 			.map(([status, n]) => `${n} ${status}`)
@@ -835,24 +991,47 @@ function renderQueue(r) {
 	const notes = q.rows
 		.map((x) => {
 			const parts = [];
-			if (x.talks) parts.push(`talks created ${x.firstCreateS}–${x.lastCreateS} s after the first run request, last one done at ${x.lastDoneS} s`);
-			if (x.fromRequestRatio !== undefined) parts.push(`from the first run request to the last execution's end ${x.fromRequestS} s (÷ slowest ${x.fromRequestRatio}); resumed ${x.overheadS} s after the last talk was done`);
-			parts.push(`calls through the webhook proxy: ${Object.entries(x.webhookProxy).map(([name, n]) => `${n} to ${name}`).join(', ')}`);
+			if (x.talks)
+				parts.push(
+					`talks created ${x.firstCreateS}–${x.lastCreateS} s after the first run request, last one done at ${x.lastDoneS} s`,
+				);
+			if (x.fromRequestRatio !== undefined)
+				parts.push(
+					`from the first run request to the last execution's end ${x.fromRequestS} s (÷ slowest ${x.fromRequestRatio}); resumed ${x.overheadS} s after the last talk was done`,
+				);
+			parts.push(
+				`calls through the webhook proxy: ${Object.entries(x.webhookProxy)
+					.map(([name, n]) => `${n} to ${name}`)
+					.join(', ')}`,
+			);
 			if (x.error) parts.push(`**error**: ${x.error.replace(/\s+/g, ' ')}`);
 			if (x.errorLogged && Object.keys(x.errorLogged).length) {
-				parts.push(`that message appears in the logs of ${Object.entries(x.errorLogged).map(([name, n]) => `${name} (${n}×)`).join(', ')}`);
+				parts.push(
+					`that message appears in the logs of ${Object.entries(x.errorLogged)
+						.map(([name, n]) => `${name} (${n}×)`)
+						.join(', ')}`,
+				);
 			}
 			return `- ${x.label}: ${parts.join('; ')}.`;
 		})
 		.join('\n');
 	const targets = q.rows
-		.map((x) => `${x.label.replace('D-ID node, Wait Mode ', '')} ${x.ratio === undefined ? 'failed' : `${x.ratio} (${verdict(x.ratio <= 1.05)})`}`)
+		.map(
+			(x) =>
+				`${x.label.replace('D-ID node, Wait Mode ', '')} ${x.ratio === undefined ? 'failed' : `${x.ratio} (${verdict(x.ratio <= 1.05)})`}`,
+		)
 		.join(', ');
 	return `## 7. Queue mode — ${q.executions * q.itemsPerExecution} talks across ${q.workers} workers, renders ${q.rangeMs[0] / 1000}–${q.rangeMs[1] / 1000} s
 
 ${runLine(r, 'queue')}n8n ${q.n8n} in queue mode as \`scripts/n8n/queue-stack.js\` starts it: main + ${q.workers} workers
 (\`n8n worker --concurrency=${q.workerConcurrency}\`) + ${q.webhookProcesses} webhook processes behind a round-robin
-proxy, Redis and PostgreSQL, binary data mode \`database\`${Object.keys(q.env ?? {}).length ? `, and ${Object.entries(q.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}` : ' (n8n\'s defaults otherwise)'}. Per wait mode: ${q.executions} executions of
+proxy, Redis and PostgreSQL, binary data mode \`database\`${
+		Object.keys(q.env ?? {}).length
+			? `, and ${Object.entries(q.env)
+					.map(([k, v]) => `\`${k}=${v}\``)
+					.join(', ')}`
+			: " (n8n's defaults otherwise)"
+	}. Per wait mode: ${q.executions} executions of
 example 09/11 with ${q.itemsPerExecution} items each (Max Concurrent Talks ${q.itemsPerExecution}, no download), all
 started at once through main's REST API (as the editor's Execute workflow, offloaded to the
 workers); each worker takes at most ${q.workerConcurrency} at a time, so the executions split between them. All
@@ -956,7 +1135,10 @@ ${r.seeds ? renderSeeds(r) : ''}${r.throughput ? renderThroughput(r) : ''}${r.me
 
 if (process.argv.includes('--render')) {
 	// Re-render RESULTS.md from the figures of the last run (bench/results.json), without running.
-	fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), render(migrate(json('bench/results.json'))));
+	fs.writeFileSync(
+		path.join(ROOT, 'bench', 'RESULTS.md'),
+		render(migrate(json('bench/results.json'))),
+	);
 	process.exit(0);
 }
 

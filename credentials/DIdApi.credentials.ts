@@ -75,7 +75,8 @@ export class DIdApi implements ICredentialType {
 				type: 'responseCode',
 				properties: {
 					value: 404,
-					message: 'D-ID answered 404 for /credits: check the Base URL (https://api.d-id.com, or your sandbox address).',
+					message:
+						'D-ID answered 404 for /credits: check the Base URL (https://api.d-id.com, or your sandbox address).',
 				},
 			},
 		],

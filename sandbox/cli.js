@@ -64,50 +64,106 @@ function parseArgs(argv) {
 			return v;
 		};
 		switch (flag) {
-			case '--port': options.port = number(); break;
-			case '--host': options.host = value(); break;
-			case '--unsafe-listen-public': options.unsafeListenPublic = true; break;
-			case '--api-key': options.apiKey = value(); break;
-			case '--credits': options.credits = number(); break;
-			case '--ms-per-second': options.processing.msPerSecond = number(); break;
-			case '--min-ms': options.processing.minMs = number(); break;
-			case '--jitter': options.processing.jitter = number(); break;
+			case '--port':
+				options.port = number();
+				break;
+			case '--host':
+				options.host = value();
+				break;
+			case '--unsafe-listen-public':
+				options.unsafeListenPublic = true;
+				break;
+			case '--api-key':
+				options.apiKey = value();
+				break;
+			case '--credits':
+				options.credits = number();
+				break;
+			case '--ms-per-second':
+				options.processing.msPerSecond = number();
+				break;
+			case '--min-ms':
+				options.processing.minMs = number();
+				break;
+			case '--jitter':
+				options.processing.jitter = number();
+				break;
 			case '--processing-range': {
 				const [a, b] = value().split('-').map(Number);
-				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) throw new Error('--processing-range needs A-B in ms, e.g. 5000-30000');
+				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b)
+					throw new Error('--processing-range needs A-B in ms, e.g. 5000-30000');
 				options.processing.rangeMs = [a, b];
 				break;
 			}
-			case '--result-size': options.resultSizeBytes = parseSize(value()); break;
-			case '--result-ttl': options.resultUrlTtlSec = number(); break;
-			case '--no-stitch': options.plan.stitch = false; break;
-			case '--no-subtitles': options.plan.subtitles = false; break;
+			case '--result-size':
+				options.resultSizeBytes = parseSize(value());
+				break;
+			case '--result-ttl':
+				options.resultUrlTtlSec = number();
+				break;
+			case '--no-stitch':
+				options.plan.stitch = false;
+				break;
+			case '--no-subtitles':
+				options.plan.subtitles = false;
+				break;
 			case '--faults': {
 				const v = value();
 				options.faults = JSON.parse(v.startsWith('@') ? fs.readFileSync(v.slice(1), 'utf8') : v);
 				break;
 			}
-			case '--profile': options.profile = value(); break;
-			case '--fields': options.fields = value(); break;
-			case '--list-order': options.listOrder = value(); break;
-			case '--read-lag-ms': options.readLagMs = number(); break;
+			case '--profile':
+				options.profile = value();
+				break;
+			case '--fields':
+				options.fields = value();
+				break;
+			case '--list-order':
+				options.listOrder = value();
+				break;
+			case '--read-lag-ms':
+				options.readLagMs = number();
+				break;
 			case '--late-commit-ms': {
 				const [a, b] = value().split('-').map(Number);
-				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) throw new Error('--late-commit-ms needs A-B in ms, e.g. 500-5000');
+				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b)
+					throw new Error('--late-commit-ms needs A-B in ms, e.g. 500-5000');
 				options.lateCommitMs = [a, b];
 				break;
 			}
-			case '--commit-on-fault': options.commitOnFault = JSON.parse(value()); break;
-			case '--clock-skew-ms': options.clockSkewMs = number(); break;
-			case '--created-at-format': options.createdAtFormat = value(); break;
-			case '--length-units': options.lengthUnits = value(); break;
-			case '--legacy': options.legacy = true; break;
-			case '--no-legacy': options.legacy = false; break;
-			case '--endless-token': options.endlessToken = true; break;
-			case '--seed': options.seed = number(); break;
-			case '--log': options.log = true; break;
-			case '--help': case '-h': options.help = true; break;
-			default: throw new Error(`unknown flag ${flag} (see --help)`);
+			case '--commit-on-fault':
+				options.commitOnFault = JSON.parse(value());
+				break;
+			case '--clock-skew-ms':
+				options.clockSkewMs = number();
+				break;
+			case '--created-at-format':
+				options.createdAtFormat = value();
+				break;
+			case '--length-units':
+				options.lengthUnits = value();
+				break;
+			case '--legacy':
+				options.legacy = true;
+				break;
+			case '--no-legacy':
+				options.legacy = false;
+				break;
+			case '--endless-token':
+				options.endlessToken = true;
+				break;
+			case '--seed':
+				options.seed = number();
+				break;
+			case '--log':
+				options.log = true;
+				break;
+			case '--help':
+			case '-h':
+				options.help = true;
+				break;
+			default:
+				throw new Error(`unknown flag ${flag} (see --help)`);
 		}
 	}
 	return options;

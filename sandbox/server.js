@@ -55,7 +55,9 @@ function createSandbox(userOptions = {}) {
 				server.listen(options.port, options.host, resolve);
 			});
 			const { port } = server.address();
-			state.baseUrl = options.publicUrl ?? `http://${String(options.host).includes(':') ? `[${options.host}]` : options.host}:${port}`;
+			state.baseUrl =
+				options.publicUrl ??
+				`http://${String(options.host).includes(':') ? `[${options.host}]` : options.host}:${port}`;
 			return api;
 		},
 		async stop() {

@@ -18,7 +18,9 @@ async function main() {
 		last = now;
 	};
 
-	console.log(`D-ID demo in real n8n, against ${realKey ? 'the real D-ID API (this spends credits)' : 'the local D-ID sandbox'}`);
+	console.log(
+		`D-ID demo in real n8n, against ${realKey ? 'the real D-ID API (this spends credits)' : 'the local D-ID sandbox'}`,
+	);
 	const version = process.env.N8N_VERSION ?? 'latest';
 	if (!isInstalled(version)) {
 		console.log(
@@ -35,9 +37,14 @@ async function main() {
 	try {
 		lap(`start n8n ${stack.version} (+ sandbox)`);
 		const credential = realKey
-			? await stack.createCredential({ apiKey: realKey, baseUrl: process.env.D_ID_BASE_URL ?? 'https://api.d-id.com' }, 'D-ID')
+			? await stack.createCredential(
+					{ apiKey: realKey, baseUrl: process.env.D_ID_BASE_URL ?? 'https://api.d-id.com' },
+					'D-ID',
+				)
 			: stack.credential;
-		const workflow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '01-default-call.json'), 'utf8'));
+		const workflow = JSON.parse(
+			fs.readFileSync(path.join(ROOT, 'examples', '01-default-call.json'), 'utf8'),
+		);
 		const node = workflow.nodes.find((n) => n.type.endsWith('.dId'));
 		if (process.env.D_ID_IMAGE_URL) node.parameters.imageUrl = process.env.D_ID_IMAGE_URL;
 		node.parameters.text = 'Hello! This video was made by an n8n workflow with the D-ID node.';
@@ -47,7 +54,9 @@ async function main() {
 		const execution = await stack.runWorkflow(workflowId);
 		if (execution.status !== 'success') {
 			const error = execution.data.resultData.error ?? {};
-			throw new Error(`the workflow ended ${execution.status}: ${error.message ?? ''}\n${error.description ?? ''}`);
+			throw new Error(
+				`the workflow ended ${execution.status}: ${error.message ?? ''}\n${error.description ?? ''}`,
+			);
 		}
 		const [item] = nodeOutput(execution, node.name);
 		const run = execution.data.resultData.runData[node.name][0];
@@ -59,7 +68,9 @@ async function main() {
 		const file = path.join(outDir, item.binary.data.fileName);
 		fs.writeFileSync(file, video);
 		lap('save the video');
-		console.log(`Talk ${item.json.id} is ${item.json.status}; video (${video.length} bytes) saved to ${path.relative(process.cwd(), file)}`);
+		console.log(
+			`Talk ${item.json.id} is ${item.json.status}; video (${video.length} bytes) saved to ${path.relative(process.cwd(), file)}`,
+		);
 	} finally {
 		await stack.stop();
 	}

@@ -20,11 +20,18 @@ async function main() {
 	const stack = await startStack({
 		version: process.env.N8N_VERSION ?? 'latest',
 		port: (await isFree(n8nPort)) ? n8nPort : undefined,
-		sandbox: { port: (await isFree(sandboxPort)) ? sandboxPort : 0, processing: { msPerSecond: 400, minMs: 1500 }, log: true },
+		sandbox: {
+			port: (await isFree(sandboxPort)) ? sandboxPort : 0,
+			processing: { msPerSecond: 400, minMs: 1500 },
+			log: true,
+		},
 	});
 	const dir = path.join(ROOT, 'examples');
 	const imported = [];
-	for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+	for (const file of fs
+		.readdirSync(dir)
+		.filter((f) => f.endsWith('.json'))
+		.sort()) {
 		const workflow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
 		await stack.importWorkflow(workflow, stack.credential);
 		imported.push(file);

@@ -10,7 +10,14 @@ let sandbox: Sandbox;
 beforeAll(async () => (sandbox = await startSandbox()));
 afterAll(async () => sandbox.stop());
 
-const node: INode = { id: 'n', name: 'D-ID', type: 'n8n-nodes-d-id.dId', typeVersion: 1, position: [0, 0], parameters: {} };
+const node: INode = {
+	id: 'n',
+	name: 'D-ID',
+	type: 'n8n-nodes-d-id.dId',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
 
 /** Runs the credential's test the way n8n's credential dialog does: resolve, sign, send, apply the rules. */
@@ -18,13 +25,38 @@ async function testCredential(apiKey: string, baseUrl: string) {
 	const credential = new DIdApi();
 	const data = { apiKey, baseUrl };
 	const test = credential.test as ICredentialTestRequest;
-	const baseURL = workflow.expression.getSimpleParameterValue(node, test.request.baseURL as string, 'internal', { $credentials: data }, undefined, '') as string;
+	const baseURL = workflow.expression.getSimpleParameterValue(
+		node,
+		test.request.baseURL as string,
+		'internal',
+		{ $credentials: data },
+		undefined,
+		'',
+	) as string;
 	const helper = new MemoryCredentialsHelper({ dIdApi: data });
-	const signed = await helper.authenticate(data, 'dIdApi', { url: test.request.url!, headers: {} } as IHttpRequestOptions, workflow, node);
-	const res = await fetch(`${baseURL}${signed.url}`, { method: test.request.method, headers: signed.headers as Record<string, string> });
-	if (res.ok) return { status: 'OK', sentAuthorization: (signed.headers as Record<string, string>).Authorization };
-	const rule = test.rules?.find((r) => r.type === 'responseCode' && r.properties.value === res.status);
-	return { status: 'Error', message: rule && 'message' in rule.properties ? rule.properties.message : res.statusText };
+	const signed = await helper.authenticate(
+		data,
+		'dIdApi',
+		{ url: test.request.url!, headers: {} } as IHttpRequestOptions,
+		workflow,
+		node,
+	);
+	const res = await fetch(`${baseURL}${signed.url}`, {
+		method: test.request.method,
+		headers: signed.headers as Record<string, string>,
+	});
+	if (res.ok)
+		return {
+			status: 'OK',
+			sentAuthorization: (signed.headers as Record<string, string>).Authorization,
+		};
+	const rule = test.rules?.find(
+		(r) => r.type === 'responseCode' && r.properties.value === res.status,
+	);
+	return {
+		status: 'Error',
+		message: rule && 'message' in rule.properties ? rule.properties.message : res.statusText,
+	};
 }
 
 test('a correct key passes; it is sent as `Basic <key>`, trimmed, and a trailing slash in the base URL is fine', async () => {
@@ -33,7 +65,9 @@ test('a correct key passes; it is sent as `Basic <key>`, trimmed, and a trailing
 });
 
 test('a base64-encoded key is accepted as well', async () => {
-	expect((await testCredential(Buffer.from(sandbox.apiKey).toString('base64'), sandbox.url)).status).toBe('OK');
+	expect(
+		(await testCredential(Buffer.from(sandbox.apiKey).toString('base64'), sandbox.url)).status,
+	).toBe('OK');
 });
 
 test("a wrong key shows D-ID's message and what to do", async () => {

@@ -14,27 +14,46 @@ beforeAll(async () => (sandbox = await startSandbox()));
 afterAll(async () => sandbox.stop());
 beforeEach(() => {
 	sandbox.setFaults({});
-	sandbox.configure({ credits: 1000, plan: { stitch: true, subtitles: true }, processing: { msPerSecond: 1, minMs: 30, rangeMs: undefined } });
+	sandbox.configure({
+		credits: 1000,
+		plan: { stitch: true, subtitles: true },
+		processing: { msPerSecond: 1, minMs: 30, rangeMs: undefined },
+	});
 	sandbox.resetStats();
 });
 
 const IMAGE = 'https://myhost.com/image.jpg';
 const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: false, ...parameters },
+	parameters: {
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: IMAGE,
+		text: '={{ $json.text }}',
+		waitForCompletion: false,
+		...parameters,
+	},
 	...extra,
 });
-const run = (spec: NodeSpec, items?: InputItem[]) => runNode(spec, { credentials: credentialsFor(sandbox), items });
+const run = (spec: NodeSpec, items?: InputItem[]) =>
+	runNode(spec, { credentials: credentialsFor(sandbox), items });
 const requests = (route: string) => sandbox.stats().requests[route] ?? 0;
 const words = (n: number) => Array.from({ length: n }, (_, k) => `word${k}`).join(' ');
-const photo = (name = 'portrait.jpg'): InputItem['binary'] => ({ data: { data: fixture('portrait.jpg'), fileName: name, mimeType: 'image/jpeg' } });
+const photo = (name = 'portrait.jpg'): InputItem['binary'] => ({
+	data: { data: fixture('portrait.jpg'), fileName: name, mimeType: 'image/jpeg' },
+});
 
 describe('Check Credits First', () => {
 	test('a batch whose estimate exceeds the remaining credits creates nothing (no upload, no talk) and says why', async () => {
 		// 4 items of 400 words: at least 3 credits each at D-ID's pace; 10 credits remain.
 		sandbox.configure({ credits: 10 });
-		const items = Array.from({ length: 4 }, () => ({ json: { text: words(400) }, binary: photo() }));
+		const items = Array.from({ length: 4 }, () => ({
+			json: { text: words(400) },
+			binary: photo(),
+		}));
 		const { error } = await run(create({ imageSource: 'binary' }), items);
-		expect(error?.message).toMatch(/Not enough D-ID credits for this run: it needs an estimated (\d+) credits for 4 talks .* D-ID reports 10 remaining\. No talk was created\./);
+		expect(error?.message).toMatch(
+			/Not enough D-ID credits for this run: it needs an estimated (\d+) credits for 4 talks .* D-ID reports 10 remaining\. No talk was created\./,
+		);
 		expect(Number(/estimated (\d+)/.exec(error!.message)![1])).toBeGreaterThan(10);
 		expect(error?.description).toMatch(/Split the batch .*top up/);
 		expect(requests('GET /credits')).toBe(1);
@@ -46,15 +65,23 @@ describe('Check Credits First', () => {
 	test('audio binaries are measured from their first bytes (n8n binary storage), before any upload', async () => {
 		sandbox.configure({ credits: 1 });
 		const voice = { data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' };
-		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [{ json: {}, binary: { data: voice } }, { json: {}, binary: { data: voice } }]);
-		expect(error?.message).toMatch(/needs an estimated 2 credits for 2 talks .* D-ID reports 1 remaining/);
+		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [
+			{ json: {}, binary: { data: voice } },
+			{ json: {}, binary: { data: voice } },
+		]);
+		expect(error?.message).toMatch(
+			/needs an estimated 2 credits for 2 talks .* D-ID reports 1 remaining/,
+		);
 		expect(error?.description).toMatch(/based on: audio file header/);
 		expect(requests('POST /audios')).toBe(0);
 	});
 
 	test('under Continue On Fail every item carries the refusal and nothing is created', async () => {
 		sandbox.configure({ credits: 2 });
-		const { items, error } = await run(create({}, { continueOnFail: true }), [{ json: { text: words(400) } }, { json: { text: words(400) } }]);
+		const { items, error } = await run(create({}, { continueOnFail: true }), [
+			{ json: { text: words(400) } },
+			{ json: { text: words(400) } },
+		]);
 		expect(error).toBeUndefined();
 		expect(items).toHaveLength(2);
 		for (const item of items) expect(String(item.json.error)).toMatch(/Not enough D-ID credits/);
@@ -64,7 +91,10 @@ describe('Check Credits First', () => {
 	test('a batch that fits runs, after one GET /credits; each finished talk reports the credits D-ID charged', async () => {
 		sandbox.configure({ credits: 20 });
 		const texts = [words(10), words(60), words(200)];
-		const { items, error } = await run(create({ waitForCompletion: true, downloadVideo: false }), texts.map((text) => ({ json: { text } })));
+		const { items, error } = await run(
+			create({ waitForCompletion: true, downloadVideo: false }),
+			texts.map((text) => ({ json: { text } })),
+		);
 		expect(error).toBeUndefined();
 		expect(requests('GET /credits')).toBe(1);
 		expect(items).toHaveLength(3);
@@ -79,14 +109,21 @@ describe('Check Credits First', () => {
 	test('one item does not check by default; Always checks it, Never skips a batch', async () => {
 		await run(create({}), [{ json: { text: 'Hello world!' } }]);
 		expect(requests('GET /credits')).toBe(0);
-		await run(create({ options: { checkCredits: 'always' } }), [{ json: { text: 'Hello world!' } }]);
+		await run(create({ options: { checkCredits: 'always' } }), [
+			{ json: { text: 'Hello world!' } },
+		]);
 		expect(requests('GET /credits')).toBe(1);
 		sandbox.configure({ credits: 1 });
-		const { error } = await run(create({ options: { checkCredits: 'always' } }), [{ json: { text: words(100) } }]);
+		const { error } = await run(create({ options: { checkCredits: 'always' } }), [
+			{ json: { text: words(100) } },
+		]);
 		expect(error?.message).toMatch(/Not enough D-ID credits/);
 		expect(requests('POST /talks')).toBe(2); // the two runs above, none for this one
 		sandbox.configure({ credits: 100 });
-		await run(create({ options: { checkCredits: 'never' } }), [{ json: { text: 'Hello world!' } }, { json: { text: 'Hello again!' } }]);
+		await run(create({ options: { checkCredits: 'never' } }), [
+			{ json: { text: 'Hello world!' } },
+			{ json: { text: 'Hello again!' } },
+		]);
 		expect(requests('GET /credits')).toBe(2);
 	});
 });
@@ -95,7 +132,9 @@ describe('the estimate is never below what D-ID (the sandbox) charges', () => {
 	/** Every literal text of the examples, plus lengths around the 15-s credit steps. */
 	function exampleTexts(): string[] {
 		const texts: string[] = [];
-		for (const file of readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))) {
+		for (const file of readdirSync(path.join(ROOT, 'examples')).filter((f) =>
+			f.endsWith('.json'),
+		)) {
 			const workflow = JSON.parse(readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
 			for (const node of workflow.nodes) {
 				const text = node.parameters?.text;
@@ -114,7 +153,10 @@ describe('the estimate is never below what D-ID (the sandbox) charges', () => {
 		);
 		expect(error).toBeUndefined();
 		for (const item of items) {
-			const talk = sandbox.talk(String(item.json.id)) as unknown as { request: IDataObject; credits: number };
+			const talk = sandbox.talk(String(item.json.id)) as unknown as {
+				request: IDataObject;
+				credits: number;
+			};
 			expect(estimateTalk(talk.request).credits).toBeGreaterThanOrEqual(talk.credits);
 		}
 	});
@@ -126,12 +168,23 @@ describe('the estimate is never below what D-ID (the sandbox) charges', () => {
 		const data = fixture(name);
 		for (const pad of [undefined, 14.5]) {
 			const { items, error } = await run(
-				create({ scriptType: 'audio', audioSource: 'binary', ...(pad ? { videoOptions: { padAudio: pad } } : {}) }),
+				create({
+					scriptType: 'audio',
+					audioSource: 'binary',
+					...(pad ? { videoOptions: { padAudio: pad } } : {}),
+				}),
 				[{ json: {}, binary: { data: { data, fileName: name, mimeType } } }],
 			);
 			expect(error).toBeUndefined();
-			const talk = sandbox.talk(String(items[0].json.id)) as unknown as { request: IDataObject; credits: number; seconds: number };
-			const estimate = estimateTalk(talk.request, { head: data.subarray(0, 65536), size: data.length });
+			const talk = sandbox.talk(String(items[0].json.id)) as unknown as {
+				request: IDataObject;
+				credits: number;
+				seconds: number;
+			};
+			const estimate = estimateTalk(talk.request, {
+				head: data.subarray(0, 65536),
+				size: data.length,
+			});
 			expect(estimate.basis).toBe('audio file header');
 			expect(estimate.seconds).toBeGreaterThanOrEqual(talk.seconds);
 			expect(estimate.credits).toBeGreaterThanOrEqual(talk.credits);
@@ -142,7 +195,10 @@ describe('the estimate is never below what D-ID (the sandbox) charges', () => {
 		const hello = Array(130).fill('hello').join(' ');
 		expect(textSeconds(hello, false)).toBeCloseTo(60, 5); // 130 words a minute
 		expect(textSeconds(hello, false, '0.5')).toBeCloseTo(120, 5); // a voice at half speed takes twice as long
-		expect(textSeconds(`${hello}<break time="2500ms"/><break time="1s"/>`, true)).toBeCloseTo(63.5, 5);
+		expect(textSeconds(`${hello}<break time="2500ms"/><break time="1s"/>`, true)).toBeCloseTo(
+			63.5,
+			5,
+		);
 		expect(textSeconds('x'.repeat(120), false)).toBeCloseTo(10, 5); // few spaces: 12 characters a second
 		expect(textSeconds('你好世界你好世界你好', false)).toBeCloseTo(3, 5); // 10 CJK characters at 0.3 s
 		expect(WORDS_PER_MINUTE).toBe(130);
@@ -150,8 +206,15 @@ describe('the estimate is never below what D-ID (the sandbox) charges', () => {
 });
 
 describe('clean-up of what D-ID keeps', () => {
-	const audio = () => ({ data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' });
-	const withFiles = (name = 'portrait.jpg'): InputItem => ({ json: {}, binary: { ...photo(name), voice: audio() } });
+	const audio = () => ({
+		data: fixture('speech.wav'),
+		fileName: 'speech.wav',
+		mimeType: 'audio/wav',
+	});
+	const withFiles = (name = 'portrait.jpg'): InputItem => ({
+		json: {},
+		binary: { ...photo(name), voice: audio() },
+	});
 	const cleanCreate = (extra: IDataObject = {}) =>
 		create({
 			imageSource: 'binary',
@@ -175,7 +238,10 @@ describe('clean-up of what D-ID keeps', () => {
 			const talk = sandbox.talk(String(item.json.id)) as unknown as { deleted: boolean };
 			expect(talk.deleted).toBe(true);
 			expect(item.binary?.video).toBeDefined();
-			expect(item.json.cleanup).toMatchObject({ uploads: { image: { result: 'deleted' }, audio: { result: 'deleted' } }, talk: { result: 'deleted' } });
+			expect(item.json.cleanup).toMatchObject({
+				uploads: { image: { result: 'deleted' }, audio: { result: 'deleted' } },
+				talk: { result: 'deleted' },
+			});
 		}
 		expect(sandbox.uploads()).toHaveLength(before);
 		expect(requests('DELETE /images/{id}')).toBe(2);
@@ -188,7 +254,11 @@ describe('clean-up of what D-ID keeps', () => {
 		const before = sandbox.uploads().length;
 		const { items } = await run(cleanCreate(), [withFiles()]);
 		expect(items.length === 0 || items[0].json.error !== undefined).toBe(true);
-		expect(requests('DELETE /images/{id}') + requests('DELETE /audios/{id}') + requests('DELETE /talks/{id}')).toBe(0);
+		expect(
+			requests('DELETE /images/{id}') +
+				requests('DELETE /audios/{id}') +
+				requests('DELETE /talks/{id}'),
+		).toBe(0);
 		expect(sandbox.uploads()).toHaveLength(before + 2);
 		expect(sandbox.talks().at(-1)!.deleted).toBe(false);
 	});
@@ -208,29 +278,56 @@ describe('clean-up of what D-ID keeps', () => {
 		const { items, error } = await run(cleanCreate(), [withFiles()]);
 		expect(error).toBeUndefined();
 		expect(items[0].binary?.video).toBeDefined();
-		expect((items[0].json.cleanup as IDataObject).talk).toMatchObject({ result: expect.stringMatching(/^not deleted: /) });
+		expect((items[0].json.cleanup as IDataObject).talk).toMatchObject({
+			result: expect.stringMatching(/^not deleted: /),
+		});
 		expect(requests('DELETE /talks/{id}')).toBeGreaterThan(1); // retried as reads are
-		expect((items[0].json.cleanup as IDataObject).uploads).toMatchObject({ image: { result: 'deleted' } });
+		expect((items[0].json.cleanup as IDataObject).uploads).toMatchObject({
+			image: { result: 'deleted' },
+		});
 	});
 
 	test('Wait deletes the talk after its download; without Download Video the talk is kept', async () => {
 		const created = await run(create({ text: 'Hello world!' }));
 		const id = String(created.items[0].json.id);
-		const kept = await run({ parameters: { resource: 'talk', operation: 'wait', talkId: id, downloadVideo: false, deleteTalk: true } });
-		expect((kept.items[0].json.cleanup as IDataObject).talk).toMatchObject({ result: expect.stringMatching(/^kept/) });
+		const kept = await run({
+			parameters: {
+				resource: 'talk',
+				operation: 'wait',
+				talkId: id,
+				downloadVideo: false,
+				deleteTalk: true,
+			},
+		});
+		expect((kept.items[0].json.cleanup as IDataObject).talk).toMatchObject({
+			result: expect.stringMatching(/^kept/),
+		});
 		expect(requests('DELETE /talks/{id}')).toBe(0);
-		const waited = await run({ parameters: { resource: 'talk', operation: 'wait', talkId: id, deleteTalk: true } });
+		const waited = await run({
+			parameters: { resource: 'talk', operation: 'wait', talkId: id, deleteTalk: true },
+		});
 		expect(waited.items[0].binary?.data).toBeDefined();
 		expect((waited.items[0].json.cleanup as IDataObject).talk).toMatchObject({ result: 'deleted' });
 		expect((sandbox.talk(id) as unknown as { deleted: boolean }).deleted).toBe(true);
 	});
 	test('Create → Wait: Create names its uploads, Wait deletes them (Uploaded Files defaults to {{ $json.uploads }}) and the talk', async () => {
-		const created = await run(create({ imageSource: 'binary', text: 'Hello world!' }), [{ json: {}, binary: photo() }]);
+		const created = await run(create({ imageSource: 'binary', text: 'Hello world!' }), [
+			{ json: {}, binary: photo() },
+		]);
 		const uploads = created.items[0].json.uploads as IDataObject;
 		expect(uploads).toEqual({ image: expect.stringMatching(/^img_/) });
 		expect(sandbox.uploads().map((u) => u.id)).toContain(uploads.image);
 		const waited = await runNode(
-			{ parameters: { resource: 'talk', operation: 'wait', talkId: '={{ $json.id }}', deleteUploads: true, uploadedFiles: '={{ $json.uploads }}', deleteTalk: true } },
+			{
+				parameters: {
+					resource: 'talk',
+					operation: 'wait',
+					talkId: '={{ $json.id }}',
+					deleteUploads: true,
+					uploadedFiles: '={{ $json.uploads }}',
+					deleteTalk: true,
+				},
+			},
 			{ credentials: credentialsFor(sandbox), items: [{ json: created.items[0].json }] },
 		);
 		expect(waited.error).toBeUndefined();
@@ -247,7 +344,15 @@ describe('clean-up of what D-ID keeps', () => {
 		['text that is not JSON', 'img_1'],
 		['an object with other keys', '={{ { photo: "img_1" } }}'],
 	])('Wait refuses Uploaded Files that is %s before any request', async (_, uploadedFiles) => {
-		const { error } = await run({ parameters: { resource: 'talk', operation: 'wait', talkId: 'tlk_x', deleteUploads: true, uploadedFiles } });
+		const { error } = await run({
+			parameters: {
+				resource: 'talk',
+				operation: 'wait',
+				talkId: 'tlk_x',
+				deleteUploads: true,
+				uploadedFiles,
+			},
+		});
 		expect(error?.message).toMatch(/Uploaded Files/);
 		expect(error?.description).toMatch(/Map the uploads field of the D-ID Create output/);
 		expect(Object.values(sandbox.stats().requests).reduce((a, b) => a + b, 0)).toBe(0);

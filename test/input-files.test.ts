@@ -17,30 +17,57 @@ beforeEach(() => {
 });
 
 const create = (parameters: IDataObject): NodeSpec => ({
-	parameters: { resource: 'talk', operation: 'create', imageUrl: 'https://myhost.com/image.jpg', text: 'Hello world!', waitForCompletion: false, ...parameters },
+	parameters: {
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: 'https://myhost.com/image.jpg',
+		text: 'Hello world!',
+		waitForCompletion: false,
+		...parameters,
+	},
 });
-const run = (spec: NodeSpec, items?: InputItem[]) => runNode(spec, { credentials: credentialsFor(sandbox), items });
-const photo = (data: Buffer, mimeType: string, fileName = 'portrait.jpg'): InputItem => ({ json: {}, binary: { data: { data, fileName, mimeType } } });
+const run = (spec: NodeSpec, items?: InputItem[]) =>
+	runNode(spec, { credentials: credentialsFor(sandbox), items });
+const photo = (data: Buffer, mimeType: string, fileName = 'portrait.jpg'): InputItem => ({
+	json: {},
+	binary: { data: { data, fileName, mimeType } },
+});
 const JPEG = fixture('portrait.jpg');
 const PNG = fixture('portrait.png');
 
 describe('input files that other software labels differently are accepted', () => {
-	test.each(['image/jpg', 'image/pjpeg', 'IMAGE/JPEG', 'image/jpeg; charset=binary'])('a real JPEG labelled %s is uploaded as image/jpeg', async (mimeType) => {
-		const { items, error } = await run(create({ imageSource: 'binary' }), [photo(JPEG, mimeType)]);
-		expect(error).toBeUndefined();
-		// The sandbox, like D-ID, takes image/jpeg or image/png only.
-		expect(sandbox.stats().requests['POST /images']).toBe(1);
-		expect(sandbox.talk(String(items[0].json.id)).request.source_url).toMatch(/^s3:\/\/.*portrait\.jpg$/);
-	});
+	test.each(['image/jpg', 'image/pjpeg', 'IMAGE/JPEG', 'image/jpeg; charset=binary'])(
+		'a real JPEG labelled %s is uploaded as image/jpeg',
+		async (mimeType) => {
+			const { items, error } = await run(create({ imageSource: 'binary' }), [
+				photo(JPEG, mimeType),
+			]);
+			expect(error).toBeUndefined();
+			// The sandbox, like D-ID, takes image/jpeg or image/png only.
+			expect(sandbox.stats().requests['POST /images']).toBe(1);
+			expect(sandbox.talk(String(items[0].json.id)).request.source_url).toMatch(
+				/^s3:\/\/.*portrait\.jpg$/,
+			);
+		},
+	);
 
 	test('a PNG with no type (application/octet-stream) is recognised by its content', async () => {
-		const { error } = await run(create({ imageSource: 'binary' }), [photo(PNG, 'application/octet-stream', 'upload.bin')]);
+		const { error } = await run(create({ imageSource: 'binary' }), [
+			photo(PNG, 'application/octet-stream', 'upload.bin'),
+		]);
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().requests['POST /images']).toBe(1);
 	});
 
 	test('an MP3 labelled audio/mpeg is uploaded', async () => {
-		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [{ json: {}, binary: { data: { data: fixture('speech.mp3'), fileName: 'speech.mp3', mimeType: 'audio/mpeg' } } }]);
+		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [
+			{
+				json: {},
+				binary: {
+					data: { data: fixture('speech.mp3'), fileName: 'speech.mp3', mimeType: 'audio/mpeg' },
+				},
+			},
+		]);
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().requests['POST /audios']).toBe(1);
 	});
@@ -59,10 +86,17 @@ describe('addresses and values that are fine stay fine', () => {
 
 	test('Stability 0 is sent as 0, and Max Concurrent Talks from an expression "3" is taken', async () => {
 		const { items, error } = await run(
-			create({ provider: 'elevenlabs', voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' }, elevenLabsVoice: { stability: 0 }, options: { maxConcurrency: '={{ "3" }}' } }),
+			create({
+				provider: 'elevenlabs',
+				voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
+				elevenLabsVoice: { stability: 0 },
+				options: { maxConcurrency: '={{ "3" }}' },
+			}),
 		);
 		expect(error).toBeUndefined();
-		const request = sandbox.talk(String(items[0].json.id)).request as { script: { provider: { voice_config: IDataObject } } };
+		const request = sandbox.talk(String(items[0].json.id)).request as {
+			script: { provider: { voice_config: IDataObject } };
+		};
 		expect(request.script.provider.voice_config.stability).toBe(0);
 	});
 
@@ -94,8 +128,14 @@ describe('memory: each file is read when its item runs, not all before the first
 		// The first talk's creation takes 400 ms: the second item's file is removed meanwhile.
 		sandbox.setFaults({ routes: { 'POST /talks': { latencyMs: 400 } } });
 		const running = runNode(
-			{ ...create({ imageSource: 'binary', options: { maxConcurrency: 1 } }), continueOnFail: true },
-			{ credentials: credentialsFor(sandbox), items: [photo(first, 'image/jpeg'), photo(second, 'image/jpeg', 'second.jpg')] },
+			{
+				...create({ imageSource: 'binary', options: { maxConcurrency: 1 } }),
+				continueOnFail: true,
+			},
+			{
+				credentials: credentialsFor(sandbox),
+				items: [photo(first, 'image/jpeg'), photo(second, 'image/jpeg', 'second.jpg')],
+			},
 		);
 		let removed: string[] = [];
 		for (let waited = 0; waited < 10_000 && !removed.length; waited += 10) {

@@ -22,8 +22,15 @@ beforeAll(() => {
 	cache = fs.mkdtempSync(path.join(os.tmpdir(), 'd-id-install-test-'));
 	dir = path.join(cache, `n8n-${VERSION}`);
 	fs.mkdirSync(dir, { recursive: true });
-	fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'installer-test', private: true, dependencies: { sqlite3: SQLITE3 } }));
-	const installed = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8' });
+	fs.writeFileSync(
+		path.join(dir, 'package.json'),
+		JSON.stringify({ name: 'installer-test', private: true, dependencies: { sqlite3: SQLITE3 } }),
+	);
+	const installed = spawnSync(
+		'npm',
+		['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+		{ cwd: dir, encoding: 'utf8' },
+	);
 	if (installed.status !== 0) throw new Error(`npm install sqlite3 failed: ${installed.stderr}`);
 	writeFakeN8n({ healthy: true });
 });
@@ -33,7 +40,10 @@ afterAll(() => fs.rmSync(cache, { recursive: true, force: true }));
 function writeFakeN8n({ healthy }) {
 	const bin = path.join(dir, 'node_modules', 'n8n', 'bin');
 	fs.mkdirSync(bin, { recursive: true });
-	fs.writeFileSync(path.join(dir, 'node_modules', 'n8n', 'package.json'), JSON.stringify({ name: 'n8n', version: VERSION }));
+	fs.writeFileSync(
+		path.join(dir, 'node_modules', 'n8n', 'package.json'),
+		JSON.stringify({ name: 'n8n', version: VERSION }),
+	);
 	fs.writeFileSync(
 		path.join(bin, 'n8n'),
 		healthy
@@ -66,7 +76,9 @@ test('a cached install whose sqlite3 was never built is found broken and repaire
 	expect(await sqliteProblem(dir, { node: process.execPath })).toEqual(expect.any(String));
 
 	const { code, output } = await runInstaller();
-	expect(output).toMatch(new RegExp(`cached n8n ${VERSION} in .* is broken \\(.+\\): repairing it`));
+	expect(output).toMatch(
+		new RegExp(`cached n8n ${VERSION} in .* is broken \\(.+\\): repairing it`),
+	);
 	expect(output).toMatch(/build sqlite3: done/);
 	expect(output).toMatch(/proof: n8n .* answered \/healthz/);
 	expect(code).toBe(0);

@@ -4,29 +4,56 @@ import http from 'node:http';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { binaryBuffer, loadOptions, runNode, type InputItem, type NodeSpec } from './harness/engine';
-import { credentialsFor, fixture, startSandbox, totalRequests, type Sandbox } from './harness/sandbox';
+import {
+	binaryBuffer,
+	loadOptions,
+	runNode,
+	type InputItem,
+	type NodeSpec,
+} from './harness/engine';
+import {
+	credentialsFor,
+	fixture,
+	startSandbox,
+	totalRequests,
+	type Sandbox,
+} from './harness/sandbox';
 
 let sandbox: Sandbox;
 beforeAll(async () => (sandbox = await startSandbox()));
 afterAll(async () => sandbox.stop());
 beforeEach(() => {
 	sandbox.setFaults({});
-	sandbox.configure({ credits: 1000, plan: { stitch: true, subtitles: true }, processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined } });
+	sandbox.configure({
+		credits: 1000,
+		plan: { stitch: true, subtitles: true },
+		processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined },
+	});
 });
 
 const IMAGE = 'https://myhost.com/image.jpg';
 const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, ...parameters },
+	parameters: {
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: IMAGE,
+		text: 'Hello world!',
+		waitForCompletion: false,
+		...parameters,
+	},
 	...extra,
 });
-const run = (spec: NodeSpec, items?: InputItem[], credentials = credentialsFor(sandbox)) => runNode(spec, { credentials, items });
+const run = (spec: NodeSpec, items?: InputItem[], credentials = credentialsFor(sandbox)) =>
+	runNode(spec, { credentials, items });
 const lastTalk = () => sandbox.talks().at(-1)!;
 /** The sandbox's record of each output item's talk, in item order (fails when an item has none). */
 const talksOf = (items: Array<{ json: IDataObject }>) =>
 	items.map((item) => {
 		const talk = sandbox.talk(String(item.json.id));
-		expect([item.json.id, talk]).toEqual([item.json.id, expect.objectContaining({ id: item.json.id })]);
+		expect([item.json.id, talk]).toEqual([
+			item.json.id,
+			expect.objectContaining({ id: item.json.id }),
+		]);
 		return talk;
 	});
 
@@ -35,7 +62,10 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 		const { items, error } = await run(create({}));
 		expect(error).toBeUndefined();
 		expect(items[0].json).toMatchObject({ id: lastTalk().id, object: 'talk', status: 'created' });
-		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' } });
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			script: { type: 'text', input: 'Hello world!' },
+		});
 	});
 
 	test('#2 webhook', async () => {
@@ -50,8 +80,18 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 		});
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 		const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhook`;
-		const { items } = await run(create({ waitForCompletion: true, downloadVideo: false, additionalFields: { webhookUrl: webhook } }));
-		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' }, webhook });
+		const { items } = await run(
+			create({
+				waitForCompletion: true,
+				downloadVideo: false,
+				additionalFields: { webhookUrl: webhook },
+			}),
+		);
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			script: { type: 'text', input: 'Hello world!' },
+			webhook,
+		});
 		for (let i = 0; i < 50 && !received.length; i++) await new Promise((r) => setTimeout(r, 20));
 		expect(received[0]).toMatchObject({ id: items[0].json.id, status: 'done' });
 		server.close();
@@ -59,31 +99,69 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 
 	test('#3 stitch', async () => {
 		await run(create({ videoOptions: { stitch: true } }));
-		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'text', input: 'Hello world!' }, config: { stitch: true } });
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			script: { type: 'text', input: 'Hello world!' },
+			config: { stitch: true },
+		});
 	});
 
 	test('#4 text-to-speech with provider, voice and style', async () => {
-		await run(create({ provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice: { style: 'Cheerful' } }));
+		await run(
+			create({
+				provider: 'microsoft',
+				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
+				microsoftVoice: { style: 'Cheerful' },
+			}),
+		);
 		expect(lastTalk().request).toEqual({
 			source_url: IMAGE,
-			script: { type: 'text', input: 'Hello world!', provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } } },
+			script: {
+				type: 'text',
+				input: 'Hello world!',
+				provider: {
+					type: 'microsoft',
+					voice_id: 'en-US-JennyNeural',
+					voice_config: { style: 'Cheerful' },
+				},
+			},
 		});
 	});
 
 	test('#4 with the style as GET /tts/voices lists it ("cheerful"): sent as the overview writes it', async () => {
-		await run(create({ provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice: { style: 'cheerful' } }));
+		await run(
+			create({
+				provider: 'microsoft',
+				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
+				microsoftVoice: { style: 'cheerful' },
+			}),
+		);
 		expect(lastTalk().request.script).toEqual({
 			type: 'text',
 			input: 'Hello world!',
-			provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } },
+			provider: {
+				type: 'microsoft',
+				voice_id: 'en-US-JennyNeural',
+				voice_config: { style: 'Cheerful' },
+			},
 		});
 	});
 
 	test('#4 the Style dropdown offers the saved spelling, either one, so the editor shows no warning', async () => {
 		const styles = async (style?: string) => {
 			const microsoftVoice = style === undefined ? {} : { style };
-			const parameters = { ...create({}).parameters, provider: 'microsoft', voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' }, microsoftVoice };
-			return await loadOptions('getVoiceStyles', parameters, credentialsFor(sandbox), 'parameters.microsoftVoice.style');
+			const parameters = {
+				...create({}).parameters,
+				provider: 'microsoft',
+				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
+				microsoftVoice,
+			};
+			return await loadOptions(
+				'getVoiceStyles',
+				parameters,
+				credentialsFor(sandbox),
+				'parameters.microsoftVoice.style',
+			);
 		};
 		const fresh = await styles();
 		expect(fresh[0]).toEqual({ name: 'Default', value: '' });
@@ -98,13 +176,22 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 	});
 
 	test('#5 audio script', async () => {
-		await run(create({ scriptType: 'audio', audioSource: 'url', audioUrl: 'https://path.to/audio.mp3' }));
-		expect(lastTalk().request).toEqual({ source_url: IMAGE, script: { type: 'audio', audio_url: 'https://path.to/audio.mp3' } });
+		await run(
+			create({ scriptType: 'audio', audioSource: 'url', audioUrl: 'https://path.to/audio.mp3' }),
+		);
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			script: { type: 'audio', audio_url: 'https://path.to/audio.mp3' },
+		});
 	});
 
 	test('#6 driver from the bank', async () => {
 		await run(create({ driver: 'bank', bankDriver: 'lively/driver-05' }));
-		expect(lastTalk().request).toEqual({ source_url: IMAGE, driver_url: 'bank://lively/driver-05', script: { type: 'text', input: 'Hello world!' } });
+		expect(lastTalk().request).toEqual({
+			source_url: IMAGE,
+			driver_url: 'bank://lively/driver-05',
+			script: { type: 'text', input: 'Hello world!' },
+		});
 	});
 
 	test('#7 expressions', async () => {
@@ -112,7 +199,12 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 			create({
 				waitForCompletion: true,
 				downloadVideo: false,
-				expressions: { expression: [{ startFrame: 0, expression: 'happy', intensity: 1 }, { startFrame: 20, expression: 'serious', intensity: 0.6 }] },
+				expressions: {
+					expression: [
+						{ startFrame: 0, expression: 'happy', intensity: 1 },
+						{ startFrame: 20, expression: 'serious', intensity: 0.6 },
+					],
+				},
 				videoOptions: { transitionFrames: 10 },
 			}),
 		);
@@ -136,12 +228,41 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 				text: '<speak>Hello <break time="1s"/> world</speak>',
 				provider: 'elevenlabs',
 				voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
-				elevenLabsVoice: { modelId: 'eleven_turbo_v2_5', stability: 0.4, similarityBoost: 0.8, rate: '0.9', style: '0.2', useSpeakerBoost: false, language: 'English (United States)', externalApiKey: 'el-secret' },
+				elevenLabsVoice: {
+					modelId: 'eleven_turbo_v2_5',
+					stability: 0.4,
+					similarityBoost: 0.8,
+					rate: '0.9',
+					style: '0.2',
+					useSpeakerBoost: false,
+					language: 'English (United States)',
+					externalApiKey: 'el-secret',
+				},
 				driver: 'custom',
 				customDriverUrl: 'https://example.com/driver.mp4',
-				videoOptions: { stitch: false, fluent: true, padAudio: 1.5, resultFormat: 'mov', subtitles: true, logoUrl: 'https://example.com/logo.png', logoX: 10, logoY: -20 },
-				legacyOptions: { alignDriver: false, alignExpandFactor: 0.5, autoMatch: true, motionFactor: 1.2, normalizationFactor: 0.9, sharpen: false },
-				additionalFields: { name: 'welcome', userData: '{"crm":42}', resultUrl: 'https://bucket.example.com/out/' },
+				videoOptions: {
+					stitch: false,
+					fluent: true,
+					padAudio: 1.5,
+					resultFormat: 'mov',
+					subtitles: true,
+					logoUrl: 'https://example.com/logo.png',
+					logoX: 10,
+					logoY: -20,
+				},
+				legacyOptions: {
+					alignDriver: false,
+					alignExpandFactor: 0.5,
+					autoMatch: true,
+					motionFactor: 1.2,
+					normalizationFactor: 0.9,
+					sharpen: false,
+				},
+				additionalFields: {
+					name: 'welcome',
+					userData: '{"crm":42}',
+					resultUrl: 'https://bucket.example.com/out/',
+				},
 			}),
 		);
 		const talk = lastTalk();
@@ -158,7 +279,13 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 					voice_id: '21m00Tcm4TlvDq8ikWAM',
 					model_id: 'eleven_turbo_v2_5',
 					language: 'English (United States)',
-					voice_config: { stability: 0.4, similarity_boost: 0.8, rate: '0.9', style: '0.2', use_speaker_boost: false },
+					voice_config: {
+						stability: 0.4,
+						similarity_boost: 0.8,
+						rate: '0.9',
+						style: '0.2',
+						use_speaker_boost: false,
+					},
 				},
 			},
 			config: {
@@ -186,8 +313,28 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 describe('files in and out', () => {
 	test('image and audio from binaries are uploaded; the video comes back with the bytes the sandbox served', async () => {
 		const { items, error } = await run(
-			create({ imageSource: 'binary', imageBinaryProperty: 'photo', scriptType: 'audio', audioSource: 'binary', audioBinaryProperty: 'voice', waitForCompletion: true, downloadVideo: true, binaryPropertyOutput: 'video' }),
-			[{ binary: { photo: { data: fixture('portrait.jpg'), fileName: 'portrait.jpg', mimeType: 'image/jpeg' }, voice: { data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' } } }],
+			create({
+				imageSource: 'binary',
+				imageBinaryProperty: 'photo',
+				scriptType: 'audio',
+				audioSource: 'binary',
+				audioBinaryProperty: 'voice',
+				waitForCompletion: true,
+				downloadVideo: true,
+				binaryPropertyOutput: 'video',
+			}),
+			[
+				{
+					binary: {
+						photo: {
+							data: fixture('portrait.jpg'),
+							fileName: 'portrait.jpg',
+							mimeType: 'image/jpeg',
+						},
+						voice: { data: fixture('speech.wav'), fileName: 'speech.wav', mimeType: 'audio/wav' },
+					},
+				},
+			],
 		);
 		expect(error).toBeUndefined();
 		const talk = lastTalk();
@@ -196,18 +343,31 @@ describe('files in and out', () => {
 		const video = items[0].binary!.video;
 		expect(video).toMatchObject({ fileName: `${talk.id}.mp4`, mimeType: 'video/mp4' });
 		const bytes = await binaryBuffer(items[0], 'video');
-		expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(talk.id));
+		expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+			await sandbox.resultDigest(talk.id),
+		);
 	});
 
 	test('a large MOV result is streamed into binary storage byte for byte', async () => {
 		sandbox.configure({ resultSizeBytes: 24 * 1024 * 1024 });
 		try {
-			const { items } = await run(create({ waitForCompletion: true, downloadVideo: true, videoOptions: { resultFormat: 'mov' } }));
+			const { items } = await run(
+				create({
+					waitForCompletion: true,
+					downloadVideo: true,
+					videoOptions: { resultFormat: 'mov' },
+				}),
+			);
 			const talk = lastTalk();
-			expect(items[0].binary!.data).toMatchObject({ fileName: `${talk.id}.mov`, mimeType: 'video/quicktime' });
+			expect(items[0].binary!.data).toMatchObject({
+				fileName: `${talk.id}.mov`,
+				mimeType: 'video/quicktime',
+			});
 			const bytes = await binaryBuffer(items[0]);
 			expect(bytes.length).toBe(24 * 1024 * 1024);
-			expect(createHash('sha256').update(bytes).digest('hex')).toBe(await sandbox.resultDigest(talk.id));
+			expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+				await sandbox.resultDigest(talk.id),
+			);
 		} finally {
 			sandbox.configure({ resultSizeBytes: 0 });
 		}
@@ -215,13 +375,29 @@ describe('files in and out', () => {
 });
 
 describe('many items', () => {
-	const texts = ['One two three four five six seven eight nine ten eleven twelve.', 'Short one.', 'A medium length sentence with some words.', 'Hi there you.', 'Another fairly long sentence that takes a while to say out loud.', 'Bye now all.'];
+	const texts = [
+		'One two three four five six seven eight nine ten eleven twelve.',
+		'Short one.',
+		'A medium length sentence with some words.',
+		'Hi there you.',
+		'Another fairly long sentence that takes a while to say out loud.',
+		'Bye now all.',
+	];
 
 	test('N items are created together and waited for concurrently; output in input order, paired', async () => {
 		// Long enough that creating six talks cannot outlast the shortest render on a busy machine.
 		sandbox.configure({ processing: { msPerSecond: 40, minMs: 600 } });
 		const { items, error } = await run(
-			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			{
+				parameters: {
+					resource: 'talk',
+					operation: 'create',
+					imageUrl: IMAGE,
+					text: '={{ $json.text }}',
+					waitForCompletion: true,
+					downloadVideo: false,
+				},
+			},
 			texts.map((text) => ({ json: { text } })),
 		);
 		expect(error).toBeUndefined();
@@ -234,14 +410,25 @@ describe('many items', () => {
 		});
 		// All talks were created before any finished: they ran side by side, not one after another.
 		const records = talks as unknown as Array<{ createdAt: number; doneAt: number }>;
-		expect(Math.max(...records.map((r) => r.createdAt))).toBeLessThan(Math.min(...records.map((r) => r.doneAt)));
+		expect(Math.max(...records.map((r) => r.createdAt))).toBeLessThan(
+			Math.min(...records.map((r) => r.doneAt)),
+		);
 	});
 
 	test('several talks waiting are looked at with one list request per look, not one request per talk', async () => {
 		sandbox.configure({ processing: { msPerSecond: 1000, minMs: 2500 } });
 		sandbox.resetStats();
 		const { items, error } = await run(
-			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			{
+				parameters: {
+					resource: 'talk',
+					operation: 'create',
+					imageUrl: IMAGE,
+					text: '={{ $json.text }}',
+					waitForCompletion: true,
+					downloadVideo: false,
+				},
+			},
 			texts.map((text) => ({ json: { text } })),
 		);
 		expect(error).toBeUndefined();
@@ -265,16 +452,30 @@ describe('many items', () => {
 	test('Max Concurrent Talks bounds how many are in flight', async () => {
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 150 } });
 		const { items, error } = await run(
-			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false, options: { maxConcurrency: 2 } } },
+			{
+				parameters: {
+					resource: 'talk',
+					operation: 'create',
+					imageUrl: IMAGE,
+					text: '={{ $json.text }}',
+					waitForCompletion: true,
+					downloadVideo: false,
+					options: { maxConcurrency: 2 },
+				},
+			},
 			texts.map((text) => ({ json: { text } })),
 		);
 		expect(error).toBeUndefined();
 		expect(items.map((item) => item.json.status)).toEqual(texts.map(() => 'done'));
 		// The talks of this run (by the IDs it output), not whatever the sandbox made last.
 		const records = talksOf(items) as unknown as Array<{ createdAt: number; doneAt: number }>;
-		expect(records.map((r, i) => (talksOf(items)[i].request.script as IDataObject).input)).toEqual(texts);
+		expect(records.map((r, i) => (talksOf(items)[i].request.script as IDataObject).input)).toEqual(
+			texts,
+		);
 		for (const r of records) {
-			const overlapping = records.filter((o) => o.createdAt <= r.createdAt && o.doneAt > r.createdAt);
+			const overlapping = records.filter(
+				(o) => o.createdAt <= r.createdAt && o.doneAt > r.createdAt,
+			);
 			expect(overlapping.length).toBeLessThanOrEqual(2);
 		}
 	});
@@ -294,28 +495,45 @@ describe('get, wait, list, delete, credits', () => {
 	test('List: Return All follows the token pages; Limit stops early', async () => {
 		const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
 		await Promise.all(
-			Array.from({ length: 210 }, () => fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: 'https://myhost.com/paging.jpg', script: { type: 'text', input: 'Paging test.' } }) })),
+			Array.from({ length: 210 }, () =>
+				fetch(`${sandbox.url}/talks`, {
+					method: 'POST',
+					headers: auth,
+					body: JSON.stringify({
+						source_url: 'https://myhost.com/paging.jpg',
+						script: { type: 'text', input: 'Paging test.' },
+					}),
+				}),
+			),
 		);
-		const existing = sandbox.talks().filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
+		const existing = sandbox
+			.talks()
+			.filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
 		sandbox.resetStats();
 		const all = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: true } });
 		expect(all.items).toHaveLength(existing);
 		expect(new Set(all.items.map((i) => i.json.id)).size).toBe(existing);
 		expect(sandbox.stats().requests['GET /talks']).toBe(Math.ceil(existing / 100));
 		sandbox.resetStats();
-		const some = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: false, limit: 150 } });
+		const some = await run({
+			parameters: { resource: 'talk', operation: 'list', returnAll: false, limit: 150 },
+		});
 		expect(some.items).toHaveLength(150);
 		expect(sandbox.stats().requests['GET /talks']).toBe(2);
 	});
 
 	test('Delete a finished talk; deleting one still processing says what to do', async () => {
 		const done = await run(create({ waitForCompletion: true, downloadVideo: false }));
-		const deleted = await run({ parameters: { resource: 'talk', operation: 'delete', talkId: done.items[0].json.id } });
+		const deleted = await run({
+			parameters: { resource: 'talk', operation: 'delete', talkId: done.items[0].json.id },
+		});
 		expect(deleted.items[0].json).toMatchObject({ id: done.items[0].json.id, deleted: true });
 
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 5000 } });
 		const busy = await run(create({}));
-		const refused = await run({ parameters: { resource: 'talk', operation: 'delete', talkId: busy.items[0].json.id } });
+		const refused = await run({
+			parameters: { resource: 'talk', operation: 'delete', talkId: busy.items[0].json.id },
+		});
 		expect(refused.error?.message).toBe(`Talk ${busy.items[0].json.id} is still processing`);
 		expect(refused.error?.description).toMatch(/Talk → Wait/);
 	});
@@ -330,16 +548,54 @@ describe('get, wait, list, delete, credits', () => {
 describe('D-ID errors become NodeApiErrors that say what to do', () => {
 	const cases: Array<[string, () => void, NodeSpec, RegExp, string?]> = [
 		['401 wrong key', () => {}, create({}), /D-ID refused the API key/, 'AuthorizationError'],
-		['402 no credits', () => sandbox.configure({ credits: 0 }), create({}), /Not enough D-ID credits/, 'InsufficientCreditsError'],
-		['403 plan without stitch', () => sandbox.configure({ plan: { stitch: false } }), create({ videoOptions: { stitch: true } }), /plan does not allow this: user has no permission for stitch/, 'PermissionError'],
-		['451 text moderation', () => {}, create({ text: 'Please [moderate-me] now' }), /content moderation refused the text/, 'TextModerationError'],
-		['404 unknown talk', () => {}, { parameters: { resource: 'talk', operation: 'get', talkId: 'tlk_nope' } }, /D-ID has no talk with ID tlk_nope/, 'NotFoundError'],
-		['failed talk (no face)', () => {}, create({ imageUrl: 'https://x.com/no-face.jpg', waitForCompletion: true }), /D-ID could not make talk tlk_\S+ \(error\): FaceError/, 'FaceError'],
-		['rejected talk', () => {}, create({ imageUrl: 'https://x.com/rejected-image.jpg', waitForCompletion: true }), /\(rejected\): ContentModerationError/, 'ContentModerationError'],
+		[
+			'402 no credits',
+			() => sandbox.configure({ credits: 0 }),
+			create({}),
+			/Not enough D-ID credits/,
+			'InsufficientCreditsError',
+		],
+		[
+			'403 plan without stitch',
+			() => sandbox.configure({ plan: { stitch: false } }),
+			create({ videoOptions: { stitch: true } }),
+			/plan does not allow this: user has no permission for stitch/,
+			'PermissionError',
+		],
+		[
+			'451 text moderation',
+			() => {},
+			create({ text: 'Please [moderate-me] now' }),
+			/content moderation refused the text/,
+			'TextModerationError',
+		],
+		[
+			'404 unknown talk',
+			() => {},
+			{ parameters: { resource: 'talk', operation: 'get', talkId: 'tlk_nope' } },
+			/D-ID has no talk with ID tlk_nope/,
+			'NotFoundError',
+		],
+		[
+			'failed talk (no face)',
+			() => {},
+			create({ imageUrl: 'https://x.com/no-face.jpg', waitForCompletion: true }),
+			/D-ID could not make talk tlk_\S+ \(error\): FaceError/,
+			'FaceError',
+		],
+		[
+			'rejected talk',
+			() => {},
+			create({ imageUrl: 'https://x.com/rejected-image.jpg', waitForCompletion: true }),
+			/\(rejected\): ContentModerationError/,
+			'ContentModerationError',
+		],
 	];
 	test.each(cases)('%s', async (name, setup, spec, message, kind) => {
 		setup();
-		const credentials = name.startsWith('401') ? { apiKey: 'wrong:key', baseUrl: sandbox.url } : credentialsFor(sandbox);
+		const credentials = name.startsWith('401')
+			? { apiKey: 'wrong:key', baseUrl: sandbox.url }
+			: credentialsFor(sandbox);
 		const { error } = await run(spec, undefined, credentials);
 		expect(error?.message).toMatch(message);
 		expect(error?.context?.kind).toBe(kind);
@@ -350,13 +606,33 @@ describe('D-ID errors become NodeApiErrors that say what to do', () => {
 
 	test('Continue On Fail: a failed item becomes an error item paired with it; the others go on', async () => {
 		const { items, error } = await run(
-			{ ...create({ imageUrl: '={{ $json.image }}', waitForCompletion: true, downloadVideo: false }), continueOnFail: true },
-			[{ json: { image: IMAGE } }, { json: { image: 'https://x.com/no-face.jpg' } }, { json: { image: 'ftp://bad' } }, { json: { image: IMAGE } }],
+			{
+				...create({
+					imageUrl: '={{ $json.image }}',
+					waitForCompletion: true,
+					downloadVideo: false,
+				}),
+				continueOnFail: true,
+			},
+			[
+				{ json: { image: IMAGE } },
+				{ json: { image: 'https://x.com/no-face.jpg' } },
+				{ json: { image: 'ftp://bad' } },
+				{ json: { image: IMAGE } },
+			],
 		);
 		expect(error).toBeUndefined();
-		expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
+		expect(items.map((i) => i.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 1 },
+			{ item: 2 },
+			{ item: 3 },
+		]);
 		expect(items[0].json.status).toBe('done');
-		expect(items[1].json).toMatchObject({ kind: 'FaceError', error: expect.stringMatching(/could not make talk/) });
+		expect(items[1].json).toMatchObject({
+			kind: 'FaceError',
+			error: expect.stringMatching(/could not make talk/),
+		});
 		expect(items[2].json.error).toMatch(/Invalid "Image URL" in item 3/);
 		expect(items[3].json.status).toBe('done');
 	});
@@ -405,8 +681,14 @@ describe('transient failures', () => {
 			{ route: 'POST /talks', fault: 'dropAfter' },
 		]);
 		const before = new Set(sandbox.talks().map((t) => t.id));
-		const { items } = await runNode(create({}, { continueOnFail: true }), { credentials: credentialsFor(sandbox), items: [{ json: {} }, { json: {} }] });
-		const made = sandbox.talks().filter((t) => !before.has(t.id)).map((t) => t.id);
+		const { items } = await runNode(create({}, { continueOnFail: true }), {
+			credentials: credentialsFor(sandbox),
+			items: [{ json: {} }, { json: {} }],
+		});
+		const made = sandbox
+			.talks()
+			.filter((t) => !before.has(t.id))
+			.map((t) => t.id);
 		expect(made).toHaveLength(2);
 		// Both were sent together and both answers were lost: neither item can tell which talk is its
 		// own, so each fails naming both, and neither takes one.
@@ -424,25 +706,37 @@ describe('bad input is refused before any request, naming the field and the item
 	// Field by field, every operation: test/bad-input.test.ts (the table in docs/BAD-INPUT.md).
 
 	test('an http webhook is refused when the credential points at D-ID itself (no request sent)', async () => {
-		const { error } = await run(create({ additionalFields: { webhookUrl: 'http://n8n.example.com/webhook/x' } }), undefined, { apiKey: 'k:s', baseUrl: 'https://api.d-id.com' });
-		expect(error?.message).toMatch(/Invalid "Webhook URL" in item 1: "http:\/\/n8n.example.com\/webhook\/x" is not an https:\/\/ address/);
+		const { error } = await run(
+			create({ additionalFields: { webhookUrl: 'http://n8n.example.com/webhook/x' } }),
+			undefined,
+			{ apiKey: 'k:s', baseUrl: 'https://api.d-id.com' },
+		);
+		expect(error?.message).toMatch(
+			/Invalid "Webhook URL" in item 1: "http:\/\/n8n.example.com\/webhook\/x" is not an https:\/\/ address/,
+		);
 		expect(error?.description).toMatch(/WEBHOOK_URL/);
 	});
 
 	test('a bad third item stops the batch before any talk is created', async () => {
 		const before = totalRequests(sandbox);
-		const { error } = await run(create({ text: '={{ $json.text }}' }), [{ json: { text: 'Fine text.' } }, { json: { text: 'Also fine.' } }, { json: { text: '' } }]);
+		const { error } = await run(create({ text: '={{ $json.text }}' }), [
+			{ json: { text: 'Fine text.' } },
+			{ json: { text: 'Also fine.' } },
+			{ json: { text: '' } },
+		]);
 		expect(error?.message).toMatch(/Invalid "Text" in item 3/);
 		expect(error?.context?.itemIndex).toBe(2);
 		expect(totalRequests(sandbox)).toBe(before);
 	});
-
 });
 
 test('cancelling the execution stops waiting at once and sends no more requests', async () => {
 	sandbox.configure({ processing: { msPerSecond: 10, minMs: 20_000 } });
 	const started = Date.now();
-	const result = await runNode(create({ waitForCompletion: true }), { credentials: credentialsFor(sandbox), cancelAfterMs: 1500 });
+	const result = await runNode(create({ waitForCompletion: true }), {
+		credentials: credentialsFor(sandbox),
+		cancelAfterMs: 1500,
+	});
 	const stoppedAfter = Date.now() - started;
 	expect(result.items).toHaveLength(0);
 	expect(stoppedAfter).toBeLessThan(15_000); // far below the 20 s render: the wait did not run on
@@ -457,8 +751,14 @@ describe('the API key pasted into a field', () => {
 		const key = String(credentials.apiKey);
 		const { error } = await run(create({ imageUrl: key }), undefined, credentials);
 		expect(error?.message).toMatch(/^Invalid "Image URL" in item 1/);
-		expect(JSON.stringify({ message: error?.message, description: error?.description })).not.toContain(key);
-		const { items } = await run(create({ imageUrl: key }, { continueOnFail: true }), undefined, credentials);
+		expect(
+			JSON.stringify({ message: error?.message, description: error?.description }),
+		).not.toContain(key);
+		const { items } = await run(
+			create({ imageUrl: key }, { continueOnFail: true }),
+			undefined,
+			credentials,
+		);
 		expect(items[0].json.error).toMatch(/^Invalid "Image URL" in item 1/);
 		expect(JSON.stringify(items)).not.toContain(key);
 		expect(JSON.stringify(items)).toContain('[redacted]');
@@ -468,38 +768,66 @@ describe('the API key pasted into a field', () => {
 describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in real n8n: test/e2e/webhook-wait.e2e.js)', () => {
 	test('against the real D-ID, an http resume URL is refused before any request', async () => {
 		const requestsBefore = totalRequests(sandbox);
-		const { error } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }), undefined, {
-			apiKey: 'user:secret',
-			baseUrl: 'https://api.d-id.com',
-		});
-		expect(error?.message).toMatch(/^Invalid "Wait Mode" in item 1: D-ID cannot call this n8n back at http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+$/);
-		expect(error?.description).toMatch(/set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll"/);
+		const { error } = await run(
+			create({ waitForCompletion: true, waitMode: 'webhook' }),
+			undefined,
+			{
+				apiKey: 'user:secret',
+				baseUrl: 'https://api.d-id.com',
+			},
+		);
+		expect(error?.message).toMatch(
+			/^Invalid "Wait Mode" in item 1: D-ID cannot call this n8n back at http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+$/,
+		);
+		expect(error?.description).toMatch(
+			/set WEBHOOK_URL to n8n’s public https address, or use Wait Mode "Poll"/,
+		);
 		expect(totalRequests(sandbox)).toBe(requestsBefore);
 	});
 
 	test('a Webhook URL of its own conflicts with Wait Mode "Webhook" (the node needs the talk’s webhook)', async () => {
 		const requestsBefore = totalRequests(sandbox);
 		const { error } = await run(
-			create({ waitForCompletion: true, waitMode: 'webhook', additionalFields: { webhookUrl: 'http://127.0.0.1:1/hook' } }),
+			create({
+				waitForCompletion: true,
+				waitMode: 'webhook',
+				additionalFields: { webhookUrl: 'http://127.0.0.1:1/hook' },
+			}),
 			[{ json: {} }, { json: {} }],
 		);
-		expect(error?.message).toMatch(/^Invalid "Webhook URL" in item 1: it is set while Wait Mode is Webhook/);
+		expect(error?.message).toMatch(
+			/^Invalid "Webhook URL" in item 1: it is set while Wait Mode is Webhook/,
+		);
 		expect(totalRequests(sandbox)).toBe(requestsBefore);
 	});
 
 	test('n8n cannot reach its own resume URL: no talk is created and the run fails saying what to set (input is never passed through)', async () => {
 		// The harness's resume URL is http://127.0.0.1:5678/webhook-waiting/…, where nothing listens.
 		const before = sandbox.stats().talksCreated;
-		const { run: result, error } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }), [{ json: {} }, { json: {} }]);
-		expect(error?.message).toMatch(/^n8n cannot reach its own resume URL http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+ \(connection refused\); no talk was created$/);
-		expect(error?.description).toMatch(/Make WEBHOOK_URL reachable from the n8n processes too .* or use Wait Mode "Poll"/);
+		const { run: result, error } = await run(
+			create({ waitForCompletion: true, waitMode: 'webhook' }),
+			[{ json: {} }, { json: {} }],
+		);
+		expect(error?.message).toMatch(
+			/^n8n cannot reach its own resume URL http:\/\/127\.0\.0\.1:5678\/webhook-waiting\/\S+ \(connection refused\); no talk was created$/,
+		);
+		expect(error?.description).toMatch(
+			/Make WEBHOOK_URL reachable from the n8n processes too .* or use Wait Mode "Poll"/,
+		);
 		expect(result.status).not.toBe('waiting');
 		expect(sandbox.stats().talksCreated).toBe(before);
 	});
 
 	test('… and under Continue On Fail every item carries that error (nothing created, nothing waits)', async () => {
 		const before = sandbox.stats().talksCreated;
-		const { items, error, run: result } = await run(create({ waitForCompletion: true, waitMode: 'webhook' }, { continueOnFail: true }), [{ json: {} }, { json: {} }]);
+		const {
+			items,
+			error,
+			run: result,
+		} = await run(
+			create({ waitForCompletion: true, waitMode: 'webhook' }, { continueOnFail: true }),
+			[{ json: {} }, { json: {} }],
+		);
 		expect(error).toBeUndefined();
 		expect(result.status).not.toBe('waiting');
 		expect(items).toHaveLength(2);
@@ -512,8 +840,13 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 
 	test('Wait for Completion off for one item while the first item waits with Wait Mode "Webhook": refused before any request', async () => {
 		const before = totalRequests(sandbox);
-		const { error } = await run(create({ waitForCompletion: '={{ $json.wait }}', waitMode: 'webhook' }), [{ json: { wait: true } }, { json: { wait: false } }]);
-		expect(error?.message).toMatch(/^Invalid "Wait for Completion" in item 2: it is off for this item while the node waits with Wait Mode "Webhook"/);
+		const { error } = await run(
+			create({ waitForCompletion: '={{ $json.wait }}', waitMode: 'webhook' }),
+			[{ json: { wait: true } }, { json: { wait: false } }],
+		);
+		expect(error?.message).toMatch(
+			/^Invalid "Wait for Completion" in item 2: it is off for this item while the node waits with Wait Mode "Webhook"/,
+		);
 		expect(totalRequests(sandbox)).toBe(before);
 	});
 });

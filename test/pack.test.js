@@ -35,7 +35,9 @@ describe('npm pack', () => {
 			encoding: 'utf8',
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		packed = JSON.parse(out)[0].files.map((file) => file.path).sort();
+		packed = JSON.parse(out)[0]
+			.files.map((file) => file.path)
+			.sort();
 	});
 
 	test('ships exactly the built nodes, credential, icons, codex files, index.js, package.json, README, LICENSE', () => {
@@ -44,24 +46,34 @@ describe('npm pack', () => {
 
 	test('nothing from tests, sandbox, bench, examples, sources, declarations or source maps', () => {
 		const unwanted = packed.filter((file) =>
-			/^(test|sandbox|bench|examples|scripts|docs|nodes|credentials)\/|\.ts$|\.map$|^\.|\/\./.test(file),
+			/^(test|sandbox|bench|examples|scripts|docs|nodes|credentials)\/|\.ts$|\.map$|^\.|\/\./.test(
+				file,
+			),
 		);
 		expect(unwanted).toEqual([]);
 		// A shipped file that embeds its TypeScript source (an inline map with sourcesContent).
 		for (const file of packed.filter((f) => f.endsWith('.js'))) {
-			expect([file, fs.readFileSync(path.join(ROOT, file), 'utf8').includes('sourcesContent')]).toEqual([file, false]);
+			expect([
+				file,
+				fs.readFileSync(path.join(ROOT, file), 'utf8').includes('sourcesContent'),
+			]).toEqual([file, false]);
 		}
 	});
 
 	test('what package.json names, and what the shipped files load, is shipped', () => {
-		for (const file of [pkg.main, ...pkg.n8n.nodes, ...pkg.n8n.credentials]) expect(packed).toContain(file);
+		for (const file of [pkg.main, ...pkg.n8n.nodes, ...pkg.n8n.credentials])
+			expect(packed).toContain(file);
 		for (const file of packed.filter((f) => f.endsWith('.js'))) {
 			const code = fs.readFileSync(path.join(ROOT, file), 'utf8');
 			// Relative requires (compiled imports) resolve to shipped files.
 			for (const [, target] of code.matchAll(/require\("(\.[^"]+)"\)/g)) {
 				const resolved = path.posix.join(path.posix.dirname(file), target);
 				const candidates = [resolved, `${resolved}.js`, `${resolved}.json`, `${resolved}/index.js`];
-				expect([target, file, candidates.some((f) => packed.includes(f))]).toEqual([target, file, true]);
+				expect([target, file, candidates.some((f) => packed.includes(f))]).toEqual([
+					target,
+					file,
+					true,
+				]);
 			}
 			// Icons named as 'file:…' resolve to shipped files.
 			for (const [, single, double] of code.matchAll(/'file:([^']+)'|"file:([^"]+)"/g)) {

@@ -13,7 +13,9 @@ const pkg = require('../package.json');
 
 // The workflow's tag filter, as GitHub matches it ('*' matches anything but '/').
 function tagMatches(pattern, tag) {
-	const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+	const regex = new RegExp(
+		`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`,
+	);
 	return regex.test(tag);
 }
 
@@ -27,7 +29,11 @@ describe('publish workflow', () => {
 		const lint = await createLinter();
 		expect(lint(source, FILE)).toEqual([]);
 		const broken = source.replace('runs-on: ubuntu-latest', 'runs_on: ubuntu-latest');
-		expect(lint(broken, FILE).map((finding) => finding.message).join('\n')).toMatch(/runs_on/);
+		expect(
+			lint(broken, FILE)
+				.map((finding) => finding.message)
+				.join('\n'),
+		).toMatch(/runs_on/);
 	});
 
 	test('runs on a version tag push, only', () => {
@@ -58,7 +64,8 @@ describe('publish workflow', () => {
 		expect(order[order.length - 1]).toBe(job.steps.length - 1);
 		// Every script the workflow runs exists.
 		for (const run of runs) {
-			for (const [, script] of run.matchAll(/npm run (\S+)/g)) expect(pkg.scripts).toHaveProperty(script);
+			for (const [, script] of run.matchAll(/npm run (\S+)/g))
+				expect(pkg.scripts).toHaveProperty(script);
 		}
 	});
 

@@ -7,9 +7,15 @@ function backend(name) {
 	const server = http.createServer((req, res) => {
 		let body = '';
 		req.on('data', (chunk) => (body += chunk));
-		req.on('end', () => res.writeHead(201, { 'x-backend': name }).end(JSON.stringify({ name, method: req.method, url: req.url, body })));
+		req.on('end', () =>
+			res
+				.writeHead(201, { 'x-backend': name })
+				.end(JSON.stringify({ name, method: req.method, url: req.url, body })),
+		);
 	});
-	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ name, server, port: server.address().port })));
+	return new Promise((resolve) =>
+		server.listen(0, '127.0.0.1', () => resolve({ name, server, port: server.address().port })),
+	);
 }
 
 describe('round-robin proxy', () => {
@@ -36,10 +42,18 @@ describe('round-robin proxy', () => {
 	test('sends each request to the next backend in turn, with its method, path, query and body, and passes the answer back', async () => {
 		const seen = [];
 		for (let i = 0; i < 4; i++) {
-			const res = await fetch(`${url}/webhook/x/y?secret=s${i}`, { method: 'POST', body: `body ${i}` });
+			const res = await fetch(`${url}/webhook/x/y?secret=s${i}`, {
+				method: 'POST',
+				body: `body ${i}`,
+			});
 			expect(res.status).toBe(201);
 			const json = await res.json();
-			expect(json).toEqual({ name: json.name, method: 'POST', url: `/webhook/x/y?secret=s${i}`, body: `body ${i}` });
+			expect(json).toEqual({
+				name: json.name,
+				method: 'POST',
+				url: `/webhook/x/y?secret=s${i}`,
+				body: `body ${i}`,
+			});
 			expect(res.headers.get('x-backend')).toBe(json.name);
 			seen.push(json.name);
 		}

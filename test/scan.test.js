@@ -7,16 +7,27 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const ROOT = path.join(__dirname, '..');
-const SHIPPED = ['package.json', 'index.js', 'README.md', 'LICENSE', 'nodes', 'credentials', 'dist'];
+const SHIPPED = [
+	'package.json',
+	'index.js',
+	'README.md',
+	'LICENSE',
+	'nodes',
+	'credentials',
+	'dist',
+];
 
 function scan(dir) {
-	const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts/scan.js'), dir], { encoding: 'utf8' });
+	const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts/scan.js'), dir], {
+		encoding: 'utf8',
+	});
 	return { code: run.status, out: run.stdout + run.stderr };
 }
 
 function copyOfPackage() {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'd-id-scan-test-'));
-	for (const entry of SHIPPED) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+	for (const entry of SHIPPED)
+		fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
 	return dir;
 }
 

@@ -31,7 +31,9 @@ async function until(check: () => boolean, ms = 5000) {
 }
 
 /** A loopback HTTP server (for what the sandbox never does: redirect, echo headers, serve internal data). */
-async function serve(handler: http.RequestListener): Promise<{ url: string; requests: http.IncomingMessage[] }> {
+async function serve(
+	handler: http.RequestListener,
+): Promise<{ url: string; requests: http.IncomingMessage[] }> {
 	const requests: http.IncomingMessage[] = [];
 	const server = http.createServer((req, res) => {
 		requests.push(req);
@@ -42,11 +44,25 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; requ
 	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+	fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
 
 async function createTalk(webhookUrl: string): Promise<string> {
 	const { items, error } = await runNode(
-		{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, additionalFields: { webhookUrl } } },
+		{
+			parameters: {
+				resource: 'talk',
+				operation: 'create',
+				imageUrl: IMAGE,
+				text: 'Hello world!',
+				waitForCompletion: false,
+				additionalFields: { webhookUrl },
+			},
+		},
 		{ credentials: credentialsFor(sandbox) },
 	);
 	expect(error).toBeUndefined();
@@ -55,15 +71,31 @@ async function createTalk(webhookUrl: string): Promise<string> {
 
 describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 	test('activation refuses Download Video with Confirm with D-ID off', async () => {
-		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
+		const error = await activateTrigger({
+			secret: SECRET,
+			events: ['done'],
+			confirm: false,
+			downloadVideo: true,
+		});
 		expect(error?.message).toMatch(/Download Video needs Confirm with D-ID/);
-		expect(await activateTrigger({ secret: SECRET, events: ['done'], confirm: false })).toBeUndefined();
+		expect(
+			await activateTrigger({ secret: SECRET, events: ['done'], confirm: false }),
+		).toBeUndefined();
 	});
 
 	test('a saved workflow with that combination fetches nothing a caller names', async () => {
 		const internal = await serve((_req, res) => res.end('internal secrets'));
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, downloadVideo: true });
-		const res = await post(trigger.url(SECRET), { id: 'tlk_ssrf', status: 'done', result_url: `${internal.url}/admin` });
+		trigger = await startTrigger({
+			secret: SECRET,
+			events: ['done'],
+			confirm: false,
+			downloadVideo: true,
+		});
+		const res = await post(trigger.url(SECRET), {
+			id: 'tlk_ssrf',
+			status: 'done',
+			result_url: `${internal.url}/admin`,
+		});
 		expect(res.status).toBe(500);
 		expect(internal.requests).toHaveLength(0);
 		expect(trigger.executions).toHaveLength(0);
@@ -71,8 +103,15 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 
 	test('result links: https to public hosts only; plain http and internal addresses only for the credential’s loopback sandbox', () => {
 		const sandboxUrl = 'http://127.0.0.1:8765';
-		expect(resultUrlProblem('https://d-id-talks-prod.s3.us-west-2.amazonaws.com/a/b.mp4?X-Amz=1', sandboxUrl)).toBeUndefined();
-		expect(resultUrlProblem('http://127.0.0.1:8765/results/tlk_1/tlk_1.mp4', sandboxUrl)).toBeUndefined();
+		expect(
+			resultUrlProblem(
+				'https://d-id-talks-prod.s3.us-west-2.amazonaws.com/a/b.mp4?X-Amz=1',
+				sandboxUrl,
+			),
+		).toBeUndefined();
+		expect(
+			resultUrlProblem('http://127.0.0.1:8765/results/tlk_1/tlk_1.mp4', sandboxUrl),
+		).toBeUndefined();
 		for (const url of [
 			'http://d-id-talks-prod.s3.amazonaws.com/x.mp4',
 			'data:video/mp4;base64,AAAA',
@@ -94,7 +133,9 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 			expect([url, resultUrlProblem(url, sandboxUrl)]).toEqual([url, expect.any(String)]);
 		}
 		// With D-ID itself as the base URL, no loopback address is anyone's sandbox.
-		expect(resultUrlProblem('http://127.0.0.1:8765/results/x.mp4', 'https://api.d-id.com')).toEqual(expect.any(String));
+		expect(resultUrlProblem('http://127.0.0.1:8765/results/x.mp4', 'https://api.d-id.com')).toEqual(
+			expect.any(String),
+		);
 	});
 
 	/** A D-ID on loopback (so it counts as the credential's sandbox) whose talk tlk_1 links to `link(self)`; /result does `result`. */
@@ -108,11 +149,22 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 		self = server.url;
 		return server;
 	}
-	const waitAndDownload: NodeSpec = { parameters: { resource: 'talk', operation: 'wait', talkId: 'tlk_1', downloadVideo: true, binaryPropertyOutput: 'data' } };
+	const waitAndDownload: NodeSpec = {
+		parameters: {
+			resource: 'talk',
+			operation: 'wait',
+			talkId: 'tlk_1',
+			downloadVideo: true,
+			binaryPropertyOutput: 'data',
+		},
+	};
 
 	test('the D-ID node downloads nothing from a link to another host, and follows no redirect to one', async () => {
 		const internal = await serve((_req, res) => res.end('internal secrets'));
-		const elsewhere = await fakeDId(() => `${internal.url}/admin`, () => {});
+		const elsewhere = await fakeDId(
+			() => `${internal.url}/admin`,
+			() => {},
+		);
 		const redirected = await fakeDId(
 			(self) => `${self}/result`,
 			(_req, res) => {
@@ -121,8 +173,12 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 			},
 		);
 		for (const api of [elsewhere, redirected]) {
-			const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
-			expect(error?.message).toMatch(/did not download the video of talk tlk_1: its link is not allowed/);
+			const { error } = await runNode(waitAndDownload, {
+				credentials: { apiKey: 'user:key', baseUrl: api.url },
+			});
+			expect(error?.message).toMatch(
+				/did not download the video of talk tlk_1: its link is not allowed/,
+			);
 		}
 		expect(internal.requests).toHaveLength(0);
 	});
@@ -132,11 +188,28 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 		const { pipeline } = await import('node:stream/promises');
 		const chunks = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1000, i));
 		const received: Buffer[] = [];
-		const sink = () => new Writable({ write: (chunk, _enc, done) => (received.push(chunk), done()) });
+		const sink = () =>
+			new Writable({ write: (chunk, _enc, done) => (received.push(chunk), done()) });
 		const tooLarge = () => new Error('more than the cap');
-		await expect(pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge) as unknown as NodeJS.ReadableStream, sink())).rejects.toThrow('more than the cap');
+		await expect(
+			pipeline(
+				capped(
+					Readable.from(chunks) as unknown as ResultStream,
+					5000,
+					tooLarge,
+				) as unknown as NodeJS.ReadableStream,
+				sink(),
+			),
+		).rejects.toThrow('more than the cap');
 		received.length = 0;
-		await pipeline(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge) as unknown as NodeJS.ReadableStream, sink());
+		await pipeline(
+			capped(
+				Readable.from(chunks) as unknown as ResultStream,
+				10_000,
+				tooLarge,
+			) as unknown as NodeJS.ReadableStream,
+			sink(),
+		);
 		expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
 	});
 
@@ -153,20 +226,29 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 				source.once('end', () => resolve(Buffer.concat(got)));
 				source.once('error', reject);
 			});
-		expect(await collect(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge))).toEqual(Buffer.concat(chunks));
-		await expect(collect(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge))).rejects.toThrow('more than the cap');
+		expect(
+			await collect(capped(Readable.from(chunks) as unknown as ResultStream, 10_000, tooLarge)),
+		).toEqual(Buffer.concat(chunks));
+		await expect(
+			collect(capped(Readable.from(chunks) as unknown as ResultStream, 5000, tooLarge)),
+		).rejects.toThrow('more than the cap');
 	});
 
 	test('a result larger than a video can be is refused before it is read', async () => {
 		const api = await fakeDId(
 			(self) => `${self}/result`,
 			(_req, res) => {
-				res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(3 * 1024 ** 3) });
+				res.writeHead(200, {
+					'content-type': 'video/mp4',
+					'content-length': String(3 * 1024 ** 3),
+				});
 				res.write(Buffer.alloc(1024));
 				setTimeout(() => res.destroy(), 1000);
 			},
 		);
-		const { error } = await runNode(waitAndDownload, { credentials: { apiKey: 'user:key', baseUrl: api.url } });
+		const { error } = await runNode(waitAndDownload, {
+			credentials: { apiKey: 'user:key', baseUrl: api.url },
+		});
 		expect(error?.message).toMatch(/3\.0 GiB, more than the 2 GiB/);
 	});
 });
@@ -188,13 +270,17 @@ describe('D-ID Trigger: the secret stays home', () => {
 	});
 
 	test('no trigger item, Get, List or Wait output carries the secret D-ID echoes in the talk’s webhook URL', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		trigger = await startTrigger(
+			{ secret: SECRET, events: ['done'], confirm: true },
+			credentialsFor(sandbox),
+		);
 		const id = await createTalk(trigger.url(SECRET));
 		await until(() => trigger!.executions.length > 0);
 		expect(trigger.executions).toHaveLength(1);
 		const emitted = trigger.executions[0][0].json;
 		expect(emitted).toMatchObject({ id, webhook: expect.stringContaining('secret=') });
-		const run = (parameters: NodeSpec['parameters']) => runNode({ parameters }, { credentials: credentialsFor(sandbox) });
+		const run = (parameters: NodeSpec['parameters']) =>
+			runNode({ parameters }, { credentials: credentialsFor(sandbox) });
 		const outputs = [
 			emitted,
 			(await run({ resource: 'talk', operation: 'get', talkId: id })).items,
@@ -211,11 +297,19 @@ describe('D-ID Trigger: the secret stays home', () => {
 
 describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', () => {
 	test('a transient failure during Confirm answers 503 (the caller retries), not 404; a later delivery is emitted', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, credentialsFor(sandbox));
+		trigger = await startTrigger(
+			{ secret: SECRET, events: ['done'], confirm: true },
+			credentialsFor(sandbox),
+		);
 		const id = await createTalk('https://example.com/not-the-trigger');
 		await until(() => sandbox.talk(id) && (sandbox.stats().talksFinished ?? 0) > 0);
 		await sleep(200);
-		sandbox.addScriptedFaults({ route: 'GET /talks/{id}', fault: '429', count: 6, retryAfterSec: 0 });
+		sandbox.addScriptedFaults({
+			route: 'GET /talks/{id}',
+			fault: '429',
+			count: 6,
+			retryAfterSec: 0,
+		});
 		const first = await post(trigger.url(SECRET), { id, status: 'done' });
 		expect(first.status).toBe(503);
 		expect(trigger.executions).toHaveLength(0);
@@ -235,13 +329,22 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 
 	test('a chunked body over 1 MB (no Content-Length) is refused with 413', async () => {
 		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
-		const body = Buffer.from(JSON.stringify({ id: 'tlk_chunked', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) }));
+		const body = Buffer.from(
+			JSON.stringify({ id: 'tlk_chunked', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) }),
+		);
 		const url = new URL(trigger.url(SECRET));
 		const status = await new Promise<number>((resolve, reject) => {
-			const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-				res.resume();
-				resolve(res.statusCode ?? 0);
-			});
+			const req = http.request(
+				url,
+				{
+					method: 'POST',
+					headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+				},
+				(res) => {
+					res.resume();
+					resolve(res.statusCode ?? 0);
+				},
+			);
 			req.on('error', reject);
 			for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.subarray(i, i + 64 * 1024));
 			req.end();
@@ -251,13 +354,25 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	});
 
 	test('dedupe forgets by age, not by count: a replay after 2,100 other talks starts nothing; one older than Remember Talks does', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false, deduplicate: true, rememberDays: 7 });
+		trigger = await startTrigger({
+			secret: SECRET,
+			events: ['done'],
+			confirm: false,
+			deduplicate: true,
+			rememberDays: 7,
+		});
 		expect((await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).status).toBe(200);
 		for (let i = 0; i < 2100; i += 50) {
-			await Promise.all(Array.from({ length: 50 }, (_, j) => post(trigger!.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' })));
+			await Promise.all(
+				Array.from({ length: 50 }, (_, j) =>
+					post(trigger!.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' }),
+				),
+			);
 		}
 		expect(trigger.executions).toHaveLength(2101);
-		expect(await (await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).json()).toMatchObject({ note: 'duplicate' });
+		expect(
+			await (await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).json(),
+		).toMatchObject({ note: 'duplicate' });
 		expect(trigger.executions).toHaveLength(2101);
 		// Saved eight days ago (static data outlives the process; this talk never passed through it).
 		const talks = trigger.staticData().talks as Record<string, unknown>;
@@ -270,11 +385,18 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	}, 60_000);
 
 	test('ten concurrent deliveries of one talk start one execution (each call sees the static data as last saved)', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		trigger = await startTrigger(
+			{ secret: SECRET, events: ['done'], confirm: true, deduplicate: true },
+			credentialsFor(sandbox),
+		);
 		const id = await createTalk('https://example.com/not-the-trigger');
-		await until(() => sandbox.talks().some((t) => t.id === id) && sandbox.stats().talksFinished > 0);
+		await until(
+			() => sandbox.talks().some((t) => t.id === id) && sandbox.stats().talksFinished > 0,
+		);
 		await sleep(300);
-		const answers = await Promise.all(Array.from({ length: 10 }, () => post(trigger!.url(SECRET), { id, status: 'done' })));
+		const answers = await Promise.all(
+			Array.from({ length: 10 }, () => post(trigger!.url(SECRET), { id, status: 'done' })),
+		);
 		expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
 		expect(trigger.executions).toHaveLength(1);
 		// And later ones (static data saved by then) too.
@@ -304,7 +426,10 @@ describe('the API key stays home', () => {
 			res.writeHead(302, { location: `${other.url}/credits` });
 			res.end();
 		});
-		const { error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		const { error } = await runNode(
+			{ parameters: { resource: 'credits', operation: 'get' } },
+			{ credentials: { apiKey: KEY, baseUrl: base.url } },
+		);
 		expect(error?.message).toMatch(/redirect \(HTTP 302\) that the node does not follow/);
 		expect(base.requests[0].headers.authorization).toBe(`Basic ${KEY}`);
 		expect(other.requests).toHaveLength(0);
@@ -320,30 +445,60 @@ describe('the API key stays home', () => {
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.end('{"remaining": 5, "total": 9}');
 		});
-		const { items, error } = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
+		const { items, error } = await runNode(
+			{ parameters: { resource: 'credits', operation: 'get' } },
+			{ credentials: { apiKey: KEY, baseUrl: base.url } },
+		);
 		expect(error).toBeUndefined();
 		expect(items[0].json).toMatchObject({ remaining: 5 });
 	});
 
 	test.each([
-		['JSON description', (auth: string) => ({ type: 'application/json', body: JSON.stringify({ kind: 'ValidationError', description: `bad header: ${auth}`, details: { authorization: auth } }) })],
-		['plain text', (auth: string) => ({ type: 'text/plain', body: `proxy refused request with headers authorization=${auth} key=${Buffer.from(auth.slice(6)).toString('base64')}` })],
-	])('a server that echoes the request headers in a %s error puts no key in the error', async (_name, answer) => {
-		const base = await serve((req, res) => {
-			const { type, body } = answer(String(req.headers.authorization));
-			res.writeHead(400, { 'content-type': type });
-			res.end(body);
-		});
-		const { error } = await runNode(
-			{ parameters: { resource: 'credits', operation: 'get' }, continueOnFail: true },
-			{ credentials: { apiKey: KEY, baseUrl: base.url } },
-		);
-		expect(error).toBeUndefined();
-		const failed = await runNode({ parameters: { resource: 'credits', operation: 'get' } }, { credentials: { apiKey: KEY, baseUrl: base.url } });
-		const shown = JSON.stringify([failed.error, failed.error?.message, failed.error?.description, failed.error?.context]);
-		expect(shown).toMatch(/redacted/);
-		for (const secret of [KEY, basic(KEY)]) expect(shown).not.toContain(secret);
-	});
+		[
+			'JSON description',
+			(auth: string) => ({
+				type: 'application/json',
+				body: JSON.stringify({
+					kind: 'ValidationError',
+					description: `bad header: ${auth}`,
+					details: { authorization: auth },
+				}),
+			}),
+		],
+		[
+			'plain text',
+			(auth: string) => ({
+				type: 'text/plain',
+				body: `proxy refused request with headers authorization=${auth} key=${Buffer.from(auth.slice(6)).toString('base64')}`,
+			}),
+		],
+	])(
+		'a server that echoes the request headers in a %s error puts no key in the error',
+		async (_name, answer) => {
+			const base = await serve((req, res) => {
+				const { type, body } = answer(String(req.headers.authorization));
+				res.writeHead(400, { 'content-type': type });
+				res.end(body);
+			});
+			const { error } = await runNode(
+				{ parameters: { resource: 'credits', operation: 'get' }, continueOnFail: true },
+				{ credentials: { apiKey: KEY, baseUrl: base.url } },
+			);
+			expect(error).toBeUndefined();
+			const failed = await runNode(
+				{ parameters: { resource: 'credits', operation: 'get' } },
+				{ credentials: { apiKey: KEY, baseUrl: base.url } },
+			);
+			const shown = JSON.stringify([
+				failed.error,
+				failed.error?.message,
+				failed.error?.description,
+				failed.error?.context,
+			]);
+			expect(shown).toMatch(/redacted/);
+			for (const secret of [KEY, basic(KEY)]) expect(shown).not.toContain(secret);
+		},
+	);
 });
 
 describe('the own ElevenLabs key lives in the credential', () => {
@@ -359,13 +514,21 @@ describe('the own ElevenLabs key lives in the credential', () => {
 	});
 	// The sandbox keeps the header only as "<redacted>": the value is read off its server as it arrives.
 	const received: Array<{ key: string | undefined }> = [];
-	const listen = (req: { method?: string; url?: string; headers: Record<string, string | string[] | undefined> }) => {
-		if (req.method === 'POST' && req.url === '/talks') received.push({ key: req.headers['x-api-key-external'] as string | undefined });
+	const listen = (req: {
+		method?: string;
+		url?: string;
+		headers: Record<string, string | string[] | undefined>;
+	}) => {
+		if (req.method === 'POST' && req.url === '/talks')
+			received.push({ key: req.headers['x-api-key-external'] as string | undefined });
 	};
 	beforeAll(() => sandbox.server.on('request', listen));
 	afterAll(() => sandbox.server.off('request', listen));
 	/** Runs a Create and returns the x-api-key-external header its POST /talks carried. */
-	const sentKey = async (parameters: NodeSpec['parameters'], credentials: Parameters<typeof runNode>[1]['credentials']) => {
+	const sentKey = async (
+		parameters: NodeSpec['parameters'],
+		credentials: Parameters<typeof runNode>[1]['credentials'],
+	) => {
 		received.length = 0;
 		const { items, error } = await runNode({ parameters }, { credentials });
 		expect(error).toBeUndefined();
@@ -380,17 +543,33 @@ describe('the own ElevenLabs key lives in the credential', () => {
 		const parameters = elevenLabsTalk();
 		expect(await sentKey(parameters, credentials)).toBe(elevenLabs('el-credential-key-123'));
 		expect(JSON.stringify(parameters)).not.toContain('el-credential-key-123');
-		const microsoft = { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hi there', waitForCompletion: false };
+		const microsoft = {
+			resource: 'talk',
+			operation: 'create',
+			imageUrl: IMAGE,
+			text: 'Hi there',
+			waitForCompletion: false,
+		};
 		expect(await sentKey(microsoft, credentials)).toBeUndefined();
 		expect(await sentKey(parameters, credentialsFor(sandbox))).toBeUndefined();
 		// Spaces around the key in the credential are not part of it.
-		expect(await sentKey(parameters, { ...credentialsFor(sandbox), elevenLabsApiKey: '  el-credential-key-123 ' })).toBe(elevenLabs('el-credential-key-123'));
+		expect(
+			await sentKey(parameters, {
+				...credentialsFor(sandbox),
+				elevenLabsApiKey: '  el-credential-key-123 ',
+			}),
+		).toBe(elevenLabs('el-credential-key-123'));
 	});
 
 	test('a saved workflow with the key in the node still sends it, before the credential’s', async () => {
 		const parameters = elevenLabsTalk({ externalApiKey: 'el-old-node-key' });
 		expect(await sentKey(parameters, credentialsFor(sandbox))).toBe(elevenLabs('el-old-node-key'));
-		expect(await sentKey(parameters, { ...credentialsFor(sandbox), elevenLabsApiKey: 'el-credential-key-123' })).toBe(elevenLabs('el-old-node-key'));
+		expect(
+			await sentKey(parameters, {
+				...credentialsFor(sandbox),
+				elevenLabsApiKey: 'el-credential-key-123',
+			}),
+		).toBe(elevenLabs('el-old-node-key'));
 	});
 });
 
@@ -402,8 +581,10 @@ test('no example ships a placeholder trigger secret: secrets come from an expres
 		for (const node of JSON.parse(text).nodes as Array<{ parameters: Record<string, unknown> }>) {
 			const secret = node.parameters.secret;
 			if (secret !== undefined) expect(String(secret)).toMatch(/^=\{\{.*\}\}$/);
-			const webhookUrl = (node.parameters.additionalFields as Record<string, unknown> | undefined)?.webhookUrl;
-			if (typeof webhookUrl === 'string' && webhookUrl.includes('secret=')) expect(webhookUrl).toMatch(/^=.*secret=\{\{.*\}\}/);
+			const webhookUrl = (node.parameters.additionalFields as Record<string, unknown> | undefined)
+				?.webhookUrl;
+			if (typeof webhookUrl === 'string' && webhookUrl.includes('secret='))
+				expect(webhookUrl).toMatch(/^=.*secret=\{\{.*\}\}/);
 		}
 	}
 });
@@ -411,17 +592,36 @@ test('no example ships a placeholder trigger secret: secrets come from an expres
 test('a D-ID answer that echoes the trigger secret reaches no log line and no response', async () => {
 	const echoing = await serve((req, res) => {
 		res.writeHead(400, { 'content-type': 'application/json' });
-		res.end(JSON.stringify({ kind: 'ValidationError', description: `talk ${req.url} has webhook https://n8n.example.com/webhook/x/talk-ended?secret=${SECRET}` }));
+		res.end(
+			JSON.stringify({
+				kind: 'ValidationError',
+				description: `talk ${req.url} has webhook https://n8n.example.com/webhook/x/talk-ended?secret=${SECRET}`,
+			}),
+		);
 	});
 	// n8n's logger, as every node context hands it out (n8n-core's own copy of @n8n/backend-common),
 	// replaced for this test by one that records every line.
-	const { Logger } = require(require.resolve('@n8n/backend-common', { paths: [path.dirname(require.resolve('n8n-core'))] }));
+	const { Logger } = require(
+		require.resolve('@n8n/backend-common', { paths: [path.dirname(require.resolve('n8n-core'))] }),
+	);
 	const original = Container.get(Logger) as object;
 	const written: string[] = [];
-	const record = (message: unknown, meta?: unknown) => void written.push(`${String(message)} ${JSON.stringify(meta ?? {})}`);
-	Container.set(Logger, new Proxy(original, { get: (target, key) => (['error', 'warn', 'info', 'debug'].includes(String(key)) ? record : Reflect.get(target, key)) }));
+	const record = (message: unknown, meta?: unknown) =>
+		void written.push(`${String(message)} ${JSON.stringify(meta ?? {})}`);
+	Container.set(
+		Logger,
+		new Proxy(original, {
+			get: (target, key) =>
+				['error', 'warn', 'info', 'debug'].includes(String(key))
+					? record
+					: Reflect.get(target, key),
+		}),
+	);
 	try {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true }, { apiKey: 'user:key', baseUrl: echoing.url });
+		trigger = await startTrigger(
+			{ secret: SECRET, events: ['done'], confirm: true },
+			{ apiKey: 'user:key', baseUrl: echoing.url },
+		);
 		const res = await post(trigger.url(SECRET), { id: 'tlk_echo', status: 'done' });
 		expect(res.status).toBe(503);
 		expect(await res.text()).not.toContain(SECRET);

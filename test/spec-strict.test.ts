@@ -31,10 +31,18 @@ beforeEach(() => {
 
 const IMAGE = 'https://myhost.com/image.jpg';
 const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: 'Hello world!', waitForCompletion: false, ...parameters },
+	parameters: {
+		resource: 'talk',
+		operation: 'create',
+		imageUrl: IMAGE,
+		text: 'Hello world!',
+		waitForCompletion: false,
+		...parameters,
+	},
 	...extra,
 });
-const run = (spec: NodeSpec, items?: Array<{ json: IDataObject }>) => runNode(spec, { credentials: credentialsFor(sandbox), items });
+const run = (spec: NodeSpec, items?: Array<{ json: IDataObject }>) =>
+	runNode(spec, { credentials: credentialsFor(sandbox), items });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const talksOf = (image: string) => sandbox.talks().filter((t) => t.request.source_url === image);
 
@@ -44,7 +52,14 @@ async function otherTalks(count: number, image = 'https://other.example/someone.
 	for (let i = 0; i < count; i += 25) {
 		await Promise.all(
 			Array.from({ length: Math.min(25, count - i) }, () =>
-				fetch(`${sandbox.url}/talks`, { method: 'POST', headers: auth, body: JSON.stringify({ source_url: image, script: { type: 'text', input: 'Other talk.' } }) }),
+				fetch(`${sandbox.url}/talks`, {
+					method: 'POST',
+					headers: auth,
+					body: JSON.stringify({
+						source_url: image,
+						script: { type: 'text', input: 'Other talk.' },
+					}),
+				}),
 			),
 		);
 	}
@@ -54,7 +69,9 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 	test('1: list items without user_data/name and a connection dropped after POST /talks: the talk is found, none is made twice', async () => {
 		const image = 'https://myhost.com/case-1.jpg';
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
-		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-1', name: 'one' } }));
+		const { items, error } = await run(
+			create({ imageUrl: image, additionalFields: { userData: 'crm-1', name: 'one' } }),
+		);
 		expect(error).toBeUndefined();
 		await sleep(3000); // a late commit of a first talk, had a second been sent, would be there by now
 		expect(talksOf(image)).toHaveLength(1);
@@ -79,16 +96,26 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: '504', commit: 'never' });
 		const { items } = await run(create({ imageUrl: image }, { continueOnFail: true }));
 		expect(talksOf(image)).toHaveLength(0);
-		expect(String(items[0].json.error)).toMatch(/may have been created \(none listed after \d+ s\)/);
+		expect(String(items[0].json.error)).toMatch(
+			/may have been created \(none listed after \d+ s\)/,
+		);
 		expect(String(items[0].json.description)).toMatch(/Talk → Wait/);
 	}, 90_000);
 
 	test('3: D-ID’s clock 3 s behind, created_at without Z, n8n east of UTC: the talk is found, none is made twice', async () => {
 		const image = 'https://myhost.com/case-3.jpg';
 		// Every field echoed and an immediate commit: only the clocks can go wrong here.
-		sandbox.configure({ fields: 'all', listOrder: 'newest-first', readLagMs: 0, clockSkewMs: -3000, createdAtFormat: 'no-z' });
+		sandbox.configure({
+			fields: 'all',
+			listOrder: 'newest-first',
+			readLagMs: 0,
+			clockSkewMs: -3000,
+			createdAtFormat: 'no-z',
+		});
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
-		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-3' } }));
+		const { items, error } = await run(
+			create({ imageUrl: image, additionalFields: { userData: 'crm-3' } }),
+		);
 		expect(error).toBeUndefined();
 		expect(talksOf(image)).toHaveLength(1);
 		expect(items[0].json.id).toBe(talksOf(image)[0].id);
@@ -99,7 +126,9 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 		sandbox.configure({ fields: 'all', listOrder: 'oldest-first', readLagMs: 0 });
 		await otherTalks(150);
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
-		const { items, error } = await run(create({ imageUrl: image, additionalFields: { userData: 'crm-4' } }));
+		const { items, error } = await run(
+			create({ imageUrl: image, additionalFields: { userData: 'crm-4' } }),
+		);
 		expect(error).toBeUndefined();
 		expect(talksOf(image)).toHaveLength(1);
 		expect(items[0].json.id).toBe(talksOf(image)[0].id);
@@ -113,7 +142,13 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
 		]);
 		const { items } = await run(
-			create({ imageUrl: image, additionalFields: { webhookUrl: '={{ "https://hooks.example/" + $json.n }}' } }, { continueOnFail: true }),
+			create(
+				{
+					imageUrl: image,
+					additionalFields: { webhookUrl: '={{ "https://hooks.example/" + $json.n }}' },
+				},
+				{ continueOnFail: true },
+			),
 			[{ json: { n: 'a' } }, { json: { n: 'b' } }],
 		);
 		await sleep(3000);
@@ -128,10 +163,13 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
 			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
 		]);
-		const { items } = await run(create({ imageUrl: image, additionalFields: { userData: '={{ $json.crm }}' } }, { continueOnFail: true }), [
-			{ json: { crm: 'a' } },
-			{ json: { crm: 'b' } },
-		]);
+		const { items } = await run(
+			create(
+				{ imageUrl: image, additionalFields: { userData: '={{ $json.crm }}' } },
+				{ continueOnFail: true },
+			),
+			[{ json: { crm: 'a' } }, { json: { crm: 'b' } }],
+		);
 		await sleep(3000);
 		expect(talksOf(image)).toHaveLength(2);
 		// Neither item can tell which talk is its own: both fail, each naming what it saw of the two.
@@ -155,22 +193,43 @@ test('two items the list cannot tell apart, one answer lost after D-ID made the 
 		{ route: 'POST /talks', fault: 'dropBefore' },
 	]);
 	const texts = ['The first item speaks.', 'The second item speaks.'];
-	const { items } = await run(create({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }), texts.map((text) => ({ json: { text } })));
+	const { items } = await run(
+		create({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }),
+		texts.map((text) => ({ json: { text } })),
+	);
 	expect(talksOf(image)).toHaveLength(1);
 	items.forEach((item, index) => {
-		if (item.json.id) expect(sandbox.talk(String(item.json.id)).request.script).toMatchObject({ input: texts[index] });
+		if (item.json.id)
+			expect(sandbox.talk(String(item.json.id)).request.script).toMatchObject({
+				input: texts[index],
+			});
 	});
-	expect(items.filter((item) => /may have been created: tlk_/.test(String(item.json.error))).length).toBeGreaterThanOrEqual(1);
+	expect(
+		items.filter((item) => /may have been created: tlk_/.test(String(item.json.error))).length,
+	).toBeGreaterThanOrEqual(1);
 }, 90_000);
 
 describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 	test('4: several talks waited for while the list runs oldest first: found on later pages, not read one by one', async () => {
-		sandbox.configure({ listOrder: 'oldest-first', readLagMs: 0, processing: { msPerSecond: 1000, minMs: 2500 } });
+		sandbox.configure({
+			listOrder: 'oldest-first',
+			readLagMs: 0,
+			processing: { msPerSecond: 1000, minMs: 2500 },
+		});
 		await otherTalks(150);
 		sandbox.resetStats();
 		const texts = ['One two three four.', 'Five six seven eight.', 'Nine ten eleven twelve.'];
 		const { items, error } = await run(
-			{ parameters: { resource: 'talk', operation: 'create', imageUrl: IMAGE, text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false } },
+			{
+				parameters: {
+					resource: 'talk',
+					operation: 'create',
+					imageUrl: IMAGE,
+					text: '={{ $json.text }}',
+					waitForCompletion: true,
+					downloadVideo: false,
+				},
+			},
 			texts.map((text) => ({ json: { text } })),
 		);
 		expect(error).toBeUndefined();
@@ -181,7 +240,9 @@ describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 	test('5: List → Return All ends when D-ID keeps handing out a token', async () => {
 		sandbox.configure({ endlessToken: true, readLagMs: 0 });
 		await otherTalks(120);
-		const listed = await run({ parameters: { resource: 'talk', operation: 'list', returnAll: true } });
+		const listed = await run({
+			parameters: { resource: 'talk', operation: 'list', returnAll: true },
+		});
 		expect(listed.error).toBeUndefined();
 		expect(listed.items.length).toBe(sandbox.talks().filter((t) => !t.deleted).length);
 	}, 30_000);
@@ -191,14 +252,27 @@ test('6: the trigger with Confirm keeps the delivery’s user_data when GET /tal
 	let trigger: TriggerServer | undefined;
 	try {
 		sandbox.configure({ readLagMs: 0 });
-		trigger = await startTrigger({ secret: 'a-secret-for-case-6', events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
+		trigger = await startTrigger(
+			{ secret: 'a-secret-for-case-6', events: ['done'], confirm: true, deduplicate: true },
+			credentialsFor(sandbox),
+		);
 		const { items, error } = await run(
-			create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-6'), userData: JSON.stringify({ crmId: 'C-6' }) } }),
+			create({
+				additionalFields: {
+					webhookUrl: trigger.url('a-secret-for-case-6'),
+					userData: JSON.stringify({ crmId: 'C-6' }),
+				},
+			}),
 		);
 		expect(error).toBeUndefined();
-		for (let waited = 0; waited < 5000 && trigger.executions.length === 0; waited += 25) await sleep(25);
+		for (let waited = 0; waited < 5000 && trigger.executions.length === 0; waited += 25)
+			await sleep(25);
 		expect(trigger.executions).toHaveLength(1);
-		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done', user_data_json: { crmId: 'C-6' } });
+		expect(trigger.executions[0][0].json).toMatchObject({
+			id: items[0].json.id,
+			status: 'done',
+			user_data_json: { crmId: 'C-6' },
+		});
 	} finally {
 		await trigger?.stop();
 	}
@@ -208,10 +282,16 @@ test('8: the trigger with Confirm, reads 1.5 s behind the webhook: the talk is r
 	let trigger: TriggerServer | undefined;
 	try {
 		sandbox.configure({ readLagMs: 1500 });
-		trigger = await startTrigger({ secret: 'a-secret-for-case-8', events: ['done'], confirm: true, deduplicate: true }, credentialsFor(sandbox));
-		const { items, error } = await run(create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-8') } }));
+		trigger = await startTrigger(
+			{ secret: 'a-secret-for-case-8', events: ['done'], confirm: true, deduplicate: true },
+			credentialsFor(sandbox),
+		);
+		const { items, error } = await run(
+			create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-8') } }),
+		);
 		expect(error).toBeUndefined();
-		for (let waited = 0; waited < 10_000 && trigger.executions.length === 0; waited += 25) await sleep(25);
+		for (let waited = 0; waited < 10_000 && trigger.executions.length === 0; waited += 25)
+			await sleep(25);
 		expect(trigger.executions).toHaveLength(1);
 		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done' });
 	} finally {

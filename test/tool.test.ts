@@ -9,15 +9,22 @@ import { DId, TOOL_DESCRIPTION } from '../nodes/DId/DId.node';
 import { DIdTrigger } from '../nodes/DIdTrigger/DIdTrigger.node';
 
 const description: INodeTypeDescription = new DId().description;
-const example = JSON.parse(readFileSync(path.join(__dirname, '..', 'examples', '12-ai-agent-tool.json'), 'utf8'));
-const toolNode = example.nodes.find((node: { type: string }) => node.type === 'n8n-nodes-d-id.dIdTool');
+const example = JSON.parse(
+	readFileSync(path.join(__dirname, '..', 'examples', '12-ai-agent-tool.json'), 'utf8'),
+);
+const toolNode = example.nodes.find(
+	(node: { type: string }) => node.type === 'n8n-nodes-d-id.dIdTool',
+);
 
 describe('D-ID as an AI agent tool', () => {
 	test('the generated tool describes what a call does, that it spends credits, and its arguments', () => {
-		expect((description.usableAsTool as UsableAsToolDescription).replacements?.description).toBe(TOOL_DESCRIPTION);
+		expect((description.usableAsTool as UsableAsToolDescription).replacements?.description).toBe(
+			TOOL_DESCRIPTION,
+		);
 		expect(TOOL_DESCRIPTION).toMatch(/one new D-ID talk and spends D-ID credits/);
 		expect(TOOL_DESCRIPTION).toMatch(/never again for a call that returned a talk id/);
-		for (const argument of ['image_url', 'text', 'voice', 'result_url']) expect(TOOL_DESCRIPTION).toContain(`${argument}`);
+		for (const argument of ['image_url', 'text', 'voice', 'result_url'])
+			expect(TOOL_DESCRIPTION).toContain(`${argument}`);
 		expect((new DIdTrigger().description as INodeTypeDescription).usableAsTool).toBeUndefined();
 	});
 
@@ -31,7 +38,8 @@ describe('D-ID as an AI agent tool', () => {
 			waitForCompletion: true,
 			downloadVideo: false,
 		});
-		const fromAi = (value: string) => /^=\{\{ \$fromAI\('(\w+)', '[^']+', 'string'\) \}\}$/.exec(value)?.[1];
+		const fromAi = (value: string) =>
+			/^=\{\{ \$fromAI\('(\w+)', '[^']+', 'string'\) \}\}$/.exec(value)?.[1];
 		expect(fromAi(toolNode.parameters.imageUrl)).toBe('image_url');
 		expect(fromAi(toolNode.parameters.text)).toBe('text');
 		expect(fromAi(toolNode.parameters.voice.value)).toBe('voice');
@@ -40,7 +48,9 @@ describe('D-ID as an AI agent tool', () => {
 		expect(example.connections[toolNode.name].ai_tool[0][0].node).toBe('AI Agent');
 		// Every parameter the example sets exists on the node.
 		const names = new Set(description.properties.map((property) => property.name));
-		for (const name of Object.keys(toolNode.parameters).filter((n) => !['descriptionType', 'toolDescription'].includes(n))) {
+		for (const name of Object.keys(toolNode.parameters).filter(
+			(n) => !['descriptionType', 'toolDescription'].includes(n),
+		)) {
 			expect([name, names.has(name)]).toEqual([name, true]);
 		}
 		expect(JSON.stringify(example.nodes)).toMatch(/Pick your own chat model/);

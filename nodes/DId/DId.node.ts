@@ -33,7 +33,8 @@ export class DId implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Turn a photo and a text or audio script into a video of that person speaking, with D-ID Talks',
+		description:
+			'Turn a photo and a text or audio script into a video of that person speaking, with D-ID Talks',
 		defaults: { name: 'D-ID' },
 		usableAsTool: { replacements: { description: TOOL_DESCRIPTION } },
 		inputs: [NodeConnectionTypes.Main],

@@ -24,14 +24,18 @@ const MAX_REMEMBERED_TALKS = 20_000;
 const MIN_SECRET_LENGTH = 16;
 const DOWNLOAD_NEEDS_CONFIRM =
 	'Download Video needs Confirm with D-ID: without it the video link comes from an unconfirmed call and could point anywhere. Turn Confirm with D-ID on (with the D-ID credential).';
-const PLACEHOLDER_SECRET = /change.?me|your.?secret|placeholder|replace.?(me|this)|^(secret|password|example|test|x+)$/i;
+const PLACEHOLDER_SECRET =
+	/change.?me|your.?secret|placeholder|replace.?(me|this)|^(secret|password|example|test|x+)$/i;
 
 /** Why the trigger cannot run as configured, or undefined. Checked at activation and on every call. */
 function setupProblem(ctx: IHookFunctions | IWebhookFunctions): string | undefined {
 	const secret = String(ctx.getNodeParameter('secret', '') ?? '');
-	if (!secret.trim()) return 'The Secret is empty. Set it to a long random string (at least 16 characters).';
-	if (secret.trim().length < MIN_SECRET_LENGTH) return `The Secret is shorter than ${MIN_SECRET_LENGTH} characters. Use a long random string.`;
-	if (PLACEHOLDER_SECRET.test(secret.trim())) return 'The Secret is a placeholder (like change-me). Replace it with a long random string.';
+	if (!secret.trim())
+		return 'The Secret is empty. Set it to a long random string (at least 16 characters).';
+	if (secret.trim().length < MIN_SECRET_LENGTH)
+		return `The Secret is shorter than ${MIN_SECRET_LENGTH} characters. Use a long random string.`;
+	if (PLACEHOLDER_SECRET.test(secret.trim()))
+		return 'The Secret is a placeholder (like change-me). Replace it with a long random string.';
 	const confirm = ctx.getNodeParameter('confirm', true) as boolean;
 	if (confirm && !ctx.getNode().credentials?.dIdApi) {
 		return 'Confirm with D-ID is on but no D-ID credential is selected. Select the D-ID API credential (or turn Confirm with D-ID off).';
@@ -77,7 +81,8 @@ export class DIdTrigger implements INodeType {
 		],
 		properties: [
 			{
-				displayName: 'In the D-ID node (Talk → Create → Additional Fields → Webhook URL), paste this trigger’s Production URL followed by ?secret= and the secret below, e.g. https://n8n.example.com/webhook/…/talk-ended?secret=YOUR-SECRET. D-ID only calls https addresses, so n8n must be reachable over https (set WEBHOOK_URL). Activate the workflow so the production URL answers.',
+				displayName:
+					'In the D-ID node (Talk → Create → Additional Fields → Webhook URL), paste this trigger’s Production URL followed by ?secret= and the secret below, e.g. https://n8n.example.com/webhook/…/talk-ended?secret=YOUR-SECRET. D-ID only calls https addresses, so n8n must be reachable over https (set WEBHOOK_URL). Activate the workflow so the production URL answers.',
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -99,7 +104,11 @@ export class DIdTrigger implements INodeType {
 				options: [
 					{ name: 'Done', value: 'done', description: 'The video is ready' },
 					{ name: 'Error', value: 'error', description: 'D-ID could not make the video' },
-					{ name: 'Rejected', value: 'rejected', description: 'D-ID’s moderation rejected the talk' },
+					{
+						name: 'Rejected',
+						value: 'rejected',
+						description: 'D-ID’s moderation rejected the talk',
+					},
 				],
 				default: ['done'],
 				required: true,
@@ -109,14 +118,16 @@ export class DIdTrigger implements INodeType {
 				name: 'confirm',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to fetch the talk from D-ID (GET /talks/TALK, with the credential) and emit that instead of the received body, so a forged call cannot inject a fake status or video link. Needs the D-ID credential; Download Video needs it on.',
+				description:
+					'Whether to fetch the talk from D-ID (GET /talks/TALK, with the credential) and emit that instead of the received body, so a forged call cannot inject a fake status or video link. Needs the D-ID credential; Download Video needs it on.',
 			},
 			{
 				displayName: 'Emit Each Talk Once',
 				name: 'deduplicate',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to ignore repeated deliveries for a talk that already started this workflow',
+				description:
+					'Whether to ignore repeated deliveries for a talk that already started this workflow',
 			},
 			{
 				displayName: 'Remember Talks for (Days)',
@@ -124,7 +135,8 @@ export class DIdTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: DEFAULT_REMEMBER_DAYS,
-				description: 'How long a talk that started this workflow is remembered, so a repeated delivery within that time starts nothing',
+				description:
+					'How long a talk that started this workflow is remembered, so a repeated delivery within that time starts nothing',
 				displayOptions: { show: { deduplicate: [true] } },
 			},
 			{
@@ -132,7 +144,8 @@ export class DIdTrigger implements INodeType {
 				name: 'downloadVideo',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to download the finished video into a binary property (streamed to n8n’s binary storage). Needs Confirm with D-ID.',
+				description:
+					'Whether to download the finished video into a binary property (streamed to n8n’s binary storage). Needs Confirm with D-ID.',
 			},
 			{
 				displayName: 'Put Video in Field',
@@ -185,7 +198,12 @@ export class DIdTrigger implements INodeType {
 		}
 
 		const deduplicate = this.getNodeParameter('deduplicate', true) as boolean;
-		const rememberMs = Math.max(1, Number(this.getNodeParameter('rememberDays', DEFAULT_REMEMBER_DAYS)) || DEFAULT_REMEMBER_DAYS) * DAY_MS;
+		const rememberMs =
+			Math.max(
+				1,
+				Number(this.getNodeParameter('rememberDays', DEFAULT_REMEMBER_DAYS)) ||
+					DEFAULT_REMEMBER_DAYS,
+			) * DAY_MS;
 		const now = Date.now();
 		// Two memories: the workflow's static data (n8n saves it after each execution, so it outlives
 		// a restart) and this process's own (n8n hands each webhook call a copy of the static data
@@ -214,14 +232,18 @@ export class DIdTrigger implements INodeType {
 			try {
 				const confirmed = await confirmTalk(this, talkId, String(body.status));
 				// D-ID's spec lists no user_data on GET /talks/{id}: keep the one of the (authenticated) delivery.
-				if (confirmed.user_data === undefined && typeof body.user_data === 'string') confirmed.user_data = body.user_data;
+				if (confirmed.user_data === undefined && typeof body.user_data === 'string')
+					confirmed.user_data = body.user_data;
 				talk = confirmed;
 			} catch (error) {
 				release();
-				this.logger.warn(`D-ID Trigger: could not confirm talk ${talkId}: ${redact((error as Error).message)}`);
+				this.logger.warn(
+					`D-ID Trigger: could not confirm talk ${talkId}: ${redact((error as Error).message)}`,
+				);
 				// Only D-ID's own 404 means the talk does not exist; anything else may pass, so the
 				// caller is told to try again.
-				if (error instanceof NodeApiError && error.httpCode === '404') return refuse(this, 404, 'Unknown talk');
+				if (error instanceof NodeApiError && error.httpCode === '404')
+					return refuse(this, 404, 'Unknown talk');
 				return refuse(this, 503, 'Could not confirm the talk with D-ID; try again later');
 			}
 		}
@@ -260,7 +282,8 @@ export class DIdTrigger implements INodeType {
 			const item: INodeExecutionData = { ...items[i], pairedItem: { item: i } };
 			out.push(item);
 			const talk = item.json as unknown as Talk;
-			if (talk.status !== 'done' || !(this.getNodeParameter('downloadVideo', i, false) as boolean)) continue;
+			if (talk.status !== 'done' || !(this.getNodeParameter('downloadVideo', i, false) as boolean))
+				continue;
 			// webhook() emits a talk only as D-ID confirmed it, and activation refuses Download Video
 			// without Confirm: checked again here, so that no link from an unconfirmed call is fetched.
 			if (!(this.getNodeParameter('confirm', i, true) as boolean)) {
@@ -282,8 +305,15 @@ const RECHECK_MS = [500, 1000, 2000, 4000, 8000];
  * read-after-webhook consistency): when the delivery says the talk ended and the read does not
  * yet, it is read again a few times before the call is answered.
  */
-async function confirmTalk(ctx: IWebhookFunctions, talkId: string, deliveredStatus: string): Promise<Talk> {
-	const read = async () => (await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(talkId)}`, { talkId })) as Talk;
+async function confirmTalk(
+	ctx: IWebhookFunctions,
+	talkId: string,
+	deliveredStatus: string,
+): Promise<Talk> {
+	const read = async () =>
+		(await dIdApiRequest.call(ctx, 'GET', `/talks/${encodeURIComponent(talkId)}`, {
+			talkId,
+		})) as Talk;
 	let talk = await read();
 	for (const delay of RECHECK_MS) {
 		if (FINAL_STATUSES.includes(talk.status) || !FINAL_STATUSES.includes(deliveredStatus)) break;
@@ -336,7 +366,8 @@ function accepted(ctx: IWebhookFunctions, note: string): IWebhookResponseData {
 /** Drops talks remembered before `before` (ms); entries saved by older versions (a bare status) count as remembered now. */
 function forgetOld(talks: Record<string, Remembered>, before: number) {
 	for (const [id, entry] of Object.entries(talks as Record<string, Remembered | string>)) {
-		if (typeof entry !== 'object' || entry === null) talks[id] = { status: String(entry), at: Date.now() };
+		if (typeof entry !== 'object' || entry === null)
+			talks[id] = { status: String(entry), at: Date.now() };
 		else if (!(entry.at >= before)) delete talks[id];
 	}
 }

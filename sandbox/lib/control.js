@@ -8,10 +8,20 @@ async function control(state, api, req, res, url) {
 	// A web page the user visits can send requests here: a rebound DNS name arrives with its own
 	// Host header, and a "simple" cross-site POST cannot carry a JSON content type.
 	if (!isLoopbackHostHeader(req.headers.host)) {
-		throw new DIdError('PermissionError', 'the sandbox control API answers only requests addressed to a loopback host (127.0.0.1, localhost, [::1])');
+		throw new DIdError(
+			'PermissionError',
+			'the sandbox control API answers only requests addressed to a loopback host (127.0.0.1, localhost, [::1])',
+		);
 	}
-	if (req.method !== 'GET' && req.method !== 'HEAD' && !/^application\/json\s*(;|$)/i.test(String(req.headers['content-type'] ?? ''))) {
-		throw new DIdError('UnsupportedMimeTypeError', 'the sandbox control API takes only Content-Type: application/json');
+	if (
+		req.method !== 'GET' &&
+		req.method !== 'HEAD' &&
+		!/^application\/json\s*(;|$)/i.test(String(req.headers['content-type'] ?? ''))
+	) {
+		throw new DIdError(
+			'UnsupportedMimeTypeError',
+			'the sandbox control API takes only Content-Type: application/json',
+		);
 	}
 	const { faults } = state;
 	const path = url.pathname.slice('/__sandbox'.length);

@@ -6,7 +6,16 @@ const { validate } = require('./schema');
 const { DIdError, validationError } = require('./errors');
 
 const DRIVER_BANK = {
-	natural: ['driver-1', 'driver-2', 'driver-3', 'driver-4', 'driver-5', 'driver-6', 'driver-7', 'driver-8'],
+	natural: [
+		'driver-1',
+		'driver-2',
+		'driver-3',
+		'driver-4',
+		'driver-5',
+		'driver-6',
+		'driver-7',
+		'driver-8',
+	],
 	lively: ['driver-01', 'driver-02', 'driver-03', 'driver-04', 'driver-05', 'driver-06'],
 	subtle: ['driver-01', 'driver-02', 'driver-03', 'driver-04'],
 };
@@ -28,7 +37,9 @@ const MARKERS = {
  * written); true → those and `persist` too.
  */
 function createTalkSchema(legacy = 'overview') {
-	const schema = structuredClone(spec.paths['/talks'].post.requestBody.content['application/json'].schema);
+	const schema = structuredClone(
+		spec.paths['/talks'].post.requestBody.content['application/json'].schema,
+	);
 	if (!legacy) return schema;
 	if (legacy === true) schema.properties.persist = { type: 'boolean' };
 	// Legacy fields from the Talks overview that the service accepted and today's spec omits.
@@ -61,12 +72,19 @@ function checkCreateTalk(body, ctx) {
 	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
 		throw validationError([{ path: 'body', message: 'must be of type object' }], body);
 	}
-	let problems = validate(SCHEMAS.get(ctx.legacy ?? 'overview') ?? SCHEMA, body, 'body', { lengthUnits: ctx.lengthUnits });
+	let problems = validate(SCHEMAS.get(ctx.legacy ?? 'overview') ?? SCHEMA, body, 'body', {
+		lengthUnits: ctx.lengthUnits,
+	});
 	// D-ID demands https webhooks; the sandbox also delivers to http on loopback (see README).
-	if (ctx.allowHttpLoopbackWebhooks && typeof body.webhook === 'string' && LOOPBACK_HTTP.test(body.webhook)) {
+	if (
+		ctx.allowHttpLoopbackWebhooks &&
+		typeof body.webhook === 'string' &&
+		LOOPBACK_HTTP.test(body.webhook)
+	) {
 		problems = problems.filter((p) => p.path !== 'body.webhook');
 	}
-	if (body.source_url === undefined) problems.push({ path: 'body.source_url', message: 'is required' });
+	if (body.source_url === undefined)
+		problems.push({ path: 'body.source_url', message: 'is required' });
 	if (problems.length) throw validationError(problems, body);
 
 	checkDriver(body.driver_url);
@@ -74,21 +92,38 @@ function checkCreateTalk(body, ctx) {
 	checkUploads(body, ctx.uploads);
 
 	const { script, config = {} } = body;
-	if (config.stitch && !ctx.plan.stitch) throw new DIdError('PermissionError', 'user has no permission for stitch');
-	if (script.subtitles && !ctx.plan.subtitles) throw new DIdError('PermissionError', 'user has no permission for subtitles');
+	if (config.stitch && !ctx.plan.stitch)
+		throw new DIdError('PermissionError', 'user has no permission for stitch');
+	if (script.subtitles && !ctx.plan.subtitles)
+		throw new DIdError('PermissionError', 'user has no permission for subtitles');
 
 	const image = imageName(body.source_url, ctx.uploads);
 	if (image.includes(MARKERS.imageModeration)) {
-		throw new DIdError('ImageModerationError', 'Automatic content moderation - contact support if you would like to submit for manual review');
+		throw new DIdError(
+			'ImageModerationError',
+			'Automatic content moderation - contact support if you would like to submit for manual review',
+		);
 	}
 	if (image.includes(MARKERS.celebrity)) {
-		throw new DIdError('CelebrityRecognizedError', 'Celebrity recognized - contact support if you would like to submit for manual review');
+		throw new DIdError(
+			'CelebrityRecognizedError',
+			'Celebrity recognized - contact support if you would like to submit for manual review',
+		);
 	}
 	if (script.type === 'text' && script.input.toLowerCase().includes(MARKERS.textModeration)) {
-		throw new DIdError('TextModerationError', 'Automatic text moderation - contact support if you would like to submit for manual review');
+		throw new DIdError(
+			'TextModerationError',
+			'Automatic text moderation - contact support if you would like to submit for manual review',
+		);
 	}
-	if (script.type === 'audio' && imageName(script.audio_url, ctx.uploads).includes(MARKERS.audioModeration)) {
-		throw new DIdError('AudioModerationError', 'Automatic audio moderation - contact support if you would like to submit for manual review');
+	if (
+		script.type === 'audio' &&
+		imageName(script.audio_url, ctx.uploads).includes(MARKERS.audioModeration)
+	) {
+		throw new DIdError(
+			'AudioModerationError',
+			'Automatic audio moderation - contact support if you would like to submit for manual review',
+		);
 	}
 }
 
@@ -109,10 +144,21 @@ function checkExternalKey(header) {
 	try {
 		parsed = JSON.parse(header);
 	} catch {
-		throw new DIdError('BadRequestError', 'x-api-key-external must be a JSON object such as {"elevenlabs": "KEY"}');
+		throw new DIdError(
+			'BadRequestError',
+			'x-api-key-external must be a JSON object such as {"elevenlabs": "KEY"}',
+		);
 	}
-	if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
-		throw new DIdError('BadRequestError', 'x-api-key-external must be a JSON object such as {"elevenlabs": "KEY"}');
+	if (
+		!parsed ||
+		typeof parsed !== 'object' ||
+		Array.isArray(parsed) ||
+		Object.values(parsed).some((v) => typeof v !== 'string')
+	) {
+		throw new DIdError(
+			'BadRequestError',
+			'x-api-key-external must be a JSON object such as {"elevenlabs": "KEY"}',
+		);
 	}
 }
 

@@ -5,12 +5,21 @@ const { DIdError } = require('./errors');
 const JSON_LIMIT = 1024 * 1024;
 
 function isLoopbackHost(hostname) {
-	return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1';
+	return (
+		/^127\.\d+\.\d+\.\d+$/.test(hostname) ||
+		hostname === 'localhost' ||
+		hostname === '[::1]' ||
+		hostname === '::1'
+	);
 }
 
 /** A Host header naming this machine (any port): what a web page's DNS-rebinding request does not send. */
 function isLoopbackHostHeader(value) {
-	const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(String(value ?? '').trim().toLowerCase());
+	const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(
+		String(value ?? '')
+			.trim()
+			.toLowerCase(),
+	);
 	return Boolean(match) && isLoopbackHost(match[1]);
 }
 
@@ -28,7 +37,12 @@ function send(state, res, status, body, headers = {}) {
 	const payload = body === undefined ? '' : JSON.stringify(body);
 	state.count(status);
 	res.writeHead(status, {
-		...(payload ? { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) } : {}),
+		...(payload
+			? {
+					'content-type': 'application/json; charset=utf-8',
+					'content-length': Buffer.byteLength(payload),
+				}
+			: {}),
 		...dateHeader(state),
 		...headers,
 	});
@@ -37,7 +51,9 @@ function send(state, res, status, body, headers = {}) {
 
 // The HTTP Date header on the sandbox's clock (Node writes the machine's when none is given).
 function dateHeader(state) {
-	return state.options.clockSkewMs ? { date: new Date(Date.now() + state.options.clockSkewMs).toUTCString() } : {};
+	return state.options.clockSkewMs
+		? { date: new Date(Date.now() + state.options.clockSkewMs).toUTCString() }
+		: {};
 }
 
 function sendError(state, res, error) {
@@ -47,9 +63,17 @@ function sendError(state, res, error) {
 
 /** A 5xx as D-ID's gateway answers it (not counted here: the caller counts it). */
 function sendFault(state, res, status) {
-	const description = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }[status];
+	const description = {
+		500: 'Internal Server Error',
+		502: 'Bad Gateway',
+		503: 'Service Unavailable',
+		504: 'Gateway Timeout',
+	}[status];
 	const payload = JSON.stringify({ kind: 'InternalServerError', description });
-	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...dateHeader(state) });
+	res.writeHead(status, {
+		'content-type': 'application/json; charset=utf-8',
+		...dateHeader(state),
+	});
 	return res.end(payload);
 }
 
@@ -57,7 +81,9 @@ function sendFault(state, res, status) {
 function s3Error(state, res, status, code, message) {
 	state.count(status);
 	res.writeHead(status, { 'content-type': 'application/xml' });
-	res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+	res.end(
+		`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+	);
 }
 
 function readBody(req, limit) {
@@ -67,7 +93,12 @@ function readBody(req, limit) {
 		req.on('data', (chunk) => {
 			size += chunk.length;
 			if (size > limit) {
-				reject(new DIdError('ValidationError', `payload too large: the limit is ${Math.round(limit / 1024 / 1024)} MB`));
+				reject(
+					new DIdError(
+						'ValidationError',
+						`payload too large: the limit is ${Math.round(limit / 1024 / 1024)} MB`,
+					),
+				);
 				req.removeAllListeners('data');
 				req.resume();
 				return;
@@ -97,7 +128,8 @@ function authenticate(state, req) {
 	const key = state.options.apiKey;
 	const ok =
 		token.length > 0 &&
-		((/^basic$/i.test(scheme) && (token === key || token === Buffer.from(key).toString('base64'))) ||
+		((/^basic$/i.test(scheme) &&
+			(token === key || token === Buffer.from(key).toString('base64'))) ||
 			(/^bearer$/i.test(scheme) && token === key));
 	if (!ok) throw new DIdError('AuthorizationError', 'user unauthenticated');
 }

@@ -102,7 +102,11 @@ function silentWav(seconds) {
 
 /** Duration in seconds of an uploaded audio file: exact for WAV, estimated from size otherwise. */
 function audioDuration(data, mime) {
-	if (mime === 'audio/wav' && data.length > 44 && data.subarray(0, 4).toString('latin1') === 'RIFF') {
+	if (
+		mime === 'audio/wav' &&
+		data.length > 44 &&
+		data.subarray(0, 4).toString('latin1') === 'RIFF'
+	) {
 		const byteRate = data.readUInt32LE(28);
 		const dataIndex = data.indexOf('data', 12, 'latin1');
 		const dataBytes = dataIndex > 0 ? data.readUInt32LE(dataIndex + 4) : data.length - 44;

@@ -39,9 +39,18 @@ function parseMultipart(body, contentType) {
 function sniffMime(data) {
 	const head = data.subarray(0, 16);
 	if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-	if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-	if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WAVE') return 'audio/wav';
-	if (head.subarray(0, 3).toString('latin1') === 'ID3' || (head[0] === 0xff && (head[1] & 0xe0) === 0xe0)) return 'audio/mpeg';
+	if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+		return 'image/png';
+	if (
+		head.subarray(0, 4).toString('latin1') === 'RIFF' &&
+		head.subarray(8, 12).toString('latin1') === 'WAVE'
+	)
+		return 'audio/wav';
+	if (
+		head.subarray(0, 3).toString('latin1') === 'ID3' ||
+		(head[0] === 0xff && (head[1] & 0xe0) === 0xe0)
+	)
+		return 'audio/mpeg';
 	if (head.subarray(0, 4).toString('latin1') === 'fLaC') return 'audio/flac';
 	if (head.subarray(4, 8).toString('latin1') === 'ftyp') return 'video/mp4';
 	return undefined;

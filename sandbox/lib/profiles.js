@@ -62,7 +62,10 @@ const MAX_RESULT_BYTES = 64 * 1024 ** 3;
 /** The options of a new sandbox: defaults, then the profile's settings, then the caller's. */
 function optionsOf(userOptions) {
 	const profile = PROFILES[userOptions.profile ?? 'friendly'];
-	if (!profile) throw new Error(`unknown sandbox profile "${userOptions.profile}" (use ${Object.keys(PROFILES).join(', ')})`);
+	if (!profile)
+		throw new Error(
+			`unknown sandbox profile "${userOptions.profile}" (use ${Object.keys(PROFILES).join(', ')})`,
+		);
 	const options = {
 		...DEFAULTS,
 		...structuredClone(profile),
@@ -77,22 +80,33 @@ function optionsOf(userOptions) {
 }
 
 function checkProfileSettings(o) {
-	if (!['all', 'spec'].includes(o.fields)) throw new Error(`fields: "${o.fields}" is not all or spec`);
-	if (!LIST_ORDERS.includes(o.listOrder)) throw new Error(`listOrder: "${o.listOrder}" is not one of ${LIST_ORDERS.join(', ')}`);
-	if (!['z', 'no-z'].includes(o.createdAtFormat)) throw new Error(`createdAtFormat: "${o.createdAtFormat}" is not z or no-z`);
-	if (!['utf16', 'code-points'].includes(o.lengthUnits)) throw new Error(`lengthUnits: "${o.lengthUnits}" is not utf16 or code-points`);
-	if (![true, false, 'overview'].includes(o.legacy)) throw new Error(`legacy: "${o.legacy}" is not true, false or overview`);
+	if (!['all', 'spec'].includes(o.fields))
+		throw new Error(`fields: "${o.fields}" is not all or spec`);
+	if (!LIST_ORDERS.includes(o.listOrder))
+		throw new Error(`listOrder: "${o.listOrder}" is not one of ${LIST_ORDERS.join(', ')}`);
+	if (!['z', 'no-z'].includes(o.createdAtFormat))
+		throw new Error(`createdAtFormat: "${o.createdAtFormat}" is not z or no-z`);
+	if (!['utf16', 'code-points'].includes(o.lengthUnits))
+		throw new Error(`lengthUnits: "${o.lengthUnits}" is not utf16 or code-points`);
+	if (![true, false, 'overview'].includes(o.legacy))
+		throw new Error(`legacy: "${o.legacy}" is not true, false or overview`);
 	for (const [fault, commit] of Object.entries(o.commitOnFault)) {
-		if (!['dropAfter', '500', '502', '504'].includes(fault)) throw new Error(`commitOnFault: no fault "${fault}" (use dropAfter, 500, 502, 504)`);
-		if (!['before', 'late', 'never'].includes(commit)) throw new Error(`commitOnFault.${fault}: "${commit}" is not before, late or never`);
+		if (!['dropAfter', '500', '502', '504'].includes(fault))
+			throw new Error(`commitOnFault: no fault "${fault}" (use dropAfter, 500, 502, 504)`);
+		if (!['before', 'late', 'never'].includes(commit))
+			throw new Error(`commitOnFault.${fault}: "${commit}" is not before, late or never`);
 	}
-	for (const key of ['readLagMs', 'clockSkewMs']) if (!Number.isFinite(o[key])) throw new Error(`${key} must be a number`);
+	for (const key of ['readLagMs', 'clockSkewMs'])
+		if (!Number.isFinite(o[key])) throw new Error(`${key} must be a number`);
 }
 
 function checkResultSize(value) {
 	if (value === undefined || value === null) return;
 	if (!Number.isSafeInteger(value) || value < 0 || value > MAX_RESULT_BYTES) {
-		throw new DIdError('ValidationError', `resultSizeBytes must be a whole number of bytes from 0 to ${MAX_RESULT_BYTES} (64 GB)`);
+		throw new DIdError(
+			'ValidationError',
+			`resultSizeBytes must be a whole number of bytes from 0 to ${MAX_RESULT_BYTES} (64 GB)`,
+		);
 	}
 }
 
@@ -106,15 +120,20 @@ function configure(state, changes) {
 	const next = { ...options };
 	for (const [key, value] of Object.entries(changes)) {
 		if (key === 'credits') state.credits = { total: value, remaining: value };
-		else if (key === 'plan' || key === 'processing' || key === 'commitOnFault') next[key] = { ...next[key], ...value };
+		else if (key === 'plan' || key === 'processing' || key === 'commitOnFault')
+			next[key] = { ...next[key], ...value };
 		else if (key === 'profile') {
-			if (!PROFILES[value]) throw new DIdError('ValidationError', `unknown sandbox profile "${value}"`);
+			if (!PROFILES[value])
+				throw new DIdError('ValidationError', `unknown sandbox profile "${value}"`);
 			Object.assign(next, structuredClone(PROFILES[value]), { profile: value });
-		} else if (['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks', ...PROFILE_KEYS].includes(key)) {
+		} else if (
+			['resultSizeBytes', 'resultUrlTtlSec', 'allowHttpLoopbackWebhooks', ...PROFILE_KEYS].includes(
+				key,
+			)
+		) {
 			if (key === 'resultSizeBytes') checkResultSize(value);
 			next[key] = value;
-		}
-		else throw new DIdError('ValidationError', `unknown sandbox setting "${key}"`);
+		} else throw new DIdError('ValidationError', `unknown sandbox setting "${key}"`);
 	}
 	try {
 		checkProfileSettings(next);

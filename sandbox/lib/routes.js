@@ -10,7 +10,16 @@ const { parseMultipart, sniffMime } = require('./multipart');
 const { MIME, resultStream, silentWav, audioDuration } = require('./media');
 const { VOICES, PROVIDERS } = require('./voices');
 const { MARKERS } = require('./create-talk');
-const { authenticate, decodePathPart, readBody, readJson, s3Error, send, sendError, sendFault } = require('./http');
+const {
+	authenticate,
+	decodePathPart,
+	readBody,
+	readJson,
+	s3Error,
+	send,
+	sendError,
+	sendFault,
+} = require('./http');
 const { createTalk, iso, listed, liveTalk, newId, readTalk, sign, statusOf } = require('./talks');
 const { control } = require('./control');
 
@@ -22,11 +31,18 @@ const FILE_NAME = /^[A-Za-z0-9._-]{1,50}$/;
 
 async function postTalks(state, req) {
 	const body = await readJson(req);
-	if (body === undefined) throw validationError([{ path: 'body.script', message: 'is required' }], {});
+	if (body === undefined)
+		throw validationError([{ path: 'body.script', message: 'is required' }], {});
 	const talk = createTalk(state, body, req.headers);
 	return {
 		status: 201,
-		body: { id: talk.id, object: 'talk', created_by: state.userId, created_at: iso(state, talk.createdAt), status: 'created' },
+		body: {
+			id: talk.id,
+			object: 'talk',
+			created_by: state.userId,
+			created_at: iso(state, talk.createdAt),
+			status: 'created',
+		},
 	};
 }
 
@@ -52,7 +68,8 @@ function getTalks(state, req, params, url) {
 	const page = all.slice(offset, offset + Math.floor(limit));
 	const body = { talks: page.map((t) => readTalk(state, t, now)) };
 	// endlessToken: a token on every page, the last (and the empty one after it) too.
-	if (offset + page.length < all.length || state.options.endlessToken) body.token = Buffer.from(`o:${offset + page.length}`).toString('base64url');
+	if (offset + page.length < all.length || state.options.endlessToken)
+		body.token = Buffer.from(`o:${offset + page.length}`).toString('base64url');
 	return { status: 200, body };
 }
 
@@ -76,7 +93,8 @@ async function failedCreate(state, req, res, decision) {
 	const { stats, options } = state;
 	const fault = decision.action === 'dropAfter' ? 'dropAfter' : String(decision.action.status);
 	const commit = decision.commit ?? options.commitOnFault[fault] ?? 'never';
-	stats.faults[`POST /talks ${fault} commit ${commit}`] = (stats.faults[`POST /talks ${fault} commit ${commit}`] ?? 0) + 1;
+	stats.faults[`POST /talks ${fault} commit ${commit}`] =
+		(stats.faults[`POST /talks ${fault} commit ${commit}`] ?? 0) + 1;
 	if (commit !== 'never') {
 		authenticate(state, req);
 		const body = await readJson(req);
@@ -104,7 +122,10 @@ async function upload(state, req, kind) {
 	const contentType = req.headers['content-type'] ?? '';
 	if (!/^multipart\/form-data/i.test(contentType)) {
 		await readBody(req, UPLOAD_LIMIT[kind] + 1024 * 1024).catch(() => undefined);
-		throw new DIdError('UnsupportedMimeTypeError', `expected multipart/form-data with a "${kind}" file`);
+		throw new DIdError(
+			'UnsupportedMimeTypeError',
+			`expected multipart/form-data with a "${kind}" file`,
+		);
 	}
 	const raw = await readBody(req, UPLOAD_LIMIT[kind] + 64 * 1024);
 	const parts = parseMultipart(raw, contentType);
@@ -112,46 +133,77 @@ async function upload(state, req, kind) {
 	const file = parts.find((p) => p.name === kind);
 	if (!file) throw validationError([{ path: kind, message: 'is required' }], {});
 	if (file.data.length > UPLOAD_LIMIT[kind]) {
-		throw new DIdError('ValidationError', `${kind} file too large: ${file.data.length} bytes, the limit is ${UPLOAD_LIMIT[kind] / 1024 / 1024} MB`);
+		throw new DIdError(
+			'ValidationError',
+			`${kind} file too large: ${file.data.length} bytes, the limit is ${UPLOAD_LIMIT[kind] / 1024 / 1024} MB`,
+		);
 	}
 	if (file.filename !== undefined && file.filename !== '' && !FILE_NAME.test(file.filename)) {
-		throw new DIdError('ValidationError', 'file name must be up to 50 characters of A-Z a-z 0-9 . _ -');
+		throw new DIdError(
+			'ValidationError',
+			'file name must be up to 50 characters of A-Z a-z 0-9 . _ -',
+		);
 	}
-	const declared = file.contentType && file.contentType !== 'application/octet-stream' ? file.contentType : undefined;
+	const declared =
+		file.contentType && file.contentType !== 'application/octet-stream'
+			? file.contentType
+			: undefined;
 	const mime = declared ?? sniffMime(file.data);
-	const accepted = kind === 'image' ? mime === 'image/jpeg' || mime === 'image/png' : /^(audio|video)\//.test(mime ?? '');
+	const accepted =
+		kind === 'image'
+			? mime === 'image/jpeg' || mime === 'image/png'
+			: /^(audio|video)\//.test(mime ?? '');
 	if (!accepted) {
-		throw new DIdError('UnsupportedMimeTypeError', `unsupported mime type ${mime ?? 'unknown'}: ${kind === 'image' ? 'image/jpeg or image/png' : 'audio/* or video/*'} expected`);
+		throw new DIdError(
+			'UnsupportedMimeTypeError',
+			`unsupported mime type ${mime ?? 'unknown'}: ${kind === 'image' ? 'image/jpeg or image/png' : 'audio/* or video/*'} expected`,
+		);
 	}
 	const name = (file.filename || '').toLowerCase();
 	if (kind === 'image' && name.includes(MARKERS.imageModeration)) {
-		throw new DIdError('ImageModerationError', 'Automatic content moderation - contact support if you would like to submit for manual review');
+		throw new DIdError(
+			'ImageModerationError',
+			'Automatic content moderation - contact support if you would like to submit for manual review',
+		);
 	}
 	if (kind === 'audio' && name.includes(MARKERS.audioModeration)) {
-		throw new DIdError('AudioModerationError', 'Automatic audio moderation - contact support if you would like to submit for manual review');
+		throw new DIdError(
+			'AudioModerationError',
+			'Automatic audio moderation - contact support if you would like to submit for manual review',
+		);
 	}
 	const id = newId(kind === 'image' ? 'img_' : 'aud_');
 	const ext = kind === 'image' ? (mime === 'image/png' ? 'png' : 'jpeg') : 'wav';
-	const stored = kind === 'image' && /\.(jpe?g|png)$/i.test(file.filename ?? '') ? file.filename : `${kind}.${ext}`;
+	const stored =
+		kind === 'image' && /\.(jpe?g|png)$/i.test(file.filename ?? '')
+			? file.filename
+			: `${kind}.${ext}`;
 	const url = `s3://d-id-${kind}s-prod/${state.userId}/${id}/${stored}`;
 	const record = { id, kind, url, filename: file.filename, mime, size: file.data.length };
 	if (kind === 'audio') {
 		record.duration = audioDuration(file.data, mime);
 		if (record.duration > MAX_AUDIO_SECONDS) {
-			throw new DIdError('ValidationError', `audio is ${record.duration} s long, the limit is ${MAX_AUDIO_SECONDS} s`);
+			throw new DIdError(
+				'ValidationError',
+				`audio is ${record.duration} s long, the limit is ${MAX_AUDIO_SECONDS} s`,
+			);
 		}
 	}
 	state.uploads.set(url, record);
 	state.uploadsById.set(id, record);
 	const body = { id, url };
 	if (kind === 'audio') body.duration = record.duration;
-	else body.faces = name.includes(MARKERS.noFace) ? [] : [{ size: 512, top_left: [98, 119], overlap: 'NO', detect_confidence: 0.99 }];
+	else
+		body.faces = name.includes(MARKERS.noFace)
+			? []
+			: [{ size: 512, top_left: [98, 119], overlap: 'NO', detect_confidence: 0.99 }];
 	return { status: 201, body };
 }
 
 function deleteUpload(state, kind, id) {
 	const record = state.uploadsById.get(decodePathPart(id));
-	if (!record || record.kind !== kind) throw new DIdError('NotFoundError', `${kind} not found: ${id}`);
+	if (!record || record.kind !== kind)
+		throw new DIdError('NotFoundError', `${kind} not found: ${id}`);
 	state.uploadsById.delete(record.id);
 	state.uploads.delete(record.url);
 	return { status: 204 };
@@ -161,9 +213,14 @@ function getVoices(state, req, params, url) {
 	const provider = url.searchParams.get('provider');
 	const id = url.searchParams.get('id');
 	if (provider !== null && !PROVIDERS.includes(provider)) {
-		throw validationError([{ path: 'query.provider', message: `must be one of: ${PROVIDERS.join(', ')}` }], {});
+		throw validationError(
+			[{ path: 'query.provider', message: `must be one of: ${PROVIDERS.join(', ')}` }],
+			{},
+		);
 	}
-	const list = VOICES.filter((v) => (provider === null || v.provider === provider) && (id === null || v.id === id));
+	const list = VOICES.filter(
+		(v) => (provider === null || v.provider === provider) && (id === null || v.id === id),
+	);
 	return { status: 200, body: list };
 }
 
@@ -200,11 +257,18 @@ function serveResult(state, req, params, url, res) {
 	// The signature covers the talk ID and the file: a link cannot be moved to another talk.
 	const given = Buffer.from(url.searchParams.get('Signature') ?? '', 'utf8');
 	const expected = Buffer.from(sign(state, `${id}/${file}:${expires}`), 'utf8');
-	const validSignature = given.length === expected.length && crypto.timingSafeEqual(given, expected);
-	if (!talk || file !== `${talk.id}.${talk.format}` || statusOf(talk) !== 'done' || !validSignature) return s3Error(state, res, 403, 'AccessDenied', 'Access Denied');
-	if (Date.now() / 1000 > expires) return s3Error(state, res, 403, 'AccessDenied', 'Request has expired');
+	const validSignature =
+		given.length === expected.length && crypto.timingSafeEqual(given, expected);
+	if (!talk || file !== `${talk.id}.${talk.format}` || statusOf(talk) !== 'done' || !validSignature)
+		return s3Error(state, res, 403, 'AccessDenied', 'Access Denied');
+	if (Date.now() / 1000 > expires)
+		return s3Error(state, res, 403, 'AccessDenied', 'Request has expired');
 	state.count(200);
-	res.writeHead(200, { 'content-type': MIME[talk.format], 'content-length': talk.size, 'accept-ranges': 'none' });
+	res.writeHead(200, {
+		'content-type': MIME[talk.format],
+		'content-length': talk.size,
+		'accept-ranges': 'none',
+	});
 	if (req.method === 'HEAD') return res.end();
 	const stream = resultStream(talk.format, talk.size, talk.id);
 	stream.on('data', (chunk) => {
@@ -220,7 +284,8 @@ function serveResult(state, req, params, url, res) {
 
 function serveAudio(state, req, params, url, res) {
 	const talk = state.talks.get(decodePathPart(params[1]));
-	if (!talk || statusOf(talk) === 'created') return s3Error(state, res, 404, 'NoSuchKey', 'The specified key does not exist.');
+	if (!talk || statusOf(talk) === 'created')
+		return s3Error(state, res, 404, 'NoSuchKey', 'The specified key does not exist.');
 	const wav = silentWav(Math.min(talk.seconds, 30));
 	res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
 	res.end(wav);
@@ -234,9 +299,19 @@ const routes = [
 	['GET', /^\/talks\/([^/]+)$/, 'GET /talks/{id}', getTalk],
 	['DELETE', /^\/talks\/([^/]+)$/, 'DELETE /talks/{id}', deleteTalk],
 	['POST', /^\/images\/?$/, 'POST /images', (state, req) => upload(state, req, 'image')],
-	['DELETE', /^\/images\/([^/]+)$/, 'DELETE /images/{id}', (state, req, m) => deleteUpload(state, 'image', m[1])],
+	[
+		'DELETE',
+		/^\/images\/([^/]+)$/,
+		'DELETE /images/{id}',
+		(state, req, m) => deleteUpload(state, 'image', m[1]),
+	],
 	['POST', /^\/audios\/?$/, 'POST /audios', (state, req) => upload(state, req, 'audio')],
-	['DELETE', /^\/audios\/([^/]+)$/, 'DELETE /audios/{id}', (state, req, m) => deleteUpload(state, 'audio', m[1])],
+	[
+		'DELETE',
+		/^\/audios\/([^/]+)$/,
+		'DELETE /audios/{id}',
+		(state, req, m) => deleteUpload(state, 'audio', m[1]),
+	],
 	['GET', /^\/tts\/voices\/?$/, 'GET /tts/voices', getVoices],
 	['GET', /^\/credits\/?$/, 'GET /credits', getCredits],
 ];
@@ -277,11 +352,20 @@ async function handle(state, api, req, res) {
 		state.stats.faults[fault] = (state.stats.faults[fault] ?? 0) + 1;
 	}
 	if (decision.action === 'dropBefore') return req.socket.destroy();
-	if (routeKey === 'POST /talks' && (decision.action === 'dropAfter' || [500, 502, 504].includes(decision.action?.status))) {
+	if (
+		routeKey === 'POST /talks' &&
+		(decision.action === 'dropAfter' || [500, 502, 504].includes(decision.action?.status))
+	) {
 		return await failedCreate(state, req, res, decision);
 	}
 	if (decision.action?.status === 429) {
-		return sendError(state, res, new DIdError('TooManyRequestsError', 'Too Many Requests', undefined, { 'retry-after': String(decision.action.retryAfterSec) }));
+		return sendError(
+			state,
+			res,
+			new DIdError('TooManyRequestsError', 'Too Many Requests', undefined, {
+				'retry-after': String(decision.action.retryAfterSec),
+			}),
+		);
 	}
 	if (decision.action?.status) {
 		const status = decision.action.status;

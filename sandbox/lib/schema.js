@@ -22,7 +22,8 @@ function typeMatches(expected, value) {
  */
 function validate(schema, value, root = 'body', options = {}) {
 	const errors = [];
-	const lengthOf = options.lengthUnits === 'code-points' ? (text) => [...text].length : (text) => text.length;
+	const lengthOf =
+		options.lengthUnits === 'code-points' ? (text) => [...text].length : (text) => text.length;
 	check(schema, value, root, errors, lengthOf);
 	return errors;
 }
@@ -85,12 +86,14 @@ function check(schema, value, path, errors, lengthOf) {
 		if (schema.maxItems !== undefined && value.length > schema.maxItems) {
 			errors.push({ path, message: `must have at most ${schema.maxItems} items` });
 		}
-		if (schema.items) value.forEach((item, i) => check(schema.items, item, `${path}.${i}`, errors, lengthOf));
+		if (schema.items)
+			value.forEach((item, i) => check(schema.items, item, `${path}.${i}`, errors, lengthOf));
 	}
 	if (typeOf(value) === 'object' && (schema.properties || schema.required)) {
 		const properties = schema.properties ?? {};
 		for (const name of schema.required ?? []) {
-			if (value[name] === undefined) errors.push({ path: `${path}.${name}`, message: 'is required' });
+			if (value[name] === undefined)
+				errors.push({ path: `${path}.${name}`, message: 'is required' });
 		}
 		for (const [name, child] of Object.entries(value)) {
 			if (child === undefined) continue;

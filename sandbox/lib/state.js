@@ -43,17 +43,25 @@ function createState(options) {
 		stats: emptyStats(),
 		/** Where the sandbox listens (set by start()). */
 		baseUrl: undefined,
-		log: typeof options.log === 'function' ? options.log : options.log ? (line) => console.log(line) : () => {},
+		log:
+			typeof options.log === 'function'
+				? options.log
+				: options.log
+					? (line) => console.log(line)
+					: () => {},
 		/** Runs `fn` after `ms` (a timer stop() clears); an exception is logged, never thrown. */
 		schedule(ms, fn) {
-			const timer = setTimeout(() => {
-				state.timers.delete(timer);
-				try {
-					fn();
-				} catch (error) {
-					state.log(`sandbox: ${error.stack}`);
-				}
-			}, Math.max(0, ms));
+			const timer = setTimeout(
+				() => {
+					state.timers.delete(timer);
+					try {
+						fn();
+					} catch (error) {
+						state.log(`sandbox: ${error.stack}`);
+					}
+				},
+				Math.max(0, ms),
+			);
 			state.timers.add(timer);
 		},
 		/** Counts one answer of `status` in the stats. */

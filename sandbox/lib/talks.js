@@ -12,7 +12,8 @@ const { deliverWebhook } = require('./webhooks');
 const spec = require('../openapi.talks.json');
 
 // The fields D-ID's spec lists for a talk (GET /talks/{id}, and each item of GET /talks).
-const TALK_SCHEMA = spec.paths['/talks/{id}'].get.responses['200'].content['application/json'].schema;
+const TALK_SCHEMA =
+	spec.paths['/talks/{id}'].get.responses['200'].content['application/json'].schema;
 const SPEC_TALK_FIELDS = Object.keys(TALK_SCHEMA.properties);
 const SPEC_CONFIG_FIELDS = Object.keys(TALK_SCHEMA.properties.config.properties);
 
@@ -54,7 +55,8 @@ function createTalk(state, body, headers) {
 	});
 	const seconds = scriptSeconds(body, uploads);
 	const cost = Math.max(1, Math.ceil(seconds / 15));
-	if (state.credits.remaining < cost) throw new DIdError('InsufficientCreditsError', 'not enough credits');
+	if (state.credits.remaining < cost)
+		throw new DIdError('InsufficientCreditsError', 'not enough credits');
 	state.credits.remaining -= cost;
 
 	const now = Date.now();
@@ -72,7 +74,11 @@ function createTalk(state, body, headers) {
 		credits: cost,
 		format,
 		size: resultSize(format, options.resultSizeBytes),
-		outcome: image.includes(MARKERS.noFace) ? 'error' : image.includes(MARKERS.rejected) ? 'rejected' : 'done',
+		outcome: image.includes(MARKERS.noFace)
+			? 'error'
+			: image.includes(MARKERS.rejected)
+				? 'rejected'
+				: 'done',
 		deleted: false,
 		// Where the talk sits in a shuffled list: a stable place, so pages do not overlap.
 		shuffleKey: state.random(),
@@ -91,7 +97,10 @@ function finishTalk(state, talk) {
 	state.stats.talksFinished += 1;
 	// The timer that ends a talk can fire a millisecond before Date.now() reaches doneAt: the
 	// webhook describes the talk as finished, whatever the clocks say.
-	if (talk.request.webhook) deliverWebhook(state, talk, () => JSON.stringify(renderTalk(state, talk, Math.max(Date.now(), talk.doneAt))));
+	if (talk.request.webhook)
+		deliverWebhook(state, talk, () =>
+			JSON.stringify(renderTalk(state, talk, Math.max(Date.now(), talk.doneAt))),
+		);
 }
 
 function statusOf(talk, now = Date.now(), lagged = false) {
@@ -118,8 +127,10 @@ function readTalk(state, talk, now = Date.now()) {
 	for (const field of SPEC_TALK_FIELDS) if (out[field] !== undefined) strict[field] = out[field];
 	if (strict.config) {
 		const config = {};
-		for (const field of SPEC_CONFIG_FIELDS) if (out.config[field] !== undefined) config[field] = out.config[field];
-		if (typeof config.result_format === 'string') config.result_format = config.result_format.replace(/^\./, '');
+		for (const field of SPEC_CONFIG_FIELDS)
+			if (out.config[field] !== undefined) config[field] = out.config[field];
+		if (typeof config.result_format === 'string')
+			config.result_format = config.result_format.replace(/^\./, '');
 		strict.config = config;
 	}
 	return strict;
@@ -138,7 +149,12 @@ function renderTalk(state, talk, now = Date.now(), lagged = false) {
 		user_id: userId,
 		created_by: userId,
 		created_at: iso(state, talk.createdAt),
-		modified_at: iso(state, status === 'created' ? talk.createdAt : Math.min(now, status === 'started' ? talk.startAt : talk.doneAt)),
+		modified_at: iso(
+			state,
+			status === 'created'
+				? talk.createdAt
+				: Math.min(now, status === 'started' ? talk.startAt : talk.doneAt),
+		),
 		status,
 		source_url: body.source_url,
 		driver_url: driverUrl,
@@ -149,7 +165,10 @@ function renderTalk(state, talk, now = Date.now(), lagged = false) {
 	if (body.webhook !== undefined) out.webhook = body.webhook;
 	if (status !== 'created') {
 		out.started_at = iso(state, talk.startAt);
-		out.audio_url = body.script.type === 'audio' ? body.script.audio_url : `${baseUrl}/audio/${talk.id}/${body.script.provider?.type ?? 'microsoft'}.wav`;
+		out.audio_url =
+			body.script.type === 'audio'
+				? body.script.audio_url
+				: `${baseUrl}/audio/${talk.id}/${body.script.provider?.type ?? 'microsoft'}.wav`;
 	}
 	if (status === 'done') {
 		const frames = Math.round(talk.seconds * 25);
@@ -178,7 +197,10 @@ function renderTalk(state, talk, now = Date.now(), lagged = false) {
 		out.error = { kind: 'FaceError', description: 'Failed to detect a face in the source image' };
 	}
 	if (status === 'rejected') {
-		out.error = { kind: 'ContentModerationError', description: 'The talk was rejected by content moderation' };
+		out.error = {
+			kind: 'ContentModerationError',
+			description: 'The talk was rejected by content moderation',
+		};
 	}
 	return out;
 }
@@ -203,7 +225,9 @@ function liveTalk(state, id) {
 // The order D-ID's spec does not promise: `listOrder`.
 function listed(state, now) {
 	const { options } = state;
-	const visible = [...state.talks.values()].filter((t) => !t.deleted && t.createdAt <= now - options.readLagMs);
+	const visible = [...state.talks.values()].filter(
+		(t) => !t.deleted && t.createdAt <= now - options.readLagMs,
+	);
 	const newestFirst = (a, b) => b.createdAt - a.createdAt || b.seq - a.seq;
 	if (options.listOrder === 'oldest-first') return visible.sort((a, b) => -newestFirst(a, b));
 	if (options.listOrder === 'shuffled') return visible.sort((a, b) => a.shuffleKey - b.shuffleKey);

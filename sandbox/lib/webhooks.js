@@ -18,12 +18,22 @@ function deliverWebhook(state, talk, payload) {
 	}
 	const body = payload();
 	state.schedule(plan.delayMs, () => postWebhook(state, talk, body, false));
-	if (plan.duplicate) state.schedule(plan.delayMs + draw(state.random, [20, 300]), () => postWebhook(state, talk, body, true));
+	if (plan.duplicate)
+		state.schedule(plan.delayMs + draw(state.random, [20, 300]), () =>
+			postWebhook(state, talk, body, true),
+		);
 }
 
 function record(state, talk, outcome, duplicate = false, answer = undefined) {
 	const deliveries = state.stats.webhookDeliveries;
-	deliveries.push({ talkId: talk.id, url: redactUrl(talk.request.webhook), outcome, duplicate, at: Date.now(), ...(answer ? { answer } : {}) });
+	deliveries.push({
+		talkId: talk.id,
+		url: redactUrl(talk.request.webhook),
+		outcome,
+		duplicate,
+		at: Date.now(),
+		...(answer ? { answer } : {}),
+	});
 	if (deliveries.length > 5000) deliveries.shift();
 }
 
@@ -37,14 +47,23 @@ function postWebhook(state, talk, payload, duplicate) {
 	// The sandbox only ever calls this machine.
 	if (!isLoopbackHost(target.hostname)) {
 		state.stats.webhooksFailed += 1;
-		return record(state, talk, 'not sent: the sandbox only delivers webhooks to loopback addresses', duplicate);
+		return record(
+			state,
+			talk,
+			'not sent: the sandbox only delivers webhooks to loopback addresses',
+			duplicate,
+		);
 	}
 	const client = target.protocol === 'https:' ? https : http;
 	const req = client.request(
 		target,
 		{
 			method: 'POST',
-			headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'd-id-sandbox-webhook' },
+			headers: {
+				'content-type': 'application/json',
+				'content-length': Buffer.byteLength(payload),
+				'user-agent': 'd-id-sandbox-webhook',
+			},
 			timeout: 15000,
 			rejectUnauthorized: false,
 		},
@@ -71,7 +90,10 @@ function postWebhook(state, talk, payload, duplicate) {
 }
 
 function redactUrl(value) {
-	return String(value).replace(/([?&][^=]*(?:secret|token|key|signature)[^=]*=)[^&]*/gi, '$1<redacted>');
+	return String(value).replace(
+		/([?&][^=]*(?:secret|token|key|signature)[^=]*=)[^&]*/gi,
+		'$1<redacted>',
+	);
 }
 
 module.exports = { deliverWebhook };

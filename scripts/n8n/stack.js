@@ -18,7 +18,12 @@ const { ensureN8n, freePort } = require('./install');
 const ROOT = path.resolve(__dirname, '..', '..');
 const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
 
-const OWNER = { email: 'owner@example.com', password: 'Sandbox-Owner-1', firstName: 'Sandbox', lastName: 'Owner' };
+const OWNER = {
+	email: 'owner@example.com',
+	password: 'Sandbox-Owner-1',
+	firstName: 'Sandbox',
+	lastName: 'Owner',
+};
 const BROWSER_ID = 'n8n-nodes-d-id-e2e';
 const PACKAGE_PREFIX = 'n8n-nodes-d-id.';
 
@@ -53,7 +58,8 @@ function stagePackage(n8nDir) {
 function forCustomExtension(workflow) {
 	const copy = JSON.parse(JSON.stringify(workflow));
 	for (const node of copy.nodes) {
-		if (node.type.startsWith(PACKAGE_PREFIX)) node.type = `CUSTOM.${node.type.slice(PACKAGE_PREFIX.length)}`;
+		if (node.type.startsWith(PACKAGE_PREFIX))
+			node.type = `CUSTOM.${node.type.slice(PACKAGE_PREFIX.length)}`;
 	}
 	return copy;
 }
@@ -74,7 +80,9 @@ function quietEnv(installed, options = {}) {
 		// Only loopback: n8n's own calls home stay off.
 		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_HIRING_BANNER_ENABLED: 'false',
-		...(fs.existsSync(path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'))
+		...(fs.existsSync(
+			path.join(installed.dir, 'node_modules', 'n8n', 'dist', 'modules', 'mcp-registry'),
+		)
 			? { N8N_DISABLED_MODULES: 'mcp-registry' }
 			: {}),
 		...installed.env,
@@ -105,7 +113,10 @@ async function startStack(options = {}) {
 	process.on('exit', onExit);
 
 	try {
-		const sandbox = options.sandbox === false ? undefined : createSandbox({ port: 0, ...(options.sandbox ?? {}) });
+		const sandbox =
+			options.sandbox === false
+				? undefined
+				: createSandbox({ port: 0, ...(options.sandbox ?? {}) });
 		if (sandbox) {
 			await sandbox.start();
 			cleanups.push(() => sandbox.stop());
@@ -142,8 +153,11 @@ async function startStack(options = {}) {
 			...(options.env ?? {}),
 		};
 		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
-		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID']) if (!options.env?.[name]) delete env[name];
-		log(`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`);
+		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'])
+			if (!options.env?.[name]) delete env[name];
+		log(
+			`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`,
+		);
 		// One n8n process at a time; restart() stops it (SIGTERM, as a service manager does) and
 		// starts another on the same port, user folder and database.
 		let current;
@@ -157,12 +171,18 @@ async function startStack(options = {}) {
 			});
 			fs.closeSync(out);
 			const proc = { child, exited: null };
-			proc.exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((proc.exited = { code, signal }))));
+			proc.exitPromise = new Promise((resolve) =>
+				child.on('exit', (code, signal) => resolve((proc.exited = { code, signal }))),
+			);
 			current = proc;
 			const deadline = Date.now() + (options.startTimeoutMs ?? 240_000);
 			for (;;) {
-				if (proc.exited) throw new Error(`n8n exited while starting (${JSON.stringify(proc.exited)}):\n${readLog().slice(-3000)}`);
-				if (Date.now() > deadline) throw new Error(`n8n did not answer /healthz in time:\n${readLog().slice(-3000)}`);
+				if (proc.exited)
+					throw new Error(
+						`n8n exited while starting (${JSON.stringify(proc.exited)}):\n${readLog().slice(-3000)}`,
+					);
+				if (Date.now() > deadline)
+					throw new Error(`n8n did not answer /healthz in time:\n${readLog().slice(-3000)}`);
 				try {
 					// /healthz answers before the REST routes exist (n8n 1.x); wait for both.
 					const health = await fetch(`${url}/healthz/readiness`);
@@ -221,7 +241,8 @@ async function startStack(options = {}) {
 			readLog,
 			stop,
 			createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
-			importWorkflow: (workflow, credential) => client.importWorkflow(forCustomExtension(workflow), credential),
+			importWorkflow: (workflow, credential) =>
+				client.importWorkflow(forCustomExtension(workflow), credential),
 			runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
 			startWorkflow: (id) => client.startWorkflow(id, installed),
 			getExecution: (id) => client.getExecution(id, installed),
@@ -237,7 +258,10 @@ async function startStack(options = {}) {
 			},
 		};
 		if (sandbox) {
-			stack.credential = await stack.createCredential({ apiKey: sandbox.apiKey, baseUrl: sandbox.url });
+			stack.credential = await stack.createCredential({
+				apiKey: sandbox.apiKey,
+				baseUrl: sandbox.url,
+			});
 		}
 		log(`n8n ${installed.version} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		return stack;
@@ -254,10 +278,15 @@ async function startStack(options = {}) {
 async function waitForWebhook(url, pathname, timeoutMs = 30_000) {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		const res = await fetch(`${url}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+		const res = await fetch(`${url}${pathname}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{}',
+		});
 		await res.arrayBuffer();
 		if (res.status !== 404) return;
-		if (Date.now() > deadline) throw new Error(`webhook ${pathname} not registered after ${timeoutMs} ms`);
+		if (Date.now() > deadline)
+			throw new Error(`webhook ${pathname} not registered after ${timeoutMs} ms`);
 		await sleep(250);
 	}
 }
@@ -302,16 +331,22 @@ function createRestClient(url) {
 
 	/** The bytes of a binary stored by n8n (filesystem mode), as the editor's download button gets them. */
 	async function binary(id) {
-		const res = await fetch(`${url}/rest/binary-data?id=${encodeURIComponent(id)}&action=download`, {
-			headers: { 'browser-id': BROWSER_ID, cookie },
-		});
+		const res = await fetch(
+			`${url}/rest/binary-data?id=${encodeURIComponent(id)}&action=download`,
+			{
+				headers: { 'browser-id': BROWSER_ID, cookie },
+			},
+		);
 		if (!res.ok) throw new Error(`binary ${id} → ${res.status}`);
 		return Buffer.from(await res.arrayBuffer());
 	}
 
 	async function setupOwner() {
 		await request('POST', '/rest/owner/setup', OWNER);
-		await request('POST', '/rest/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+		await request('POST', '/rest/login', {
+			emailOrLdapLoginId: OWNER.email,
+			password: OWNER.password,
+		});
 	}
 
 	async function createCredential(name, data) {
@@ -321,7 +356,9 @@ function createRestClient(url) {
 
 	async function importWorkflow(workflow, credential) {
 		const nodes = workflow.nodes.map((node) =>
-			credential && node.credentials?.dIdApi ? { ...node, credentials: { dIdApi: credential } } : node,
+			credential && node.credentials?.dIdApi
+				? { ...node, credentials: { dIdApi: credential } }
+				: node,
 		);
 		const created = await request('POST', '/rest/workflows', {
 			name: workflow.name,
@@ -344,26 +381,37 @@ function createRestClient(url) {
 	async function startWorkflow(id, installed) {
 		const workflow = await request('GET', `/rest/workflows/${id}`);
 		const triggerToStartFrom = { name: triggerOf(workflow) };
-		const body = majorOf(installed.version) >= 2 ? { triggerToStartFrom } : { workflowData: workflow, triggerToStartFrom };
+		const body =
+			majorOf(installed.version) >= 2
+				? { triggerToStartFrom }
+				: { workflowData: workflow, triggerToStartFrom };
 		const started = await request('POST', `/rest/workflows/${id}/run`, body);
-		if (!started?.executionId) throw new Error(`n8n did not start workflow ${id}: ${JSON.stringify(started)}`);
+		if (!started?.executionId)
+			throw new Error(`n8n did not start workflow ${id}: ${JSON.stringify(started)}`);
 		return started.executionId;
 	}
 
 	async function getExecution(id, installed) {
 		const execution = await request('GET', `/rest/executions/${id}`);
 		// Execution data is stored "flatted" (circular-safe JSON); parse it with n8n's own copy.
-		const { parse } = require(require.resolve('flatted', { paths: [path.join(installed.dir, 'node_modules', 'n8n')] }));
+		const { parse } = require(
+			require.resolve('flatted', { paths: [path.join(installed.dir, 'node_modules', 'n8n')] }),
+		);
 		const data = typeof execution.data === 'string' ? parse(execution.data) : execution.data;
 		return { ...execution, data };
 	}
 
-	async function waitForExecution(id, installed, { timeoutMs = 300_000, until = ['success', 'error', 'crashed', 'canceled'] } = {}) {
+	async function waitForExecution(
+		id,
+		installed,
+		{ timeoutMs = 300_000, until = ['success', 'error', 'crashed', 'canceled'] } = {},
+	) {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			const execution = await getExecution(id, installed);
 			if (until.includes(execution.status)) return execution;
-			if (Date.now() > deadline) throw new Error(`execution ${id} still ${execution.status} after ${timeoutMs} ms`);
+			if (Date.now() > deadline)
+				throw new Error(`execution ${id} still ${execution.status} after ${timeoutMs} ms`);
 			await sleep(200);
 		}
 	}
@@ -379,7 +427,10 @@ function createRestClient(url) {
 		const filter = encodeURIComponent(JSON.stringify({ workflowId, status }));
 		const all = [];
 		for (let lastId; ; ) {
-			const result = await request('GET', `/rest/executions?filter=${filter}&limit=100${lastId ? `&lastId=${lastId}` : ''}`);
+			const result = await request(
+				'GET',
+				`/rest/executions?filter=${filter}&limit=100${lastId ? `&lastId=${lastId}` : ''}`,
+			);
 			const page = result.results ?? result;
 			all.push(...page);
 			if (page.length < 100) return all;

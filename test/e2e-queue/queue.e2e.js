@@ -25,12 +25,29 @@ function withRemoveDuplicates(workflow) {
 			// n8n runs the branches top to bottom: the claim (y 0) before Remove Duplicates (y 400),
 			// so that an error in Remove Duplicates cannot keep a talk from the claim branch.
 			position: [260, 400],
-			parameters: { operation: 'removeItemsSeenInPreviousExecutions', dedupeValue: '={{ $json.id }}', options: { scope: 'workflow' } },
+			parameters: {
+				operation: 'removeItemsSeenInPreviousExecutions',
+				dedupeValue: '={{ $json.id }}',
+				options: { scope: 'workflow' },
+			},
 		},
-		{ id: 'b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d02', name: 'Next step (Remove Duplicates)', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [520, 400], parameters: {} },
+		{
+			id: 'b3c8d0a4-1f7e-4c55-9d7e-8f0c6a1e2d02',
+			name: 'Next step (Remove Duplicates)',
+			type: 'n8n-nodes-base.noOp',
+			typeVersion: 1,
+			position: [520, 400],
+			parameters: {},
+		},
 	);
-	workflow.connections['D-ID Trigger'].main[0].push({ node: 'Remove Duplicates', type: 'main', index: 0 });
-	workflow.connections['Remove Duplicates'] = { main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]] };
+	workflow.connections['D-ID Trigger'].main[0].push({
+		node: 'Remove Duplicates',
+		type: 'main',
+		index: 0,
+	});
+	workflow.connections['Remove Duplicates'] = {
+		main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]],
+	};
 	return workflow;
 }
 
@@ -56,7 +73,11 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 			sandbox: { credits: 1_000_000, seed: 17, processing: FAST },
 			// A dead worker's job is detected after the lock expires plus one stalled check: n8n's
 			// defaults (60 s + 30 s) are shortened here to keep the suite quick.
-			env: { QUEUE_WORKER_LOCK_DURATION: '10000', QUEUE_WORKER_LOCK_RENEW_TIME: '2500', QUEUE_WORKER_STALLED_INTERVAL: '5000' },
+			env: {
+				QUEUE_WORKER_LOCK_DURATION: '10000',
+				QUEUE_WORKER_LOCK_RENEW_TIME: '2500',
+				QUEUE_WORKER_STALLED_INTERVAL: '5000',
+			},
 		});
 		measured.stackStartSeconds = Number(((Date.now() - started) / 1000).toFixed(1));
 		measured.stackTimings = stack.timings;
@@ -65,15 +86,19 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 	afterAll(async () => {
 		process.stderr.write(`[queue e2e] measured: ${JSON.stringify(measured, null, 1)}\n`);
 		// QUEUE_E2E_LOGS=<file>: every n8n process's log is written there before the stack stops (its temp dir goes).
-		if (process.env.QUEUE_E2E_LOGS && stack) fs.writeFileSync(process.env.QUEUE_E2E_LOGS, stack.readLogs());
+		if (process.env.QUEUE_E2E_LOGS && stack)
+			fs.writeFileSync(process.env.QUEUE_E2E_LOGS, stack.readLogs());
 		await stack?.stop();
 	}, 120_000);
 
 	afterAll(() => {
 		// stop() (above) left nothing behind: every process exited, the temp dir is gone.
-		const left = Object.values(stack?.processes ?? {}).filter((proc) => !proc.exited).map((proc) => proc.name);
+		const left = Object.values(stack?.processes ?? {})
+			.filter((proc) => !proc.exited)
+			.map((proc) => proc.name);
 		if (left.length) throw new Error(`still running after stop(): ${left.join(', ')}`);
-		if (stack && fs.existsSync(stack.dir)) throw new Error(`${stack.dir} still exists after stop()`);
+		if (stack && fs.existsSync(stack.dir))
+			throw new Error(`${stack.dir} still exists after stop()`);
 	});
 
 	beforeEach(() => {
@@ -88,7 +113,10 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const executionId = await stack.startWorkflow(id);
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 180_000 });
 		measured.poll50Seconds = Number(((Date.now() - started) / 1000).toFixed(1));
-		if (execution.status !== 'success') throw new Error(`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+		if (execution.status !== 'success')
+			throw new Error(
+				`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`,
+			);
 		expect(stack.workerOf(executionId)).toMatch(/^worker\d$/);
 
 		const items = nodeOutput(execution, NODE);
@@ -102,13 +130,18 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		}
 		// Binary data mode `database`: the main process serves a video a worker stored.
 		expect(items[0].binary.data.id).toMatch(/^database:/);
-		expect(sha256(await stack.binary(items[0].binary.data.id))).toBe(await stack.sandbox.resultDigest(items[0].json.id));
+		expect(sha256(await stack.binary(items[0].binary.data.id))).toBe(
+			await stack.sandbox.resultDigest(items[0].json.id),
+		);
 
 		expect(stack.sandbox.stats().talksCreated).toBe(50);
 		const perItem = talksPerItem(stack.sandbox, started);
 		expect(perItem.size).toBe(50);
 		expect([...perItem.values()].every((n) => n === 1)).toBe(true);
-		measured.poll50 = { talksCreated: stack.sandbox.stats().talksCreated, worker: stack.workerOf(executionId) };
+		measured.poll50 = {
+			talksCreated: stack.sandbox.stats().talksCreated,
+			worker: stack.workerOf(executionId),
+		};
 	});
 
 	/** Starts example 09 (renders of `rangeMs`) and returns once its worker has created 10 talks. */
@@ -164,8 +197,17 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const stopSeconds = Number(((Date.now() - stoppedAt) / 1000).toFixed(1));
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
 		await stack.start(worker);
-		measured.pollWorkerSigterm = { worker, exit, workerStopSeconds: stopSeconds, status: execution.status, talks: stack.sandbox.stats().talksCreated };
-		if (execution.status !== 'success') throw new Error(`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+		measured.pollWorkerSigterm = {
+			worker,
+			exit,
+			workerStopSeconds: stopSeconds,
+			status: execution.status,
+			talks: stack.sandbox.stats().talksCreated,
+		};
+		if (execution.status !== 'success')
+			throw new Error(
+				`ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`,
+			);
 		expect(nodeOutput(execution, NODE)).toHaveLength(50);
 		const perItem = talksPerItem(stack.sandbox, started);
 		expect(perItem.size).toBe(50);
@@ -179,8 +221,12 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		let postgresCredential;
 		const runs = {};
 		/** Runs the deliveries once per way in (each test below asserts one part of the same run). */
-		const viaProxy = () => (runs.proxy ??= runDeliveries('d-id-talk-ended-once', () => stack.webhookUrl));
-		const viaOneProcess = () => (runs.one ??= viaProxy().then(() => runDeliveries('d-id-talk-ended-one-process', () => stack.webhookProcessUrls.webhook1)));
+		const viaProxy = () =>
+			(runs.proxy ??= runDeliveries('d-id-talk-ended-once', () => stack.webhookUrl));
+		const viaOneProcess = () =>
+			(runs.one ??= viaProxy().then(() =>
+				runDeliveries('d-id-talk-ended-one-process', () => stack.webhookProcessUrls.webhook1),
+			));
 
 		/**
 		 * Example 13 (+ Remove Duplicates, measured) with the trigger at `webhookId`; TALKS talks whose
@@ -188,16 +234,24 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		 * what n8n did with the deliveries.
 		 */
 		async function runDeliveries(webhookId, base) {
-			postgresCredential ??= await stack.createCredentialOfType('postgres', 'n8n database', { ...stack.postgres, password: '', ssl: 'disable' });
+			postgresCredential ??= await stack.createCredentialOfType('postgres', 'n8n database', {
+				...stack.postgres,
+				password: '',
+				ssl: 'disable',
+			});
 			const workflow = withRemoveDuplicates(example('13-exactly-once-queue-mode.json'));
-			for (const node of workflow.nodes) if (node.credentials?.postgres) node.credentials.postgres = postgresCredential;
+			for (const node of workflow.nodes)
+				if (node.credentials?.postgres) node.credentials.postgres = postgresCredential;
 			const trigger = workflow.nodes.find((node) => node.name === 'D-ID Trigger');
 			trigger.webhookId = webhookId;
 			Object.assign(trigger.parameters, { secret });
 			const workflowId = await stack.importWorkflow(workflow, stack.credential);
 			// The example's own set-up path: "Create the claim table (run once)" (a worker runs it).
 			const setup = await stack.runWorkflow(workflowId, { timeoutMs: 60_000 });
-			if (setup.status !== 'success') throw new Error(`the claim table was not created: ${JSON.stringify(setup.data.resultData.error)}`);
+			if (setup.status !== 'success')
+				throw new Error(
+					`the claim table was not created: ${JSON.stringify(setup.data.resultData.error)}`,
+				);
 			await stack.activateWorkflow(workflowId);
 			const hookPath = `/webhook/${webhookId}/talk-ended`;
 			await stack.waitForWebhook(hookPath);
@@ -230,17 +284,37 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				const stats = stack.sandbox.stats();
 				const sent = stats.webhookDeliveries.length;
 				const expected = TALKS + stats.webhookDeliveries.filter((d) => d.duplicate).length;
-				executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
-				const running = executions.filter((e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status));
+				executions = (await stack.listExecutions(workflowId)).slice(
+					0,
+					-executionsBefore || undefined,
+				);
+				const running = executions.filter(
+					(e) => !['success', 'error', 'crashed', 'canceled'].includes(e.status),
+				);
 				// Each delivery the trigger answered with a bare {"received":true} started an execution
 				// (n8n creates it after that answer): wait until all of them are listed, not just answered.
-				const started = stats.webhookDeliveries.filter((d) => d.answer === '{"received":true}').length;
-				if (stats.talksFinished === TALKS && sent >= expected && sent > 0 && running.length === 0 && executions.length >= started) break;
-				if (Date.now() > deadline) throw new Error(`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, started, executions: executions.length, running: running.length })}`);
+				const started = stats.webhookDeliveries.filter(
+					(d) => d.answer === '{"received":true}',
+				).length;
+				if (
+					stats.talksFinished === TALKS &&
+					sent >= expected &&
+					sent > 0 &&
+					running.length === 0 &&
+					executions.length >= started
+				)
+					break;
+				if (Date.now() > deadline)
+					throw new Error(
+						`deliveries not done: ${JSON.stringify({ sent, expected, finished: stats.talksFinished, started, executions: executions.length, running: running.length })}`,
+					);
 				await sleep(500);
 			}
 			await sleep(3000);
-			executions = (await stack.listExecutions(workflowId)).slice(0, -executionsBefore || undefined);
+			executions = (await stack.listExecutions(workflowId)).slice(
+				0,
+				-executionsBefore || undefined,
+			);
 
 			const emitted = [];
 			const errors = {};
@@ -251,15 +325,21 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				for (const item of nodeOutput(execution, trigger.name) ?? []) emitted.push(item.json.id);
 				const error = execution.data?.resultData?.error;
 				if (error) {
-					const key = `${error.node?.name ?? execution.data.resultData.lastNodeExecuted}: ${error.message}`.slice(0, 200);
+					const key =
+						`${error.node?.name ?? execution.data.resultData.lastNodeExecuted}: ${error.message}`.slice(
+							0,
+							200,
+						);
 					errors[key] = (errors[key] ?? 0) + 1;
 				}
-				for (const item of nodeOutput(execution, 'Next step (Remove Duplicates)') ?? []) removeDuplicates.push(item.json.id);
+				for (const item of nodeOutput(execution, 'Next step (Remove Duplicates)') ?? [])
+					removeDuplicates.push(item.json.id);
 				for (const item of nodeOutput(execution, NEXT_STEP) ?? []) claimed.push(item.json.talk_id);
 			}
 			const stats = stack.sandbox.stats();
 			const proxyAfter = stack.proxyCounts();
-			const count = (ids) => ids.reduce((acc, id) => acc.set(id, (acc.get(id) ?? 0) + 1), new Map());
+			const count = (ids) =>
+				ids.reduce((acc, id) => acc.set(id, (acc.get(id) ?? 0) + 1), new Map());
 			const deliveriesPerTalk = count(stats.webhookDeliveries.map((d) => d.talkId));
 			const emissionsPerTalk = count(emitted);
 			const result = {
@@ -268,20 +348,40 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				deliveries: stats.webhookDeliveries.length,
 				duplicateDeliveries: stats.webhookDeliveries.filter((d) => d.duplicate).length,
 				// What the webhook processes answered, counted (e.g. {"received":true} or a note).
-				deliveryAnswers: stats.webhookDeliveries.reduce((acc, d) => ({ ...acc, [`${d.outcome} ${d.answer ?? ''}`.trim()]: (acc[`${d.outcome} ${d.answer ?? ''}`.trim()] ?? 0) + 1 }), {}),
+				deliveryAnswers: stats.webhookDeliveries.reduce(
+					(acc, d) => ({
+						...acc,
+						[`${d.outcome} ${d.answer ?? ''}`.trim()]:
+							(acc[`${d.outcome} ${d.answer ?? ''}`.trim()] ?? 0) + 1,
+					}),
+					{},
+				),
 				executions: executions.length,
-				executionStatuses: executions.reduce((acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }), {}),
+				executionStatuses: executions.reduce(
+					(acc, e) => ({ ...acc, [e.status]: (acc[e.status] ?? 0) + 1 }),
+					{},
+				),
 				errors,
 				emissions: emitted.length,
 				distinctEmitted: emissionsPerTalk.size,
 				talksEmittedTwice: [...emissionsPerTalk.values()].filter((n) => n > 1).length,
-				talksEmittedMoreThanDelivered: talkIds.filter((id) => (emissionsPerTalk.get(id) ?? 0) > (deliveriesPerTalk.get(id) ?? 0)).length,
+				talksEmittedMoreThanDelivered: talkIds.filter(
+					(id) => (emissionsPerTalk.get(id) ?? 0) > (deliveriesPerTalk.get(id) ?? 0),
+				).length,
 				afterRemoveDuplicates: removeDuplicates.length,
 				distinctAfterRemoveDuplicates: new Set(removeDuplicates).size,
 				afterClaim: claimed.length,
 				distinctAfterClaim: new Set(claimed).size,
-				claimRows: Number(stack.psql(`SELECT count(*) FROM d_id_talks_seen WHERE talk_id IN (${talkIds.map((id) => `'${id}'`).join(',')})`).trim()),
-				perWebhookProcess: Object.fromEntries(Object.keys(proxyAfter).map((name) => [name, proxyAfter[name] - proxyBefore[name]])),
+				claimRows: Number(
+					stack
+						.psql(
+							`SELECT count(*) FROM d_id_talks_seen WHERE talk_id IN (${talkIds.map((id) => `'${id}'`).join(',')})`,
+						)
+						.trim(),
+				),
+				perWebhookProcess: Object.fromEntries(
+					Object.keys(proxyAfter).map((name) => [name, proxyAfter[name] - proxyBefore[name]]),
+				),
 			};
 			measured[`trigger_${webhookId}`] = result;
 			return result;
@@ -360,7 +460,11 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 			expect(res.status).toBe(201);
 		}
 		let executions = [];
-		for (let i = 0; i < 300 && executions.filter((e) => e.status === 'success').length < VIDEOS; i++) {
+		for (
+			let i = 0;
+			i < 300 && executions.filter((e) => e.status === 'success').length < VIDEOS;
+			i++
+		) {
 			await sleep(200);
 			executions = await stack.listExecutions(workflowId);
 		}
@@ -375,10 +479,16 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				execution: String(summary.id),
 				worker: stack.workerOf(summary.id),
 				fileId,
-				row: stack.psql(`SELECT "sourceType" || ':' || "sourceId" FROM binary_data WHERE "fileId" = '${fileId}'`).trim(),
+				row: stack
+					.psql(
+						`SELECT "sourceType" || ':' || "sourceId" FROM binary_data WHERE "fileId" = '${fileId}'`,
+					)
+					.trim(),
 			});
 			// The main process serves it (the editor's download), byte for byte D-ID's video.
-			expect(sha256(await stack.binary(item.binary.data.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
+			expect(sha256(await stack.binary(item.binary.data.id))).toBe(
+				await stack.sandbox.resultDigest(item.json.id),
+			);
 		}
 		for (const { execution, row, worker } of owners) {
 			expect(row).toBe(`execution:${execution}`);
@@ -387,8 +497,12 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		// Deleting an execution (as the editor does) deletes its video; the others stay.
 		const [gone, ...kept] = owners;
 		await stack.rest('POST', '/rest/executions/delete', { ids: [gone.execution] });
-		const rowsOf = (o) => Number(stack.psql(`SELECT count(*) FROM binary_data WHERE "fileId" = '${o.fileId}'`).trim());
-		measured.triggerVideoOwners = { owners: owners.map(({ execution, row, worker }) => ({ execution, row, worker })), rowsAfterDeletingTheFirst: owners.map(rowsOf) };
+		const rowsOf = (o) =>
+			Number(stack.psql(`SELECT count(*) FROM binary_data WHERE "fileId" = '${o.fileId}'`).trim());
+		measured.triggerVideoOwners = {
+			owners: owners.map(({ execution, row, worker }) => ({ execution, row, worker })),
+			rowsAfterDeletingTheFirst: owners.map(rowsOf),
+		};
 		expect(rowsOf(gone)).toBe(0);
 		for (const o of kept) expect(rowsOf(o)).toBe(1);
 	});
@@ -418,14 +532,20 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		return items;
 	}
 
-	test('11-webhook-wait.json (Wait Mode Webhook) on a worker: 50 items → exactly 50 talks, one per item, in order, paired; D-ID\'s calls taken by the webhook processes; no status polling while waiting', async () => {
+	test("11-webhook-wait.json (Wait Mode Webhook) on a worker: 50 items → exactly 50 talks, one per item, in order, paired; D-ID's calls taken by the webhook processes; no status polling while waiting", async () => {
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 4000, jitter: 0.3 } });
 		const started = Date.now();
 		const proxyBefore = stack.proxyCounts();
 		const id = await stack.importWorkflow(example('11-webhook-wait.json'), stack.credential);
 		const executionId = await stack.startWorkflow(id);
-		await stack.waitForExecution(executionId, { until: ['waiting', 'success', 'error'], timeoutMs: 60_000 });
-		const waitingAt = { lists: stack.sandbox.stats().requests['GET /talks'] ?? 0, gets: stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0 };
+		await stack.waitForExecution(executionId, {
+			until: ['waiting', 'success', 'error'],
+			timeoutMs: 60_000,
+		});
+		const waitingAt = {
+			lists: stack.sandbox.stats().requests['GET /talks'] ?? 0,
+			gets: stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0,
+		};
 		let execution;
 		try {
 			execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
@@ -436,20 +556,29 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 				error: execution?.data?.resultData?.error?.message,
 				talksCreated: stats.talksCreated,
 				seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
-				statusRequests: { atWait: waitingAt, total: { lists: stats.requests['GET /talks'] ?? 0, gets: stats.requests['GET /talks/{id}'] ?? 0 } },
+				statusRequests: {
+					atWait: waitingAt,
+					total: {
+						lists: stats.requests['GET /talks'] ?? 0,
+						gets: stats.requests['GET /talks/{id}'] ?? 0,
+					},
+				},
 			};
 			if (!execution) await stack.stopExecution(executionId).catch(() => undefined);
 		}
 		expect(stack.workerOf(executionId)).toMatch(/^worker\d$/);
 		const items = expectOneTalkPerItem(execution, 50, started);
 		expect(items[0].binary.data.id).toMatch(/^database:/);
-		expect(sha256(await stack.binary(items[0].binary.data.id))).toBe(await stack.sandbox.resultDigest(items[0].json.id));
+		expect(sha256(await stack.binary(items[0].binary.data.id))).toBe(
+			await stack.sandbox.resultDigest(items[0].json.id),
+		);
 		// No polling: status requests come from D-ID's 50 calls (a list page and at most one talk read
 		// each) and the one look when the wait began, not from time passing.
 		const total = measured.webhook50.statusRequests.total;
 		expect(total.lists + total.gets).toBeLessThanOrEqual(2 * 51 + 5);
 		const proxyAfter = stack.proxyCounts();
-		for (const name of Object.keys(proxyAfter)) expect(proxyAfter[name] - (proxyBefore[name] ?? 0)).toBeGreaterThan(0);
+		for (const name of Object.keys(proxyAfter))
+			expect(proxyAfter[name] - (proxyBefore[name] ?? 0)).toBeGreaterThan(0);
 	});
 
 	// Restarted as in a rolling restart (SIGTERM, then started again): both webhook processes and
@@ -461,9 +590,15 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		// Renders of 40–50 s: longer than killing and starting three n8n processes.
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 40_000, jitter: 0.2 } });
 		const started = Date.now();
-		const id = await stack.importWorkflow(webhookBatch(20, { timeoutMinutes: 5 }), stack.credential);
+		const id = await stack.importWorkflow(
+			webhookBatch(20, { timeoutMinutes: 5 }),
+			stack.credential,
+		);
 		const executionId = await stack.startWorkflow(id);
-		await stack.waitForExecution(executionId, { until: ['waiting', 'success', 'error'], timeoutMs: 60_000 });
+		await stack.waitForExecution(executionId, {
+			until: ['waiting', 'success', 'error'],
+			timeoutMs: 60_000,
+		});
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
 		const worker = stack.workerOf(executionId);
 		expect(worker).toMatch(/^worker\d$/);
@@ -471,7 +606,12 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const restarted = [worker === 'worker1' ? 'worker2' : 'worker1', 'webhook1', 'webhook2'];
 		await Promise.all(restarted.map((name) => stack.restart(name)));
 		const restartSeconds = Number(((Date.now() - restartStarted) / 1000).toFixed(1));
-		const firstEnd = Math.min(...stack.sandbox.talks().filter((t) => t.createdAt >= started).map((t) => t.doneAt ?? Infinity));
+		const firstEnd = Math.min(
+			...stack.sandbox
+				.talks()
+				.filter((t) => t.createdAt >= started)
+				.map((t) => t.doneAt ?? Infinity),
+		);
 		let execution;
 		try {
 			execution = await stack.waitForExecution(executionId, { timeoutMs: 240_000 });
@@ -489,5 +629,4 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		// Resumed by D-ID's calls, not by the 5-min timeout.
 		expect(Date.now() - started).toBeLessThan(4 * 60_000);
 	}, 360_000);
-
 });

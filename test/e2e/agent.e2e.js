@@ -26,9 +26,25 @@ function startModelServer() {
 		const toolMessage = body.messages.find((m) => m.role === 'tool');
 		if (!toolMessage) {
 			const tool = body.tools?.[0]?.function?.name;
-			return { message: { role: 'assistant', content: null, tool_calls: [{ id: `call_${requests.length}`, type: 'function', function: { name: tool, arguments: JSON.stringify(toolArguments) } }] }, finish_reason: 'tool_calls' };
+			return {
+				message: {
+					role: 'assistant',
+					content: null,
+					tool_calls: [
+						{
+							id: `call_${requests.length}`,
+							type: 'function',
+							function: { name: tool, arguments: JSON.stringify(toolArguments) },
+						},
+					],
+				},
+				finish_reason: 'tool_calls',
+			};
 		}
-		const content = typeof toolMessage.content === 'string' ? toolMessage.content : JSON.stringify(toolMessage.content);
+		const content =
+			typeof toolMessage.content === 'string'
+				? toolMessage.content
+				: JSON.stringify(toolMessage.content);
 		let result;
 		try {
 			result = JSON.parse(content);
@@ -36,9 +52,10 @@ function startModelServer() {
 			result = content;
 		}
 		const talk = Array.isArray(result) ? result[0] : result;
-		const text = talk?.id && talk?.result_url
-			? `Your video is ready. Talk id: ${talk.id}. Video: ${talk.result_url}`
-			: `The D-ID tool did not make the video: ${content}`;
+		const text =
+			talk?.id && talk?.result_url
+				? `Your video is ready. Talk id: ${talk.id}. Video: ${talk.result_url}`
+				: `The D-ID tool did not make the video: ${content}`;
 		return { message: { role: 'assistant', content: text }, finish_reason: 'stop' };
 	};
 	const server = http.createServer((req, res) => {
@@ -46,23 +63,42 @@ function startModelServer() {
 		req.on('data', (chunk) => (raw += chunk));
 		req.on('end', () => {
 			if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
-				res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no ${req.method} ${req.url}` } }));
+				res
+					.writeHead(404, { 'content-type': 'application/json' })
+					.end(JSON.stringify({ error: { message: `no ${req.method} ${req.url}` } }));
 				return;
 			}
 			const body = JSON.parse(raw);
 			requests.push({ url: req.url, authorization: req.headers.authorization, body });
 			const { message, finish_reason } = reply(body);
-			const base = { id: `chatcmpl-${requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model };
+			const base = {
+				id: `chatcmpl-${requests.length}`,
+				created: Math.floor(Date.now() / 1000),
+				model: body.model,
+			};
 			const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
 			if (!body.stream) {
 				res.writeHead(200, { 'content-type': 'application/json' });
-				res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason }], usage }));
+				res.end(
+					JSON.stringify({
+						...base,
+						object: 'chat.completion',
+						choices: [{ index: 0, message, finish_reason }],
+						usage,
+					}),
+				);
 				return;
 			}
 			res.writeHead(200, { 'content-type': 'text/event-stream' });
-			const send = (data) => res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...data })}\n\n`);
+			const send = (data) =>
+				res.write(
+					`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...data })}\n\n`,
+				);
 			const delta = message.tool_calls
-				? { role: 'assistant', tool_calls: message.tool_calls.map((call, index) => ({ index, ...call })) }
+				? {
+						role: 'assistant',
+						tool_calls: message.tool_calls.map((call, index) => ({ index, ...call })),
+					}
 				: { role: 'assistant', content: message.content };
 			send({ choices: [{ index: 0, delta, finish_reason: null }] });
 			send({ choices: [{ index: 0, delta: {}, finish_reason }] });
@@ -100,7 +136,8 @@ describe.each(VERSIONS)('an AI Agent uses the D-ID tool in real n8n %s', (versio
 		});
 		const workflow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', EXAMPLE), 'utf8'));
 		for (const node of workflow.nodes) {
-			if (node.credentials?.openAiApi) node.credentials.openAiApi = { id: openAi.id, name: openAi.name };
+			if (node.credentials?.openAiApi)
+				node.credentials.openAiApi = { id: openAi.id, name: openAi.name };
 		}
 		workflowId = await stack.importWorkflow(workflow, stack.credential);
 	}, 900_000);
@@ -115,16 +152,23 @@ describe.each(VERSIONS)('an AI Agent uses the D-ID tool in real n8n %s', (versio
 	async function runAgent() {
 		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 120_000 });
 		if (execution.status !== 'success') {
-			throw new Error(`agent workflow ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}\n${stack.readLog().slice(-3000)}`);
+			throw new Error(
+				`agent workflow ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}\n${stack.readLog().slice(-3000)}`,
+			);
 		}
 		const [answer] = nodeOutput(execution, 'AI Agent');
 		return { execution, answer: answer.json.output };
 	}
 
-	const toolMessage = () => model.requests.map((r) => r.body.messages.find((m) => m.role === 'tool')).find(Boolean);
+	const toolMessage = () =>
+		model.requests.map((r) => r.body.messages.find((m) => m.role === 'tool')).find(Boolean);
 
 	test('the model calls the tool: exactly one talk, and the final answer carries its id and video link', async () => {
-		model.script({ image_url: PHOTO, text: 'Welcome to the team! We are glad you are here.', voice: 'en-US-JennyNeural' });
+		model.script({
+			image_url: PHOTO,
+			text: 'Welcome to the team! We are glad you are here.',
+			voice: 'en-US-JennyNeural',
+		});
 		const { execution, answer } = await runAgent();
 
 		// What n8n offered the model: the D-ID tool with our description and the three $fromAI arguments.
@@ -133,21 +177,35 @@ describe.each(VERSIONS)('an AI Agent uses the D-ID tool in real n8n %s', (versio
 		expect(first.authorization).toBe('Bearer sk-local-test');
 		const tool = first.body.tools.find((t) => t.function.name === 'Make_talking_video');
 		expect(tool.function.description).toMatch(/spends D-ID credits/);
-		expect(Object.keys(tool.function.parameters.properties).sort()).toEqual(['image_url', 'text', 'voice']);
-		expect(tool.function.parameters.properties.image_url.description).toMatch(/https URL of a \.jpg or \.png photo/);
+		expect(Object.keys(tool.function.parameters.properties).sort()).toEqual([
+			'image_url',
+			'text',
+			'voice',
+		]);
+		expect(tool.function.parameters.properties.image_url.description).toMatch(
+			/https URL of a \.jpg or \.png photo/,
+		);
 
 		// Exactly one talk, with what the model asked for.
 		expect(stack.sandbox.stats().talksCreated).toBe(1);
 		const talk = stack.sandbox.talks().at(-1);
 		expect(talk.request).toEqual({
 			source_url: PHOTO,
-			script: { type: 'text', input: 'Welcome to the team! We are glad you are here.', provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural' } },
+			script: {
+				type: 'text',
+				input: 'Welcome to the team! We are glad you are here.',
+				provider: { type: 'microsoft', voice_id: 'en-US-JennyNeural' },
+			},
 		});
 
 		// The tool waited for the video: the model got the finished talk back.
 		const result = JSON.parse(second.body.messages.find((m) => m.role === 'tool').content);
 		const returned = Array.isArray(result) ? result[0] : result;
-		expect(returned).toMatchObject({ id: talk.id, status: 'done', result_url: expect.stringMatching(/^https?:\/\//) });
+		expect(returned).toMatchObject({
+			id: talk.id,
+			status: 'done',
+			result_url: expect.stringMatching(/^https?:\/\//),
+		});
 		expect(answer).toContain(talk.id);
 		expect(answer).toContain(returned.result_url);
 		expect(stack.sandbox.renderTalk(talk.id).status).toBe('done');
@@ -158,14 +216,22 @@ describe.each(VERSIONS)('an AI Agent uses the D-ID tool in real n8n %s', (versio
 	});
 
 	test('a tool call with bad arguments: the agent gets an error naming the field and what to do, and no talk is made', async () => {
-		model.script({ image_url: 'https://example.com/photo.gif', text: 'Hi', voice: 'en-US-JennyNeural' });
+		model.script({
+			image_url: 'https://example.com/photo.gif',
+			text: 'Hi',
+			voice: 'en-US-JennyNeural',
+		});
 		const { answer } = await runAgent();
 
 		// The example's tool node continues on error (n8n 1.123 would otherwise fail the whole
 		// execution): the model gets the error item, with the advice, as the tool's result.
 		const [result] = JSON.parse(toolMessage().content);
-		expect(result.description).toMatch(/D-ID fetches the photo itself, over https \(or s3\), from an address whose path ends in \.jpg, \.jpeg or \.png/);
-		expect(result.error).toMatch(/^Invalid "Image URL" in item 1: the path of "https:\/\/example\.com\/photo\.gif" does not end in \.jpg, \.jpeg or \.png/);
+		expect(result.description).toMatch(
+			/D-ID fetches the photo itself, over https \(or s3\), from an address whose path ends in \.jpg, \.jpeg or \.png/,
+		);
+		expect(result.error).toMatch(
+			/^Invalid "Image URL" in item 1: the path of "https:\/\/example\.com\/photo\.gif" does not end in \.jpg, \.jpeg or \.png/,
+		);
 		expect(answer).toMatch(/did not make the video/);
 		expect(answer).toMatch(/Image URL/);
 		expect(stack.sandbox.stats().talksCreated).toBe(0);

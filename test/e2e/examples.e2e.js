@@ -6,18 +6,30 @@ const http = require('node:http');
 const path = require('node:path');
 
 const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
-const { VERSIONS, sha256, sleep, example, withParameters, expectVideo: expectVideoIn } = require('./helpers');
+const {
+	VERSIONS,
+	sha256,
+	sleep,
+	example,
+	withParameters,
+	expectVideo: expectVideoIn,
+} = require('./helpers');
 
 // The examples this file runs; the others run in a suite of their own.
 const RUN_HERE = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
 const RUN_ELSEWHERE = {
 	'12-ai-agent-tool.json': 'test/e2e/agent.e2e.js (an AI Agent with a scripted local model)',
-	'13-exactly-once-queue-mode.json': 'test/e2e-queue/queue.e2e.js (needs PostgreSQL: n8n in queue mode, 2 webhook processes)',
+	'13-exactly-once-queue-mode.json':
+		'test/e2e-queue/queue.e2e.js (needs PostgreSQL: n8n in queue mode, 2 webhook processes)',
 };
 
 test('every workflow in examples/ is run by an end-to-end suite', () => {
-	const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((file) => file.endsWith('.json'));
-	const unrun = files.filter((file) => !RUN_HERE.includes(file.slice(0, 2)) && !RUN_ELSEWHERE[file]);
+	const files = fs
+		.readdirSync(path.join(ROOT, 'examples'))
+		.filter((file) => file.endsWith('.json'));
+	const unrun = files.filter(
+		(file) => !RUN_HERE.includes(file.slice(0, 2)) && !RUN_ELSEWHERE[file],
+	);
 	expect(unrun).toEqual([]);
 	for (const file of Object.keys(RUN_ELSEWHERE)) expect(files).toContain(file);
 });
@@ -28,8 +40,13 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	const portrait = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'portrait.jpg'));
 
 	beforeAll(async () => {
-		stack = await startStack({ version, sandbox: { credits: 100_000, processing: { msPerSecond: 10, minMs: 50 } } });
-		imageServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(portrait));
+		stack = await startStack({
+			version,
+			sandbox: { credits: 100_000, processing: { msPerSecond: 10, minMs: 50 } },
+		});
+		imageServer = http.createServer((req, res) =>
+			res.writeHead(200, { 'content-type': 'image/jpeg' }).end(portrait),
+		);
 		await new Promise((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
 	}, 900_000);
 
@@ -45,7 +62,9 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		const id = await stack.importWorkflow(workflow, stack.credential);
 		const execution = await stack.runWorkflow(id);
 		if (execution.status !== 'success') {
-			throw new Error(`${workflow.name} ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`);
+			throw new Error(
+				`${workflow.name} ended ${execution.status}: ${JSON.stringify(execution.data.resultData.error)}`,
+			);
 		}
 		return { execution, items: nodeOutput(execution, nodeName) };
 	}
@@ -53,13 +72,32 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	const expectVideo = (item, index, extension) => expectVideoIn(stack, item, index, extension);
 
 	test.each([
-		['01-default-call.json', (request) => expect(request).toEqual({ source_url: expect.stringMatching(/alice\.jpg$/), script: { type: 'text', input: expect.any(String) } })],
+		[
+			'01-default-call.json',
+			(request) =>
+				expect(request).toEqual({
+					source_url: expect.stringMatching(/alice\.jpg$/),
+					script: { type: 'text', input: expect.any(String) },
+				}),
+		],
 		['03-stitch.json', (request) => expect(request.config).toEqual({ stitch: true })],
 		[
 			'04-voice-style.json',
-			(request) => expect(request.script.provider).toEqual({ type: 'microsoft', voice_id: 'en-US-JennyNeural', voice_config: { style: 'Cheerful' } }),
+			(request) =>
+				expect(request.script.provider).toEqual({
+					type: 'microsoft',
+					voice_id: 'en-US-JennyNeural',
+					voice_config: { style: 'Cheerful' },
+				}),
 		],
-		['05-audio-script.json', (request) => expect(request.script).toEqual({ type: 'audio', audio_url: expect.stringMatching(/\.mp3$/) })],
+		[
+			'05-audio-script.json',
+			(request) =>
+				expect(request.script).toEqual({
+					type: 'audio',
+					audio_url: expect.stringMatching(/\.mp3$/),
+				}),
+		],
 		['06-driver.json', (request) => expect(request.driver_url).toBe('bank://lively/driver-03')],
 		[
 			'07-expressions.json',
@@ -72,13 +110,16 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 					transition_frames: 10,
 				}),
 		],
-	])('%s makes one talk with the example’s options and returns its video', async (file, checkRequest) => {
-		const { items } = await run(example(file), 'Make talking video');
-		expect(items).toHaveLength(1);
-		await expectVideo(items[0], 0);
-		expect(stack.sandbox.stats().talksCreated).toBe(1);
-		checkRequest(stack.sandbox.talk(items[0].json.id).request);
-	});
+	])(
+		'%s makes one talk with the example’s options and returns its video',
+		async (file, checkRequest) => {
+			const { items } = await run(example(file), 'Make talking video');
+			expect(items).toHaveLength(1);
+			await expectVideo(items[0], 0);
+			expect(stack.sandbox.stats().talksCreated).toBe(1);
+			checkRequest(stack.sandbox.talk(items[0].json.id).request);
+		},
+	);
 
 	test('08-binary-image.json uploads the downloaded photo and returns the video', async () => {
 		const workflow = withParameters(example('08-binary-image.json'), 'Download photo', {
@@ -94,16 +135,19 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 	test.each([
 		['09-fifty-items.json', 'Poll'],
 		['11-webhook-wait.json', 'Webhook'],
-	])('%s: 50 items → 50 talks (Wait Mode %s), node run once, in order, each paired with its item', async (file) => {
-		const { execution, items } = await run(example(file), 'Personal video per customer');
-		expect(execution.data.resultData.runData['Personal video per customer']).toHaveLength(1);
-		expect(items).toHaveLength(50);
-		for (const [index, item] of items.entries()) {
-			expect(item.json.user_data).toBe(String(index + 1));
-			await expectVideo(item, index);
-		}
-		expect(stack.sandbox.stats().talksCreated).toBe(50);
-	});
+	])(
+		'%s: 50 items → 50 talks (Wait Mode %s), node run once, in order, each paired with its item',
+		async (file) => {
+			const { execution, items } = await run(example(file), 'Personal video per customer');
+			expect(execution.data.resultData.runData['Personal video per customer']).toHaveLength(1);
+			expect(items).toHaveLength(50);
+			for (const [index, item] of items.entries()) {
+				expect(item.json.user_data).toBe(String(index + 1));
+				await expectVideo(item, index);
+			}
+			expect(stack.sandbox.stats().talksCreated).toBe(50);
+		},
+	);
 
 	test('10-webhook-trigger.json with a placeholder secret, or Download Video without Confirm, is not activated: its webhook never answers', async () => {
 		const secret = crypto.randomBytes(12).toString('hex');
@@ -127,11 +171,18 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 			if (reason && refused) expect(refused.message).toMatch(reason);
 			if (!reason) expect(refused).toBeUndefined();
 			await sleep(2000);
-			const res = await fetch(`${stack.url}/webhook/d-id-refused-${index}/talk-ended?secret=${encodeURIComponent(patch.secret)}`, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ id: 'tlk_x', status: 'done', result_url: 'http://127.0.0.1:1/internal' }),
-			});
+			const res = await fetch(
+				`${stack.url}/webhook/d-id-refused-${index}/talk-ended?secret=${encodeURIComponent(patch.secret)}`,
+				{
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({
+						id: 'tlk_x',
+						status: 'done',
+						result_url: 'http://127.0.0.1:1/internal',
+					}),
+				},
+			);
 			expect([index, res.status]).toEqual([index, reason ? 404 : 200]);
 			if (!reason) expect(await res.json()).toEqual({ received: true });
 		}
@@ -139,7 +190,9 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 
 	test('02-webhook.json → 10-webhook-trigger.json: the sandbox’s webhook starts exactly one execution with the talk', async () => {
 		const secret = crypto.randomBytes(12).toString('hex');
-		const triggerWorkflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', { secret });
+		const triggerWorkflow = withParameters(example('10-webhook-trigger.json'), 'D-ID Trigger', {
+			secret,
+		});
 		const triggerId = await stack.importWorkflow(triggerWorkflow, stack.credential);
 		await stack.activateWorkflow(triggerId);
 		await stack.waitForWebhook('/webhook/d-id-talk-ended/talk-ended');
@@ -147,7 +200,11 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 
 		// No secret, or a wrong one: refused, nothing runs.
 		for (const url of [hookUrl, `${hookUrl}?secret=wrong`]) {
-			const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'tlk_forged', status: 'done' }) });
+			const res = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ id: 'tlk_forged', status: 'done' }),
+			});
 			expect(res.status).toBe(401);
 		}
 
@@ -171,14 +228,20 @@ describe.each(VERSIONS)('examples/ in real n8n %s', (version) => {
 		expect(emitted.json.id).toBe(talkId);
 		expect(emitted.json.status).toBe('done');
 		expect(emitted.json.user_data_json).toEqual({ crmRecordId: 'rec_42' });
-		expect(sha256(await stack.binary(emitted.binary.data.id))).toBe(await stack.sandbox.resultDigest(talkId));
+		expect(sha256(await stack.binary(emitted.binary.data.id))).toBe(
+			await stack.sandbox.resultDigest(talkId),
+		);
 		expect(stack.sandbox.stats().webhooksSent).toBe(1);
 		// The secret D-ID echoes in the talk's webhook URL is not in the execution.
 		expect(emitted.json.webhook).toContain('secret=[redacted]');
 		expect(JSON.stringify(execution.data)).not.toContain(secret);
 
 		// A repeated delivery: the small JSON acknowledgement, no execution.
-		const again = await fetch(`${hookUrl}?secret=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: talkId, status: 'done' }) });
+		const again = await fetch(`${hookUrl}?secret=${secret}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ id: talkId, status: 'done' }),
+		});
 		expect(again.status).toBe(200);
 		expect(await again.json()).toEqual({ received: true, note: 'duplicate' });
 		// A chunked body over 1 MB (no Content-Length) is measured and refused.

@@ -35,10 +35,18 @@ function withItems(workflow, count) {
 	const sets = workflow.nodes.filter((n) => n.type === 'n8n-nodes-base.set');
 	const split = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.splitOut');
 	if (sets.length !== 1 || split?.parameters.fieldToSplitOut !== 'customers') {
-		throw new Error(`${workflow.name} is not a batch example (one Set node whose customers are split into items)`);
+		throw new Error(
+			`${workflow.name} is not a batch example (one Set node whose customers are split into items)`,
+		);
 	}
-	const customers = Array.from({ length: count }, (_, i) => ({ id: i + 1, name: `Customer ${i + 1}` }));
-	return withParameters(workflow, sets[0].name, { mode: 'raw', jsonOutput: JSON.stringify({ customers }) });
+	const customers = Array.from({ length: count }, (_, i) => ({
+		id: i + 1,
+		name: `Customer ${i + 1}`,
+	}));
+	return withParameters(workflow, sets[0].name, {
+		mode: 'raw',
+		jsonOutput: JSON.stringify({ customers }),
+	});
 }
 
 /** Checks one finished talk item: done, paired with input `index`, its video the bytes the sandbox served. */
@@ -48,7 +56,9 @@ async function expectVideo(stack, item, index, extension = 'mp4') {
 	const binary = item.binary.data;
 	expect(binary.fileName).toBe(`${item.json.id}.${extension}`);
 	expect(binary.mimeType).toBe(extension === 'mp4' ? 'video/mp4' : 'video/quicktime');
-	expect(sha256(await stack.binary(binary.id))).toBe(await stack.sandbox.resultDigest(item.json.id));
+	expect(sha256(await stack.binary(binary.id))).toBe(
+		await stack.sandbox.resultDigest(item.json.id),
+	);
 }
 
 module.exports = { VERSIONS, sha256, sleep, example, withParameters, withItems, expectVideo };

@@ -14,8 +14,22 @@ function workflow(dir, parameters) {
 	return {
 		name: 'photos from disk',
 		nodes: [
-			{ id: 'a', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'b', name: 'Read photos', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1, position: [200, 0], parameters: { operation: 'read', fileSelector: `${dir}/*.*`, options: {} } },
+			{
+				id: 'a',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'b',
+				name: 'Read photos',
+				type: 'n8n-nodes-base.readWriteFile',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: { operation: 'read', fileSelector: `${dir}/*.*`, options: {} },
+			},
 			{
 				id: 'c',
 				name: 'D-ID',
@@ -23,7 +37,14 @@ function workflow(dir, parameters) {
 				typeVersion: 1,
 				position: [400, 0],
 				credentials: { dIdApi: { id: 'x', name: 'x' } },
-				parameters: { resource: 'talk', operation: 'create', imageSource: 'binary', text: 'Hello from a photo on disk.', downloadVideo: false, ...parameters },
+				parameters: {
+					resource: 'talk',
+					operation: 'create',
+					imageSource: 'binary',
+					text: 'Hello from a photo on disk.',
+					downloadVideo: false,
+					...parameters,
+				},
 			},
 		],
 		connections: {
@@ -42,9 +63,17 @@ describe.each(VERSIONS)('photos from binary files in real n8n %s', (version) => 
 		photos = fs.mkdtempSync(path.join(os.tmpdir(), 'd-id-e2e-photos-'));
 		bad = fs.mkdtempSync(path.join(os.tmpdir(), 'd-id-e2e-bad-'));
 		const jpeg = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'portrait.jpg'));
-		for (let i = 0; i < PHOTOS; i++) fs.writeFileSync(path.join(photos, `photo-${i}.jpg`), Buffer.concat([jpeg, Buffer.from(`photo ${i}`)]));
+		for (let i = 0; i < PHOTOS; i++)
+			fs.writeFileSync(
+				path.join(photos, `photo-${i}.jpg`),
+				Buffer.concat([jpeg, Buffer.from(`photo ${i}`)]),
+			);
 		fs.writeFileSync(path.join(bad, 'error-page.jpg'), '<html><body>403 Forbidden</body></html>');
-		stack = await startStack({ version, sandbox: { processing: { msPerSecond: 10, minMs: 500 } }, env: { N8N_RESTRICT_FILE_ACCESS_TO: `${photos};${bad}` } });
+		stack = await startStack({
+			version,
+			sandbox: { processing: { msPerSecond: 10, minMs: 500 } },
+			env: { N8N_RESTRICT_FILE_ACCESS_TO: `${photos};${bad}` },
+		});
 	}, 900_000);
 
 	afterAll(async () => {
@@ -58,20 +87,32 @@ describe.each(VERSIONS)('photos from binary files in real n8n %s', (version) => 
 		['Poll', { waitMode: 'poll' }],
 		['Webhook', { waitMode: 'webhook' }],
 	])('Wait Mode %s: every photo is uploaded and made into a talk', async (_mode, parameters) => {
-		const id = await stack.importWorkflow(workflow(photos, { waitForCompletion: true, options: { maxConcurrency: 2 }, ...parameters }), stack.credential);
+		const id = await stack.importWorkflow(
+			workflow(photos, { waitForCompletion: true, options: { maxConcurrency: 2 }, ...parameters }),
+			stack.credential,
+		);
 		const execution = await stack.runWorkflow(id, { timeoutMs: 120_000 });
 		expect(execution.status).toBe('success');
 		const items = nodeOutput(execution, 'D-ID');
 		expect(items).toHaveLength(PHOTOS);
-		for (const item of items) expect(item.json).toMatchObject({ status: 'done', source_url: expect.stringMatching(/^s3:\/\//) });
+		for (const item of items)
+			expect(item.json).toMatchObject({
+				status: 'done',
+				source_url: expect.stringMatching(/^s3:\/\//),
+			});
 		expect(stack.sandbox.stats().requests['POST /images']).toBe(PHOTOS);
 	});
 
 	test('a file whose content is not its type is refused before any request', async () => {
-		const id = await stack.importWorkflow(workflow(bad, { waitForCompletion: false }), stack.credential);
+		const id = await stack.importWorkflow(
+			workflow(bad, { waitForCompletion: false }),
+			stack.credential,
+		);
 		const execution = await stack.runWorkflow(id, { timeoutMs: 60_000 });
 		expect(execution.status).toBe('error');
-		expect(JSON.stringify(execution.data.resultData.error)).toContain('is labelled image/jpeg but its content is HTML or XML text');
+		expect(JSON.stringify(execution.data.resultData.error)).toContain(
+			'is labelled image/jpeg but its content is HTML or XML text',
+		);
 		const sent = Object.values(stack.sandbox.stats().requests).reduce((a, b) => a + b, 0);
 		expect(sent).toBe(0);
 	});

@@ -9,13 +9,23 @@ const NODE = 'Personal video per customer';
 const VERSION = process.env.N8N_VERSION ?? 'latest';
 
 function batchWorkflow(count) {
-	return withParameters(withItems(example('11-webhook-wait.json'), count), NODE, { downloadVideo: false, timeoutMinutes: 10 });
+	return withParameters(withItems(example('11-webhook-wait.json'), count), NODE, {
+		downloadVideo: false,
+		timeoutMinutes: 10,
+	});
 }
 
 describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERSION}`, () => {
 	let stack;
 	beforeAll(async () => {
-		stack = await startStack({ version: VERSION, sandbox: { profile: 'spec-strict', credits: 100_000, processing: { msPerSecond: 100, minMs: 300, jitter: 0.2 } } });
+		stack = await startStack({
+			version: VERSION,
+			sandbox: {
+				profile: 'spec-strict',
+				credits: 100_000,
+				processing: { msPerSecond: 100, minMs: 300, jitter: 0.2 },
+			},
+		});
 	}, 900_000);
 	afterAll(async () => await stack?.stop());
 	beforeEach(() => {
@@ -30,8 +40,12 @@ describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERS
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 90_000 });
 		expect(execution.status).toBe('success');
 		const items = nodeOutput(execution, NODE);
-		expect(items.map((item) => item.json.status)).toEqual(Array.from({ length: count }, () => 'done'));
-		items.forEach((item, index) => expect(stack.sandbox.talk(item.json.id).request.user_data).toBe(String(index + 1)));
+		expect(items.map((item) => item.json.status)).toEqual(
+			Array.from({ length: count }, () => 'done'),
+		);
+		items.forEach((item, index) =>
+			expect(stack.sandbox.talk(item.json.id).request.user_data).toBe(String(index + 1)),
+		);
 		return { executionId, items };
 	}
 
@@ -49,6 +63,8 @@ describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERS
 		await runBatch(3);
 		expect(stack.sandbox.stats().talksCreated).toBe(3);
 		// n8n answers such a call with an error (409 or 500, by version) before the node sees it.
-		expect(stack.sandbox.stats().webhookDeliveries.some((d) => /^HTTP (409|500)$/.test(d.outcome))).toBe(true);
+		expect(
+			stack.sandbox.stats().webhookDeliveries.some((d) => /^HTTP (409|500)$/.test(d.outcome)),
+		).toBe(true);
 	}, 120_000);
 });

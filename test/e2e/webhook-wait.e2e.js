@@ -14,7 +14,10 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 
 	beforeAll(async () => {
 		// Talks take 3–4 s: longer than creating the batch, so every callback comes while the execution waits.
-		stack = await startStack({ version, sandbox: { processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } } });
+		stack = await startStack({
+			version,
+			sandbox: { processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } },
+		});
 	}, 900_000);
 
 	afterAll(async () => await stack?.stop());
@@ -30,11 +33,22 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	const reads = () => gets() + lists();
 
 	async function startBatch(count, parameters) {
-		const workflowId = await stack.importWorkflow(batchWorkflow(count, parameters), stack.credential);
+		const workflowId = await stack.importWorkflow(
+			batchWorkflow(count, parameters),
+			stack.credential,
+		);
 		const executionId = await stack.startWorkflow(workflowId);
-		await stack.waitForExecution(executionId, { until: ['waiting', 'success', 'error'], timeoutMs: 60_000 });
+		await stack.waitForExecution(executionId, {
+			until: ['waiting', 'success', 'error'],
+			timeoutMs: 60_000,
+		});
 		// The talks are created before the execution waits: all of them are there now.
-		const talks = stack.sandbox.talks().filter((t) => new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`);
+		const talks = stack.sandbox
+			.talks()
+			.filter(
+				(t) =>
+					new URL(t.request.webhook ?? 'http://x').pathname === `/webhook-waiting/${executionId}`,
+			);
 		return { workflowId, executionId, talks };
 	}
 
@@ -69,7 +83,10 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	});
 
 	test('forged or tokenless calls cost no D-ID request and resume nothing; a call with the token asks D-ID before it believes anything', async () => {
-		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 6000, jitter: 0 } });
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 1000, minMs: 6000, jitter: 0 },
+		});
 		const { executionId, talks } = await startBatch(2);
 		const [talk] = talks;
 		// What D-ID was given: n8n's resume URL (n8n 2.x adds its own token to it) + the execution's token.
@@ -85,7 +102,11 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 			return forged.toString();
 		};
 		const post = async (target, body) => {
-			const res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+			const res = await fetch(target, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body),
+			});
 			return res.status;
 		};
 		const fake = { id: talk.id, status: 'done', result_url: 'https://evil.example/x.mp4' };
@@ -137,27 +158,46 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 
 	test('talks that end before the execution is saved as waiting are found by the look when the wait begins', async () => {
 		// Talks of 50 ms: D-ID's calls reach n8n before it saved the execution as waiting (409).
-		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 10, minMs: 50, jitter: 0 } });
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 10, minMs: 50, jitter: 0 },
+		});
 		const { executionId } = await startBatch(4, { timeoutMinutes: 5 });
 		const started = Date.now();
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
 		expect(Date.now() - started).toBeLessThan(60_000);
 		expect(execution.status).toBe('success');
-		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(['done', 'done', 'done', 'done']);
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual([
+			'done',
+			'done',
+			'done',
+			'done',
+		]);
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
 	});
 
 	test('every D-ID call delivered twice, slow downloads: the execution resumes once, with every result (duplicates are answered, not thrown)', async () => {
-		stack.sandbox.setFaults({ webhooks: { duplicateRate: 1, delayMs: [0, 200] }, routes: { 'GET /results/{id}/{file}': { latencyMs: 1500 } } });
+		stack.sandbox.setFaults({
+			webhooks: { duplicateRate: 1, delayMs: [0, 200] },
+			routes: { 'GET /results/{id}/{file}': { latencyMs: 1500 } },
+		});
 		const { workflowId, executionId } = await startBatch(3);
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
 		expect(execution.status).toBe('success');
 		expect(execution.data.resultData.runData[NODE]).toHaveLength(1);
-		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
-		expect(stack.sandbox.stats().webhookDeliveries.filter((d) => d.duplicate).length).toBeGreaterThan(0);
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual([
+			'done',
+			'done',
+			'done',
+		]);
+		expect(
+			stack.sandbox.stats().webhookDeliveries.filter((d) => d.duplicate).length,
+		).toBeGreaterThan(0);
 		// No answer of ours was a server error, and nothing ran twice downstream.
 		await sleep(1000);
-		expect(stack.sandbox.stats().webhookDeliveries.filter((d) => /^HTTP 5/.test(d.outcome))).toEqual([]);
+		expect(
+			stack.sandbox.stats().webhookDeliveries.filter((d) => /^HTTP 5/.test(d.outcome)),
+		).toEqual([]);
 		expect(await stack.listExecutions(workflowId)).toHaveLength(1);
 		const again = await stack.getExecution(executionId);
 		expect(again.status).toBe('success');
@@ -172,10 +212,21 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 			type: 'n8n-nodes-base.executionData',
 			typeVersion: 1.1,
 			position: [650, 200],
-			parameters: { dataToSave: { values: Array.from({ length: 10 }, (_, k) => ({ key: `workflow_key_${k}`, value: `value ${k}` })) } },
+			parameters: {
+				dataToSave: {
+					values: Array.from({ length: 10 }, (_, k) => ({
+						key: `workflow_key_${k}`,
+						value: `value ${k}`,
+					})),
+				},
+			},
 		});
-		workflow.connections[split.name] = { main: [[{ node: 'Ten custom data keys', type: 'main', index: 0 }]] };
-		workflow.connections['Ten custom data keys'] = { main: [[{ node: NODE, type: 'main', index: 0 }]] };
+		workflow.connections[split.name] = {
+			main: [[{ node: 'Ten custom data keys', type: 'main', index: 0 }]],
+		};
+		workflow.connections['Ten custom data keys'] = {
+			main: [[{ node: NODE, type: 'main', index: 0 }]],
+		};
 		const workflowId = await stack.importWorkflow(workflow, stack.credential);
 		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 120_000 });
 		expect(execution.status).toBe('success');
@@ -184,16 +235,24 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		for (const [index, item] of items.entries()) {
 			expect(item.json.status).toBe('done');
 			expect(item.pairedItem).toEqual({ item: index });
-			expect(item.json.wait_note).toMatch(/could not record this batch in the execution’s custom data .* waited as Wait Mode "Poll" does/);
+			expect(item.json.wait_note).toMatch(
+				/could not record this batch in the execution’s custom data .* waited as Wait Mode "Poll" does/,
+			);
 		}
 		expect(stack.sandbox.stats().talksCreated).toBe(3);
 		// The workflow's own custom data is untouched.
-		expect(execution.data.resultData.metadata).toMatchObject({ workflow_key_0: 'value 0', workflow_key_9: 'value 9' });
+		expect(execution.data.resultData.metadata).toMatchObject({
+			workflow_key_0: 'value 0',
+			workflow_key_9: 'value 9',
+		});
 	});
 
-	test('n8n restarted while the batch waits (regular mode): the execution resumes on D-ID\'s calls with every result', async () => {
+	test("n8n restarted while the batch waits (regular mode): the execution resumes on D-ID's calls with every result", async () => {
 		// Talks of 25–30 s: longer than n8n's restart.
-		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 25_000, jitter: 0.2 } });
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 1000, minMs: 25_000, jitter: 0.2 },
+		});
 		const { executionId, talks } = await startBatch(3);
 		expect(talks).toHaveLength(3);
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
@@ -213,11 +272,15 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 
 	test('a talk still rendering at the timeout fails with a clear message (Continue On Fail keeps the others)', async () => {
 		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });
-		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 3000, jitter: 0 } });
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 1000, minMs: 3000, jitter: 0 },
+		});
 		const workflow = batchWorkflow(2, { timeoutMinutes: 0.1 });
 		workflow.nodes.find((n) => n.name === NODE).onError = 'continueRegularOutput';
 		// Item 2's text is long: it renders for minutes.
-		workflow.nodes.find((n) => n.name === NODE).parameters.text = "={{ $json.id === 2 ? 'a long text '.repeat(300) : 'Hello ' + $json.name }}";
+		workflow.nodes.find((n) => n.name === NODE).parameters.text =
+			"={{ $json.id === 2 ? 'a long text '.repeat(300) : 'Hello ' + $json.name }}";
 		const workflowId = await stack.importWorkflow(workflow, stack.credential);
 		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 120_000 });
 		expect(execution.status).toBe('success');
@@ -228,7 +291,10 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(second.pairedItem).toEqual({ item: 1 });
 	});
 	test('Delete Talk After Download: each talk is deleted at D-ID once its video is in n8n', async () => {
-		stack.sandbox.configure({ credits: 10_000, processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 },
+		});
 		const { executionId, talks } = await startBatch(3, { deleteTalk: true });
 		const execution = await stack.waitForExecution(executionId);
 		expect(execution.status).toBe('success');
@@ -248,7 +314,9 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		const workflowId = await stack.importWorkflow(batchWorkflow(4), stack.credential);
 		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 60_000 });
 		expect(execution.status).toBe('error');
-		expect(execution.data.resultData.error.message).toMatch(/Not enough D-ID credits for this run: it needs an estimated 4 credits for 4 talks/);
+		expect(execution.data.resultData.error.message).toMatch(
+			/Not enough D-ID credits for this run: it needs an estimated 4 credits for 4 talks/,
+		);
 		expect(stack.sandbox.stats().talksCreated).toBe(0);
 		expect(stack.sandbox.stats().requests['GET /credits']).toBe(1);
 		stack.sandbox.configure({ credits: 10_000 });

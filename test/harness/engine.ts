@@ -13,7 +13,13 @@ process.env.N8N_DIAGNOSTICS_ENABLED = 'false';
 process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS = 'false';
 
 import { Container } from '@n8n/di';
-import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute, Credentials, LoadOptionsContext } from 'n8n-core';
+import {
+	BinaryDataService,
+	ExecutionLifecycleHooks,
+	WorkflowExecute,
+	Credentials,
+	LoadOptionsContext,
+} from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -33,7 +39,12 @@ import type {
 	IVersionedNodeType,
 	IConnections,
 } from 'n8n-workflow';
-import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, Workflow } from 'n8n-workflow';
+import {
+	createDeferredPromise,
+	createRunExecutionData,
+	ICredentialsHelper,
+	Workflow,
+} from 'n8n-workflow';
 
 import { DIdApi } from '../../credentials/DIdApi.credentials';
 import { DId } from '../../nodes/DId/DId.node';
@@ -78,7 +89,11 @@ class InputItems implements INodeType {
 			for (const [key, file] of Object.entries(item.binary ?? {})) {
 				binary[key] = await this.helpers.prepareBinaryData(file.data, file.fileName, file.mimeType);
 			}
-			out.push({ json: item.json ?? {}, binary: Object.keys(binary).length ? binary : undefined, pairedItem: { item: 0 } });
+			out.push({
+				json: item.json ?? {},
+				binary: Object.keys(binary).length ? binary : undefined,
+				pairedItem: { item: 0 },
+			});
 		}
 		return [out];
 	}
@@ -142,7 +157,12 @@ export class MemoryCredentialsHelper extends ICredentialsHelper {
 				for (const [key, value] of Object.entries(outerValue as Record<string, string>)) {
 					const options = requestOptions as unknown as Record<string, Record<string, unknown>>;
 					options[outerKey] ??= {};
-					options[outerKey][resolve(key, credentials, workflow, node)] = resolve(value, credentials, workflow, node);
+					options[outerKey][resolve(key, credentials, workflow, node)] = resolve(
+						value,
+						credentials,
+						workflow,
+						node,
+					);
 				}
 			}
 		}
@@ -157,7 +177,11 @@ export class MemoryCredentialsHelper extends ICredentialsHelper {
 		return new Credentials(nodeCredentials, type, '');
 	}
 
-	async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _node: INodeCredentialsDetails, type: string) {
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		_node: INodeCredentialsDetails,
+		type: string,
+	) {
 		return this.data[type] ?? {};
 	}
 
@@ -171,9 +195,21 @@ export class MemoryCredentialsHelper extends ICredentialsHelper {
 }
 
 // As n8n's CredentialsHelper.resolveValue: expressions start with "=" and see $credentials.
-function resolve(value: string, credentials: ICredentialDataDecryptedObject, workflow: Workflow, node: INode): string {
+function resolve(
+	value: string,
+	credentials: ICredentialDataDecryptedObject,
+	workflow: Workflow,
+	node: INode,
+): string {
 	if (typeof value !== 'string' || value.charAt(0) !== '=') return value;
-	const result = workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '');
+	const result = workflow.expression.getSimpleParameterValue(
+		node,
+		value,
+		'internal',
+		{ $credentials: credentials },
+		undefined,
+		'',
+	);
 	return result ? String(result) : '';
 }
 
@@ -229,7 +265,9 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 			...(spec.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		},
 	];
-	const connections: IConnections = { Items: { main: [[{ node: name, type: 'main' as never, index: 0 }]] } };
+	const connections: IConnections = {
+		Items: { main: [[{ node: name, type: 'main' as never, index: 0 }]] },
+	};
 	const workflow = new Workflow({ id, nodes, connections, nodeTypes, active: false, settings: {} });
 
 	const credentialsHelper = new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } });
@@ -266,7 +304,9 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 
 	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {
-			nodeExecutionStack: [{ node: workflow.getNode('Items')!, data: { main: [[{ json: {} }]] }, source: null }],
+			nodeExecutionStack: [
+				{ node: workflow.getNode('Items')!, data: { main: [[{ json: {} }]] }, source: null },
+			],
 		},
 	});
 	const execute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
@@ -311,7 +351,14 @@ export async function loadOptions(
 		parameters: parameters as INodeParameters,
 		credentials: { dIdApi: { id: 'cred-1', name: 'D-ID account' } },
 	};
-	const workflow = new Workflow({ id: `wf-options-${++workflowCounter}`, nodes: [node], connections: {}, nodeTypes, active: false, settings: {} });
+	const workflow = new Workflow({
+		id: `wf-options-${++workflowCounter}`,
+		nodes: [node],
+		connections: {},
+		nodeTypes,
+		active: false,
+		settings: {},
+	});
 	const additionalData = {
 		credentialsHelper: new MemoryCredentialsHelper({ dIdApi: { ...credentials } }),
 		currentNodeParameters: parameters,

@@ -26,7 +26,12 @@ export interface Sandbox {
 		lateCommits: number;
 		talksFinished: number;
 		webhooksSent: number;
-		webhookDeliveries: Array<{ talkId: string; outcome: string; duplicate: boolean; answer?: string }>;
+		webhookDeliveries: Array<{
+			talkId: string;
+			outcome: string;
+			duplicate: boolean;
+			answer?: string;
+		}>;
 		bytesServed: number;
 		credits: { total: number; remaining: number };
 	};
@@ -34,8 +39,21 @@ export interface Sandbox {
 	setFaults(config: object): void;
 	addScriptedFaults(entries: object | object[]): void;
 	configure(changes: object): void;
-	talk(id: string): { id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; format: string; size: number };
-	talks(): Array<{ id: string; request: Record<string, unknown>; requestHeaders: Record<string, string>; deleted?: boolean; seconds: number; credits: number }>;
+	talk(id: string): {
+		id: string;
+		request: Record<string, unknown>;
+		requestHeaders: Record<string, string>;
+		format: string;
+		size: number;
+	};
+	talks(): Array<{
+		id: string;
+		request: Record<string, unknown>;
+		requestHeaders: Record<string, string>;
+		deleted?: boolean;
+		seconds: number;
+		credits: number;
+	}>;
 	uploads(): Array<{ id: string; kind: 'image' | 'audio'; url: string }>;
 	resultDigest(id: string): Promise<string>;
 }

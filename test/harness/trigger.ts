@@ -9,7 +9,15 @@
 import http from 'node:http';
 
 import { ExecutionLifecycleHooks, HookContext, WebhookContext, WorkflowExecute } from 'n8n-core';
-import type { IDataObject, INode, INodeExecutionData, INodeParameters, IRun, IWebhookData, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INode,
+	INodeExecutionData,
+	INodeParameters,
+	IRun,
+	IWebhookData,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
 import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
@@ -39,7 +47,10 @@ export interface TriggerServer {
 	stop(): Promise<void>;
 }
 
-function triggerNode(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): INode {
+function triggerNode(
+	parameters: IDataObject,
+	credentials?: { apiKey: string; baseUrl: string },
+): INode {
 	return {
 		id: 'trigger',
 		name: 'D-ID Trigger',
@@ -53,11 +64,24 @@ function triggerNode(parameters: IDataObject, credentials?: { apiKey: string; ba
 }
 
 /** Activates a workflow with the trigger as n8n does (its webhook's checkExists); the error n8n would show, if any. */
-export async function activateTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<Error | undefined> {
+export async function activateTrigger(
+	parameters: IDataObject,
+	credentials?: { apiKey: string; baseUrl: string },
+): Promise<Error | undefined> {
 	const node = triggerNode(parameters, credentials);
-	const workflow = new Workflow({ id: 'trigger-wf', nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	const workflow = new Workflow({
+		id: 'trigger-wf',
+		nodes: [node],
+		connections: {},
+		nodeTypes,
+		active: true,
+		settings: {},
+		staticData: {},
+	});
 	const additionalData = {
-		credentialsHelper: new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {}),
+		credentialsHelper: new MemoryCredentialsHelper(
+			credentials ? { dIdApi: { ...credentials } } : {},
+		),
 		webhookBaseUrl: 'http://127.0.0.1/webhook',
 		variables: {},
 	} as unknown as IWorkflowExecuteAdditionalData;
@@ -73,14 +97,27 @@ export async function activateTrigger(parameters: IDataObject, credentials?: { a
 
 let triggers = 0;
 
-export async function startTrigger(parameters: IDataObject, credentials?: { apiKey: string; baseUrl: string }): Promise<TriggerServer> {
+export async function startTrigger(
+	parameters: IDataObject,
+	credentials?: { apiKey: string; baseUrl: string },
+): Promise<TriggerServer> {
 	await initBinaryData();
 	const node = triggerNode(parameters, credentials);
-	const workflow = new Workflow({ id: `trigger-wf-${++triggers}`, nodes: [node], connections: {}, nodeTypes, active: true, settings: {}, staticData: {} });
+	const workflow = new Workflow({
+		id: `trigger-wf-${++triggers}`,
+		nodes: [node],
+		connections: {},
+		nodeTypes,
+		active: true,
+		settings: {},
+		staticData: {},
+	});
 	// As n8n does: each call gets a copy of the static data as last saved, saved again after the
 	// call (last writer wins), so concurrent calls do not see each other's changes there.
 	let savedStaticData: IDataObject = {};
-	const credentialsHelper = new MemoryCredentialsHelper(credentials ? { dIdApi: { ...credentials } } : {});
+	const credentialsHelper = new MemoryCredentialsHelper(
+		credentials ? { dIdApi: { ...credentials } } : {},
+	);
 	const executions: INodeExecutionData[][] = [];
 	const executionIds: string[] = [];
 	const failures: Record<string, Error> = {};
@@ -88,7 +125,11 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 	const responses: TriggerServer['responses'] = [];
 
 	/** Runs the execution webhook() started, as n8n does; its trigger output replaces `items` in place. */
-	async function runExecution(executionId: string, workflowData: INodeExecutionData[][], items: INodeExecutionData[]) {
+	async function runExecution(
+		executionId: string,
+		workflowData: INodeExecutionData[][],
+		items: INodeExecutionData[],
+	) {
 		const hooks = new ExecutionLifecycleHooks('webhook', executionId, {
 			id: workflow.id,
 			name: 'D-ID Trigger test workflow',
@@ -118,7 +159,11 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 		});
 		let run: IRun;
 		try {
-			run = await new WorkflowExecute(additionalData, 'webhook', runExecutionData).processRunExecutionData(workflow);
+			run = await new WorkflowExecute(
+				additionalData,
+				'webhook',
+				runExecutionData,
+			).processRunExecutionData(workflow);
 		} catch {
 			run = await done.promise;
 		}
@@ -163,7 +208,14 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 				},
 			};
 			// n8n keeps the bytes it read as rawBody next to the parsed body.
-			const request = { body, rawBody: Buffer.concat(chunks), headers: req.headers, query: Object.fromEntries(url.searchParams), params: {}, method: req.method };
+			const request = {
+				body,
+				rawBody: Buffer.concat(chunks),
+				headers: req.headers,
+				query: Object.fromEntries(url.searchParams),
+				params: {},
+				method: req.method,
+			};
 			const additionalData = {
 				credentialsHelper,
 				httpRequest: request,
@@ -184,7 +236,15 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 			const staticData = JSON.parse(JSON.stringify(savedStaticData)) as IDataObject;
 			workflow.staticData = staticData;
 			try {
-				const ctx = new WebhookContext(workflow, node, additionalData, 'webhook', webhookData, [], null);
+				const ctx = new WebhookContext(
+					workflow,
+					node,
+					additionalData,
+					'webhook',
+					webhookData,
+					[],
+					null,
+				);
 				const running = trigger.webhook!.call(ctx);
 				const result = await running.finally(() => (savedStaticData = staticData));
 				if (result.workflowData) {
@@ -205,7 +265,8 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 	const port = (server.address() as { port: number }).port;
 	return {
-		url: (secret) => `http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
+		url: (secret) =>
+			`http://127.0.0.1:${port}/webhook/${node.webhookId}/talk-ended${secret === undefined ? '' : `?secret=${encodeURIComponent(secret)}`}`,
 		executions,
 		executionIds,
 		failures,
@@ -216,7 +277,7 @@ export async function startTrigger(parameters: IDataObject, credentials?: { apiK
 			}
 		},
 		responses,
-		staticData: () => ((savedStaticData[`node:${node.name}`] ??= {}) as IDataObject),
+		staticData: () => (savedStaticData[`node:${node.name}`] ??= {}) as IDataObject,
 		stop: () => new Promise((r) => server.close(() => r())),
 	};
 }

@@ -15,12 +15,30 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
 
 const FAULTS = {
-	global: { rate5xx: 0.1, rate429: 0.05, retryAfterSec: 1, dropBeforeRate: 0.01, dropAfterRate: 0.01, spikeRate: 0.1, spikeMs: [200, 2000] },
+	global: {
+		rate5xx: 0.1,
+		rate429: 0.05,
+		retryAfterSec: 1,
+		dropBeforeRate: 0.01,
+		dropAfterRate: 0.01,
+		spikeRate: 0.1,
+		spikeMs: [200, 2000],
+	},
 	webhooks: { duplicateRate: 0.2, outOfOrderRate: 0.2, delayMs: [0, 300] },
 	// Each kind at least once, however short the run: the first requests of each route get them.
 	script: [
-		...['dropBefore', 'dropAfter', 500, 502, 503, 429].map((fault) => ({ route: 'POST /talks', fault, count: 1, retryAfterSec: 1 })),
-		...['dropBefore', 'dropAfter', 500, 429].map((fault) => ({ route: 'GET /talks/{id}', fault, count: 1, retryAfterSec: 1 })),
+		...['dropBefore', 'dropAfter', 500, 502, 503, 429].map((fault) => ({
+			route: 'POST /talks',
+			fault,
+			count: 1,
+			retryAfterSec: 1,
+		})),
+		...['dropBefore', 'dropAfter', 500, 429].map((fault) => ({
+			route: 'GET /talks/{id}',
+			fault,
+			count: 1,
+			retryAfterSec: 1,
+		})),
 		...['dropAfter', 502].map((fault) => ({ route: 'GET /results/{id}/{file}', fault, count: 1 })),
 	],
 };
@@ -39,11 +57,20 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 	beforeAll(async () => {
 		stack = await startStack({
 			version: VERSION,
-			sandbox: { credits: 1_000_000, seed: SEED, processing: { msPerSecond: 100, minMs: 300, jitter: 0.5 } },
+			sandbox: {
+				credits: 1_000_000,
+				seed: SEED,
+				processing: { msPerSecond: 100, minMs: 300, jitter: 0.5 },
+			},
 		});
 		const [user, key] = stack.sandbox.apiKey.split(':');
 		// The API key (as given, its secret half, base64) and the trigger's secret, which D-ID echoes in each talk's webhook URL.
-		secretForms = [key, stack.sandbox.apiKey, Buffer.from(stack.sandbox.apiKey).toString('base64'), hookSecret];
+		secretForms = [
+			key,
+			stack.sandbox.apiKey,
+			Buffer.from(stack.sandbox.apiKey).toString('base64'),
+			hookSecret,
+		];
 		expect(user).toBeTruthy();
 		const trigger = example('10-webhook-trigger.json');
 		Object.assign(trigger.nodes[0].parameters, { secret: hookSecret, downloadVideo: false });
@@ -55,92 +82,110 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 
 	afterAll(async () => await stack?.stop());
 
-	test(`${TALKS} items: one output each, paired; exactly one talk per item; the trigger fires once per finished talk; no secret anywhere`, async () => {
-		const workflow = example('09-fifty-items.json');
-		const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
-		set.parameters.jsonOutput = set.parameters.jsonOutput.replace('length: 50', `length: ${TALKS}`);
-		const node = workflow.nodes.find((n) => n.name === NODE);
-		node.onError = 'continueRegularOutput';
-		node.parameters.additionalFields.webhookUrl = `${stack.url}${hookPath}?secret=${hookSecret}`;
-		node.parameters.timeoutMinutes = 5;
-		const workflowId = await stack.importWorkflow(workflow, stack.credential);
+	test(
+		`${TALKS} items: one output each, paired; exactly one talk per item; the trigger fires once per finished talk; no secret anywhere`,
+		async () => {
+			const workflow = example('09-fifty-items.json');
+			const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
+			set.parameters.jsonOutput = set.parameters.jsonOutput.replace(
+				'length: 50',
+				`length: ${TALKS}`,
+			);
+			const node = workflow.nodes.find((n) => n.name === NODE);
+			node.onError = 'continueRegularOutput';
+			node.parameters.additionalFields.webhookUrl = `${stack.url}${hookPath}?secret=${hookSecret}`;
+			node.parameters.timeoutMinutes = 5;
+			const workflowId = await stack.importWorkflow(workflow, stack.credential);
 
-		stack.sandbox.resetStats();
-		stack.sandbox.setFaults(FAULTS);
-		const started = Date.now();
-		const execution = await stack.runWorkflow(workflowId, { timeoutMs: 20 * 60_000 });
-		const seconds = (Date.now() - started) / 1000;
-		expect(execution.status).toBe('success');
+			stack.sandbox.resetStats();
+			stack.sandbox.setFaults(FAULTS);
+			const started = Date.now();
+			const execution = await stack.runWorkflow(workflowId, { timeoutMs: 20 * 60_000 });
+			const seconds = (Date.now() - started) / 1000;
+			expect(execution.status).toBe('success');
 
-		// Every input item has exactly one output item, paired with it: done with a video, or a clear error.
-		const items = nodeOutput(execution, NODE);
-		expect(items).toHaveLength(TALKS);
-		let done = 0;
-		let failed = 0;
-		for (const [index, item] of items.entries()) {
-			expect(item.pairedItem).toEqual({ item: index });
-			if (item.json.status === 'done') {
-				done++;
-				expect(item.json.user_data).toBe(String(index + 1));
-				expect(item.binary.data.fileName).toBe(`${item.json.id}.mp4`);
-			} else {
-				failed++;
-				expect(item.json.error).toEqual(expect.any(String));
-				expect(item.json.description).toEqual(expect.any(String));
+			// Every input item has exactly one output item, paired with it: done with a video, or a clear error.
+			const items = nodeOutput(execution, NODE);
+			expect(items).toHaveLength(TALKS);
+			let done = 0;
+			let failed = 0;
+			for (const [index, item] of items.entries()) {
+				expect(item.pairedItem).toEqual({ item: index });
+				if (item.json.status === 'done') {
+					done++;
+					expect(item.json.user_data).toBe(String(index + 1));
+					expect(item.binary.data.fileName).toBe(`${item.json.id}.mp4`);
+				} else {
+					failed++;
+					expect(item.json.error).toEqual(expect.any(String));
+					expect(item.json.description).toEqual(expect.any(String));
+				}
 			}
-		}
 
-		// Exactly one talk per item at D-ID.
-		const talks = stack.sandbox.talks().filter((t) => t.request.webhook?.includes(hookSecret));
-		const perItem = new Map();
-		for (const talk of talks) perItem.set(talk.request.user_data, (perItem.get(talk.request.user_data) ?? 0) + 1);
-		const duplicates = [...perItem.values()].filter((n) => n > 1).length;
-		const missing = Array.from({ length: TALKS }, (_, i) => String(i + 1)).filter((id) => !perItem.has(id)).length;
+			// Exactly one talk per item at D-ID.
+			const talks = stack.sandbox.talks().filter((t) => t.request.webhook?.includes(hookSecret));
+			const perItem = new Map();
+			for (const talk of talks)
+				perItem.set(talk.request.user_data, (perItem.get(talk.request.user_data) ?? 0) + 1);
+			const duplicates = [...perItem.values()].filter((n) => n > 1).length;
+			const missing = Array.from({ length: TALKS }, (_, i) => String(i + 1)).filter(
+				(id) => !perItem.has(id),
+			).length;
 
-		// The trigger workflow: once per finished talk, despite duplicate and reordered deliveries.
-		const finished = new Set(talks.map((t) => t.id));
-		let executions = [];
-		let stableSince = Date.now();
-		for (let last = -1; Date.now() - stableSince < 4000 && Date.now() - started < 25 * 60_000; await sleep(500)) {
-			executions = await stack.listExecutions(stack.triggerWorkflowId);
-			if (executions.length !== last) {
-				last = executions.length;
-				stableSince = Date.now();
+			// The trigger workflow: once per finished talk, despite duplicate and reordered deliveries.
+			const finished = new Set(talks.map((t) => t.id));
+			let executions = [];
+			let stableSince = Date.now();
+			for (
+				let last = -1;
+				Date.now() - stableSince < 4000 && Date.now() - started < 25 * 60_000;
+				await sleep(500)
+			) {
+				executions = await stack.listExecutions(stack.triggerWorkflowId);
+				if (executions.length !== last) {
+					last = executions.length;
+					stableSince = Date.now();
+				}
 			}
-		}
-		const emitted = [];
-		for (const summary of executions) {
-			const run = await stack.waitForExecution(summary.id);
-			for (const item of nodeOutput(run, TRIGGER) ?? []) emitted.push(item.json.id);
-		}
-		const emittedOnce = new Set(emitted);
-		const stats = stack.sandbox.stats();
+			const emitted = [];
+			for (const summary of executions) {
+				const run = await stack.waitForExecution(summary.id);
+				for (const item of nodeOutput(run, TRIGGER) ?? []) emitted.push(item.json.id);
+			}
+			const emittedOnce = new Set(emitted);
+			const stats = stack.sandbox.stats();
 
-		console.log(
-			[
-				`soak: ${TALKS} items in ${seconds.toFixed(1)} s on n8n ${stack.version}`,
-				`  outputs: ${items.length} (done ${done}, failed with an error ${failed})`,
-				`  talks at D-ID: ${talks.length}; items with more than one talk: ${duplicates}; items with none: ${missing}`,
-				`  trigger: ${emitted.length} emissions for ${finished.size} finished talks (${emittedOnce.size} distinct)`,
-				`  webhook deliveries: ${stats.webhookDeliveries.length} (${stats.webhookDeliveries.filter((d) => d.duplicate).length} duplicates)`,
-				`  faults injected: ${JSON.stringify(stats.faults)}`,
-			].join('\n'),
-		);
+			console.log(
+				[
+					`soak: ${TALKS} items in ${seconds.toFixed(1)} s on n8n ${stack.version}`,
+					`  outputs: ${items.length} (done ${done}, failed with an error ${failed})`,
+					`  talks at D-ID: ${talks.length}; items with more than one talk: ${duplicates}; items with none: ${missing}`,
+					`  trigger: ${emitted.length} emissions for ${finished.size} finished talks (${emittedOnce.size} distinct)`,
+					`  webhook deliveries: ${stats.webhookDeliveries.length} (${stats.webhookDeliveries.filter((d) => d.duplicate).length} duplicates)`,
+					`  faults injected: ${JSON.stringify(stats.faults)}`,
+				].join('\n'),
+			);
 
-		expect(duplicates).toBe(0);
-		expect(missing).toBe(0);
-		expect(talks).toHaveLength(TALKS);
-		expect(emitted.length).toBe(emittedOnce.size);
-		expect([...emittedOnce].sort()).toEqual([...finished].sort());
-		for (const kind of ['500', '502', '503', '429', 'dropBefore', 'dropAfter']) {
-			expect(Object.keys(stats.faults).some((fault) => fault.endsWith(` ${kind}`))).toBe(true);
-		}
-		expect(stats.webhookDeliveries.some((d) => d.duplicate)).toBe(true);
+			expect(duplicates).toBe(0);
+			expect(missing).toBe(0);
+			expect(talks).toHaveLength(TALKS);
+			expect(emitted.length).toBe(emittedOnce.size);
+			expect([...emittedOnce].sort()).toEqual([...finished].sort());
+			for (const kind of ['500', '502', '503', '429', 'dropBefore', 'dropAfter']) {
+				expect(Object.keys(stats.faults).some((fault) => fault.endsWith(` ${kind}`))).toBe(true);
+			}
+			expect(stats.webhookDeliveries.some((d) => d.duplicate)).toBe(true);
 
-		// The API key: in no output item, no error, no line of n8n's log.
-		const triggerRuns = await Promise.all(executions.map(async (e) => JSON.stringify((await stack.getExecution(e.id)).data)));
-		expect(leaks(secretForms, JSON.stringify(execution.data), ...triggerRuns, stack.readLog())).toEqual([]);
-	}, 30 * 60_000);
+			// The API key: in no output item, no error, no line of n8n's log.
+			const triggerRuns = await Promise.all(
+				executions.map(async (e) => JSON.stringify((await stack.getExecution(e.id)).data)),
+			);
+			expect(
+				leaks(secretForms, JSON.stringify(execution.data), ...triggerRuns, stack.readLog()),
+			).toEqual([]);
+		},
+		30 * 60_000,
+	);
 
 	test('the trigger refuses a missing or wrong secret, an oversized body, a wrong method and malformed JSON: 0 executions', async () => {
 		const before = (await stack.listExecutions(stack.triggerWorkflowId)).length;
@@ -150,9 +195,20 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 		const talk = JSON.stringify({ id: 'tlk_x', status: 'done' });
 		expect(await post(url, talk)).toBe(401);
 		expect(await post(`${url}?secret=wrong`, talk)).toBe(401);
-		expect(await post(`${url}?secret=${hookSecret}`, JSON.stringify({ id: 'tlk_x', status: 'done', pad: 'x'.repeat(2 * 1024 * 1024) }))).toBeGreaterThanOrEqual(400);
-		expect(await post(`${url}?secret=${hookSecret}`, '{"id": "tlk_x", "status": ')).toBeGreaterThanOrEqual(400);
-		expect(await post(`${url}?secret=${hookSecret}`, 'id=tlk_x', { 'content-type': 'application/x-www-form-urlencoded' })).toBe(400);
+		expect(
+			await post(
+				`${url}?secret=${hookSecret}`,
+				JSON.stringify({ id: 'tlk_x', status: 'done', pad: 'x'.repeat(2 * 1024 * 1024) }),
+			),
+		).toBeGreaterThanOrEqual(400);
+		expect(
+			await post(`${url}?secret=${hookSecret}`, '{"id": "tlk_x", "status": '),
+		).toBeGreaterThanOrEqual(400);
+		expect(
+			await post(`${url}?secret=${hookSecret}`, 'id=tlk_x', {
+				'content-type': 'application/x-www-form-urlencoded',
+			}),
+		).toBe(400);
 		const get = await fetch(`${url}?secret=${hookSecret}`);
 		expect(get.status).toBeGreaterThanOrEqual(400);
 		await sleep(1500);
@@ -171,7 +227,9 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 		const executionId = await stack.startWorkflow(workflowId);
 		const total = () => Object.values(stack.sandbox.stats().requests).reduce((a, b) => a + b, 0);
 		// Wait until it is polling (the talks exist and status requests have begun).
-		const polls = () => (stack.sandbox.stats().requests['GET /talks'] ?? 0) + (stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0);
+		const polls = () =>
+			(stack.sandbox.stats().requests['GET /talks'] ?? 0) +
+			(stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0);
 		const deadline = Date.now() + 60_000;
 		while (polls() < 2 && Date.now() < deadline) await sleep(100);
 		expect(polls()).toBeGreaterThanOrEqual(2);

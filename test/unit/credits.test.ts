@@ -1,4 +1,11 @@
-import { audioSeconds, creditsFor, creditsUsed, estimateTalk, MAX_AUDIO_SECONDS, textSeconds } from '../../nodes/DId/helpers/credits';
+import {
+	audioSeconds,
+	creditsFor,
+	creditsUsed,
+	estimateTalk,
+	MAX_AUDIO_SECONDS,
+	textSeconds,
+} from '../../nodes/DId/helpers/credits';
 
 function wav(seconds: number, byteRate = 16000): Buffer {
 	const data = Math.round(seconds * byteRate);
@@ -31,15 +38,28 @@ describe('credits: the estimate made before a batch starts', () => {
 
 	test('SSML tags are not spoken; breaks add their time (1 s without one)', () => {
 		const plain = textSeconds('hello there my friend', false);
-		expect(textSeconds('<speak>hello there <break time="2s"/> my friend <break time="500ms"/><break/></speak>', true)).toBeCloseTo(plain + 3.5, 5);
+		expect(
+			textSeconds(
+				'<speak>hello there <break time="2s"/> my friend <break time="500ms"/><break/></speak>',
+				true,
+			),
+		).toBeCloseTo(plain + 3.5, 5);
 	});
 
 	test('a slow rate makes the estimate longer; a fast one does not shorten it', () => {
 		const normal = textSeconds('one two three four five six seven eight nine ten', false);
-		expect(textSeconds('one two three four five six seven eight nine ten', false, 'x-slow')).toBeCloseTo(normal * 2, 5);
-		expect(textSeconds('one two three four five six seven eight nine ten', false, '-50%')).toBeCloseTo(normal * 2, 5);
-		expect(textSeconds('one two three four five six seven eight nine ten', false, 'fast')).toBeCloseTo(normal, 5);
-		expect(textSeconds('one two three four five six seven eight nine ten', false, 'whatever')).toBeCloseTo(normal * 2, 5);
+		expect(
+			textSeconds('one two three four five six seven eight nine ten', false, 'x-slow'),
+		).toBeCloseTo(normal * 2, 5);
+		expect(
+			textSeconds('one two three four five six seven eight nine ten', false, '-50%'),
+		).toBeCloseTo(normal * 2, 5);
+		expect(
+			textSeconds('one two three four five six seven eight nine ten', false, 'fast'),
+		).toBeCloseTo(normal, 5);
+		expect(
+			textSeconds('one two three four five six seven eight nine ten', false, 'whatever'),
+		).toBeCloseTo(normal * 2, 5);
 	});
 
 	test('Chinese, Japanese and Korean characters count 0.3 s each', () => {
@@ -58,7 +78,11 @@ describe('credits: the estimate made before a batch starts', () => {
 	});
 
 	test('an ID3 tag is skipped before the first frame', () => {
-		const tag = Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0, 0, 0, 0, 0x10]), Buffer.alloc(16)]);
+		const tag = Buffer.concat([
+			Buffer.from('ID3', 'latin1'),
+			Buffer.from([4, 0, 0, 0, 0, 0, 0x10]),
+			Buffer.alloc(16),
+		]);
 		const head = Buffer.concat([tag, MP3_FRAME, Buffer.alloc(400)]);
 		expect(audioSeconds(head, tag.length + 160_000)).toBeCloseTo(10, 5);
 	});
@@ -68,21 +92,31 @@ describe('credits: the estimate made before a batch starts', () => {
 	});
 
 	test('estimateTalk: text plus pad_audio', () => {
-		const estimate = estimateTalk({ script: { type: 'text', input: Array.from({ length: 65 }, () => 'w').join(' ') }, config: { pad_audio: 10 } });
+		const estimate = estimateTalk({
+			script: { type: 'text', input: Array.from({ length: 65 }, () => 'w').join(' ') },
+			config: { pad_audio: 10 },
+		});
 		expect(estimate.seconds).toBeCloseTo(40, 5);
 		expect(estimate.credits).toBe(3);
 		expect(estimate.basis).toBe('text');
 	});
 
 	test('estimateTalk: audio by its header, 5 % and a second more', () => {
-		const estimate = estimateTalk({ script: { type: 'audio' } }, { head: wav(20), size: 44 + 20 * 16000 });
+		const estimate = estimateTalk(
+			{ script: { type: 'audio' } },
+			{ head: wav(20), size: 44 + 20 * 16000 },
+		);
 		expect(estimate.seconds).toBeCloseTo(22, 5);
 		expect(estimate.basis).toBe('audio file header');
 	});
 
 	test('estimateTalk: audio it cannot measure counts at D-ID’s 10-minute maximum', () => {
-		expect(estimateTalk({ script: { type: 'audio', audio_url: 'https://x/a.mp3' } }).seconds).toBe(MAX_AUDIO_SECONDS);
-		expect(estimateTalk({ script: { type: 'audio' } }, { head: Buffer.from('????'), size: 10 }).credits).toBe(40);
+		expect(estimateTalk({ script: { type: 'audio', audio_url: 'https://x/a.mp3' } }).seconds).toBe(
+			MAX_AUDIO_SECONDS,
+		);
+		expect(
+			estimateTalk({ script: { type: 'audio' } }, { head: Buffer.from('????'), size: 10 }).credits,
+		).toBe(40);
 	});
 
 	test('creditsUsed reads the duration D-ID reports, null without one', () => {

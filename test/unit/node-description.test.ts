@@ -9,7 +9,8 @@ import { operations } from '../../nodes/DId/actions/operations';
 // actions/operations.ts maps. These checks keep the three in step.
 const description = new DId().description;
 const byName = (name: string) => description.properties.filter((p) => p.name === name);
-const valuesOf = (p: INodeProperties) => (p.options ?? []).map((o) => (o as { value: string }).value);
+const valuesOf = (p: INodeProperties) =>
+	(p.options ?? []).map((o) => (o as { value: string }).value);
 
 describe('node description', () => {
 	test('the node class uses the assembled properties as they are', () => {
@@ -20,7 +21,9 @@ describe('node description', () => {
 		const [resource] = byName('resource');
 		expect(valuesOf(resource).sort()).toEqual(Object.keys(operations).sort());
 		for (const value of valuesOf(resource)) {
-			const dropdowns = byName('operation').filter((p) => p.displayOptions?.show?.resource?.includes(value));
+			const dropdowns = byName('operation').filter((p) =>
+				p.displayOptions?.show?.resource?.includes(value),
+			);
 			expect(dropdowns).toHaveLength(1);
 			expect(valuesOf(dropdowns[0]).sort()).toEqual(Object.keys(operations[value]).sort());
 		}
@@ -30,12 +33,17 @@ describe('node description', () => {
 		for (const p of description.properties) {
 			if (p.name === 'resource' || p.name === 'operation' || p.name === 'options') continue;
 			const show = p.displayOptions?.show ?? {};
-			expect({ field: p.name, resources: show.resource?.length, operations: (show.operation ?? []).length > 0 }).toEqual({
+			expect({
+				field: p.name,
+				resources: show.resource?.length,
+				operations: (show.operation ?? []).length > 0,
+			}).toEqual({
 				field: p.name,
 				resources: 1,
 				operations: true,
 			});
-			for (const op of show.operation ?? []) expect(operations[String(show.resource![0])]).toHaveProperty(String(op));
+			for (const op of show.operation ?? [])
+				expect(operations[String(show.resource![0])]).toHaveProperty(String(op));
 		}
 	});
 });

@@ -86,7 +86,10 @@ describe('runPool', () => {
 		c.gates.get(0)!.reject(new Error('item 0 ended by the abort'));
 		const run = await done;
 		expect(run.firstFailure).toEqual({ key: 1, error: failure });
-		expect(run.results.get(0)).toEqual({ ok: false, error: new Error('item 0 ended by the abort') });
+		expect(run.results.get(0)).toEqual({
+			ok: false,
+			error: new Error('item 0 ended by the abort'),
+		});
 		expect(run.results.has(2)).toBe(false);
 		expect(c.running()).toBe(0);
 	});
@@ -140,7 +143,12 @@ describe('runPool', () => {
 		const add = jest.spyOn(cancel.signal, 'addEventListener');
 		const remove = jest.spyOn(cancel.signal, 'removeEventListener');
 		await runPool([0], async () => 1, { concurrency: 1, signal: cancel.signal });
-		await expect(runPool([0], async () => Promise.reject(new Error('x')), { concurrency: 1, signal: cancel.signal })).resolves.toBeDefined();
+		await expect(
+			runPool([0], async () => Promise.reject(new Error('x')), {
+				concurrency: 1,
+				signal: cancel.signal,
+			}),
+		).resolves.toBeDefined();
 		expect(add).toHaveBeenCalledTimes(2);
 		expect(remove.mock.calls.map((call) => call[1])).toEqual(add.mock.calls.map((call) => call[1]));
 	});

@@ -1,18 +1,31 @@
-import { REDACTED, redactDeep, redactError, redactTalk, redactText, secretsInUrl } from '../../nodes/DId/helpers/redact';
+import {
+	REDACTED,
+	redactDeep,
+	redactError,
+	redactTalk,
+	redactText,
+	secretsInUrl,
+} from '../../nodes/DId/helpers/redact';
 
 const SECRET = 'trigger-secret-0123456789';
 
 describe('redact: secrets D-ID hands back never leave the node', () => {
 	test('secretsInUrl reads the secret and dIdToken query values of 8 characters or more', () => {
-		expect(secretsInUrl(`https://n8n.example/webhook/x?secret=${SECRET}&other=1`)).toEqual([SECRET]);
-		expect(secretsInUrl('https://n8n.example/resume?dIdItem=0&dIdToken=abcdef0123')).toEqual(['abcdef0123']);
+		expect(secretsInUrl(`https://n8n.example/webhook/x?secret=${SECRET}&other=1`)).toEqual([
+			SECRET,
+		]);
+		expect(secretsInUrl('https://n8n.example/resume?dIdItem=0&dIdToken=abcdef0123')).toEqual([
+			'abcdef0123',
+		]);
 		expect(secretsInUrl('https://n8n.example/webhook/x?secret=short')).toEqual([]);
 		expect(secretsInUrl('not a url')).toEqual([]);
 		expect(secretsInUrl(undefined)).toEqual([]);
 	});
 
 	test('redactText replaces secret query values, plain and percent-encoded', () => {
-		expect(redactText(`see https://h/x?a=1&secret=${SECRET}#f`)).toBe(`see https://h/x?a=1&secret=${REDACTED}#f`);
+		expect(redactText(`see https://h/x?a=1&secret=${SECRET}#f`)).toBe(
+			`see https://h/x?a=1&secret=${REDACTED}#f`,
+		);
 		const encoded = encodeURIComponent(`https://h/x?secret=${SECRET}`);
 		expect(redactText(`u=${encoded}`)).not.toContain(SECRET);
 	});
@@ -46,12 +59,22 @@ describe('redact: secrets D-ID hands back never leave the node', () => {
 
 	test('redactDeep keeps non-string values', () => {
 		expect(redactText('secret=abcdefghij')).toBe('secret=abcdefghij'); // only as a query parameter
-		expect(redactDeep({ n: 1, b: true, z: null, s: 'u?secret=abcdefghij' })).toEqual({ n: 1, b: true, z: null, s: `u?secret=${REDACTED}` });
+		expect(redactDeep({ n: 1, b: true, z: null, s: 'u?secret=abcdefghij' })).toEqual({
+			n: 1,
+			b: true,
+			z: null,
+			s: `u?secret=${REDACTED}`,
+		});
 	});
 
 	test('redactError redacts message, description and context in place', () => {
-		const error = Object.assign(new Error(`failed with key ${SECRET}`), { description: `d ${SECRET}`, context: { body: `c ${SECRET}` } });
+		const error = Object.assign(new Error(`failed with key ${SECRET}`), {
+			description: `d ${SECRET}`,
+			context: { body: `c ${SECRET}` },
+		});
 		expect(redactError(error, [SECRET])).toBe(error);
-		expect(JSON.stringify({ m: error.message, d: error.description, c: error.context })).not.toContain(SECRET);
+		expect(
+			JSON.stringify({ m: error.message, d: error.description, c: error.context }),
+		).not.toContain(SECRET);
 	});
 });

@@ -1,4 +1,9 @@
-import type { IDataObject, INodeProperties, INodePropertyCollection, INodePropertyOptions } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeProperties,
+	INodePropertyCollection,
+	INodePropertyOptions,
+} from 'n8n-workflow';
 
 import { DId } from '../../nodes/DId/DId.node';
 import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
@@ -22,12 +27,20 @@ import { executeContext } from './support/context';
  * Where the node differs on purpose, the difference is listed here with its reason
  * (../shared/d-id/API-NOTES.md; README "Talk → Create").
  */
-type Schema = IDataObject & { properties?: Record<string, Schema>; anyOf?: Schema[]; items?: Schema; enum?: string[] };
+type Schema = IDataObject & {
+	properties?: Record<string, Schema>;
+	anyOf?: Schema[];
+	items?: Schema;
+	enum?: string[];
+};
 
-const request = spec.paths['/talks'].post.requestBody.content['application/json'].schema as unknown as Schema;
-const talk = spec.paths['/talks/{id}'].get.responses['200'].content['application/json'].schema as unknown as Schema;
+const request = spec.paths['/talks'].post.requestBody.content['application/json']
+	.schema as unknown as Schema;
+const talk = spec.paths['/talks/{id}'].get.responses['200'].content['application/json']
+	.schema as unknown as Schema;
 const props = (schema: Schema) => schema.properties as Record<string, Schema>;
-const branch = (schema: Schema, type: string) => schema.anyOf!.find((s) => props(s).type.enum?.includes(type))!;
+const branch = (schema: Schema, type: string) =>
+	schema.anyOf!.find((s) => props(s).type.enum?.includes(type))!;
 const textScript = branch(props(request).script, 'text');
 const audioScript = branch(props(request).script, 'audio');
 const providers = props(textScript).provider;
@@ -39,22 +52,29 @@ const nodeProperties = new DId().description.properties;
 
 /** A field of the node by its path of names (a collection's option, a fixed collection's value). */
 function field(...path: string[]): INodeProperties {
-	let list: Array<INodeProperties | INodePropertyCollection | INodePropertyOptions> = nodeProperties;
+	let list: Array<INodeProperties | INodePropertyCollection | INodePropertyOptions> =
+		nodeProperties;
 	let found: INodeProperties | INodePropertyCollection | undefined;
 	for (const name of path) {
-		found = list.find((p) => p.name === name && ('type' in p || 'values' in p)) as INodeProperties | INodePropertyCollection | undefined;
+		found = list.find((p) => p.name === name && ('type' in p || 'values' in p)) as
+			| INodeProperties
+			| INodePropertyCollection
+			| undefined;
 		if (!found) throw new Error(`no field ${path.join(' → ')}`);
 		list = 'values' in found ? found.values : ((found as INodeProperties).options ?? []);
 	}
 	return found as INodeProperties;
 }
 
-const optionValues = (property: INodeProperties) => (property.options as INodePropertyOptions[]).map((o) => o.value).sort();
+const optionValues = (property: INodeProperties) =>
+	(property.options as INodePropertyOptions[]).map((o) => o.value).sort();
 const sorted = (values: unknown[] | undefined) => [...(values ?? [])].sort();
 
 describe('spec parity: enums', () => {
 	test('talk statuses: the final ones the node waits for, plus created and started, are the spec’s TalkStatus', () => {
-		expect(sorted([...FINAL_STATUSES, 'created', 'started'])).toEqual(sorted(props(talk).status.enum));
+		expect(sorted([...FINAL_STATUSES, 'created', 'started'])).toEqual(
+			sorted(props(talk).status.enum),
+		);
 	});
 
 	test('the trigger’s Events are the final statuses', () => {
@@ -63,16 +83,22 @@ describe('spec parity: enums', () => {
 	});
 
 	test('Result Format offers result_format’s enum', () => {
-		expect(optionValues(field('videoOptions', 'resultFormat'))).toEqual(sorted(config.result_format.enum));
+		expect(optionValues(field('videoOptions', 'resultFormat'))).toEqual(
+			sorted(config.result_format.enum),
+		);
 	});
 
 	test('Expression offers driver_expressions’ expression enum', () => {
-		expect(optionValues(field('expressions', 'expression', 'expression'))).toEqual(sorted(expression.expression.enum));
+		expect(optionValues(field('expressions', 'expression', 'expression'))).toEqual(
+			sorted(expression.expression.enum),
+		);
 	});
 
 	test('Voice Provider offers every text-to-speech provider of the spec (request and GET /tts/voices)', () => {
 		const fromRequest = providers.anyOf!.flatMap((p) => props(p).type.enum as string[]);
-		const voicesQuery = (spec.paths['/tts/voices'].get.parameters as Array<{ name: string; schema: Schema }>).find((p) => p.name === 'provider')!;
+		const voicesQuery = (
+			spec.paths['/tts/voices'].get.parameters as Array<{ name: string; schema: Schema }>
+		).find((p) => p.name === 'provider')!;
 		expect(optionValues(field('provider'))).toEqual(sorted(fromRequest));
 		expect(optionValues(field('provider'))).toEqual(sorted(voicesQuery.schema.enum));
 	});
@@ -84,7 +110,10 @@ describe('spec parity: enums', () => {
 
 describe('spec parity: limits', () => {
 	test('text input: 3 to 40,000 characters', () => {
-		expect([LIMITS.textMin, LIMITS.textMax]).toEqual([props(textScript).input.minLength, props(textScript).input.maxLength]);
+		expect([LIMITS.textMin, LIMITS.textMax]).toEqual([
+			props(textScript).input.minLength,
+			props(textScript).input.maxLength,
+		]);
 	});
 
 	test('user_data: 1 to 1,000 characters', () => {
@@ -99,16 +128,29 @@ describe('spec parity: limits', () => {
 	});
 
 	test('expressions: start_frame ≥ 0, intensity 0 to 1, transition_frames ≥ 0', () => {
-		expect(field('expressions', 'expression', 'startFrame').typeOptions?.minValue).toBe(expression.start_frame.minimum);
+		expect(field('expressions', 'expression', 'startFrame').typeOptions?.minValue).toBe(
+			expression.start_frame.minimum,
+		);
 		const intensity = field('expressions', 'expression', 'intensity').typeOptions!;
-		expect([intensity.minValue, intensity.maxValue]).toEqual([expression.intensity.minimum, expression.intensity.maximum]);
-		expect(field('videoOptions', 'transitionFrames').typeOptions?.minValue).toBe(props(config.driver_expressions).transition_frames.minimum);
+		expect([intensity.minValue, intensity.maxValue]).toEqual([
+			expression.intensity.minimum,
+			expression.intensity.maximum,
+		]);
+		expect(field('videoOptions', 'transitionFrames').typeOptions?.minValue).toBe(
+			props(config.driver_expressions).transition_frames.minimum,
+		);
 	});
 
 	test('ElevenLabs stability and similarity_boost: 0 to 1', () => {
-		for (const [name, key] of [['stability', 'stability'], ['similarityBoost', 'similarity_boost']]) {
+		for (const [name, key] of [
+			['stability', 'stability'],
+			['similarityBoost', 'similarity_boost'],
+		]) {
 			const { minValue, maxValue } = field('elevenLabsVoice', name).typeOptions!;
-			expect([minValue, maxValue]).toEqual([elevenLabsConfig[key].minimum, elevenLabsConfig[key].maximum]);
+			expect([minValue, maxValue]).toEqual([
+				elevenLabsConfig[key].minimum,
+				elevenLabsConfig[key].maximum,
+			]);
 		}
 	});
 
@@ -150,7 +192,9 @@ const URLS = [
 // The spec's source_url, result_url and logo url patterns are not anchored: they find an address
 // anywhere in the text. D-ID's own checks read it from the start (API-NOTES, source_url), and the
 // node refuses before any request what D-ID would refuse, so its copies are anchored with ^.
-const UNANCHORED = { 'see https://example.com/a.jpg': 'the spec’s pattern is not anchored; the node’s is (^)' };
+const UNANCHORED = {
+	'see https://example.com/a.jpg': 'the spec’s pattern is not anchored; the node’s is (^)',
+};
 
 function agreement(pattern: string, ours: RegExp, deliberate: Record<string, string> = {}) {
 	const theirs = new RegExp(pattern, 'u');
@@ -190,13 +234,23 @@ describe('spec parity: patterns', () => {
  * only when set under Legacy Options or Driver (API-NOTES "Where the overview and the current spec
  * disagree").
  */
-const LEGACY = ['driver_url', 'persist', 'config.align_driver', 'config.align_expand_factor', 'config.auto_match', 'config.motion_factor', 'config.normalization_factor', 'config.sharpen'];
+const LEGACY = [
+	'driver_url',
+	'persist',
+	'config.align_driver',
+	'config.align_expand_factor',
+	'config.auto_match',
+	'config.motion_factor',
+	'config.normalization_factor',
+	'config.sharpen',
+];
 
 function unknownFields(value: unknown, schema: Schema, path: string, out: string[]): string[] {
 	if (value === null || typeof value !== 'object') return out;
 	if (schema.anyOf) {
 		const type = String((value as IDataObject).type);
-		const chosen = schema.anyOf.find((s) => s.properties?.type?.enum?.includes(type)) ?? schema.anyOf[0];
+		const chosen =
+			schema.anyOf.find((s) => s.properties?.type?.enum?.includes(type)) ?? schema.anyOf[0];
 		return unknownFields(value, chosen, path, out);
 	}
 	if (Array.isArray(value)) {
@@ -221,22 +275,72 @@ describe('spec parity: the body the node sends', () => {
 			waitForCompletion: false,
 			driver: 'custom',
 			customDriverUrl: 'https://example.com/driver.mp4',
-			videoOptions: { subtitles: true, stitch: true, fluent: true, padAudio: 1, resultFormat: 'mov', logoUrl: 'https://example.com/logo.png', logoX: 1, logoY: 2, transitionFrames: 3 },
+			videoOptions: {
+				subtitles: true,
+				stitch: true,
+				fluent: true,
+				padAudio: 1,
+				resultFormat: 'mov',
+				logoUrl: 'https://example.com/logo.png',
+				logoX: 1,
+				logoY: 2,
+				transitionFrames: 3,
+			},
 			expressions: { expression: [{ startFrame: 0, expression: 'happy', intensity: 1 }] },
-			legacyOptions: { alignDriver: true, autoMatch: true, sharpen: true, alignExpandFactor: 0.3, motionFactor: 1, normalizationFactor: 1, persist: true },
-			additionalFields: { name: 'n', userData: 'u', webhookUrl: 'https://n8n.example/webhook/x', resultUrl: 's3://bucket/out.mp4' },
+			legacyOptions: {
+				alignDriver: true,
+				autoMatch: true,
+				sharpen: true,
+				alignExpandFactor: 0.3,
+				motionFactor: 1,
+				normalizationFactor: 1,
+				persist: true,
+			},
+			additionalFields: {
+				name: 'n',
+				userData: 'u',
+				webhookUrl: 'https://n8n.example/webhook/x',
+				resultUrl: 's3://bucket/out.mp4',
+			},
 		};
 		const bodies: IDataObject[] = [];
 		for (const provider of [
-			{ provider: 'microsoft', voice: 'en-US-JennyNeural', microsoftVoice: { style: 'cheerful', rate: '1', pitch: '+1st', language: 'English' } },
-			{ provider: 'azure-openai', voice: 'alloy', microsoftVoice: { style: 'x', rate: '1', pitch: 'low', language: 'English' } },
-			{ provider: 'elevenlabs', voice: 'v', elevenLabsVoice: { stability: 0.5, similarityBoost: 0.5, rate: '1', style: '0', useSpeakerBoost: true, modelId: 'm', language: 'English' } },
+			{
+				provider: 'microsoft',
+				voice: 'en-US-JennyNeural',
+				microsoftVoice: { style: 'cheerful', rate: '1', pitch: '+1st', language: 'English' },
+			},
+			{
+				provider: 'azure-openai',
+				voice: 'alloy',
+				microsoftVoice: { style: 'x', rate: '1', pitch: 'low', language: 'English' },
+			},
+			{
+				provider: 'elevenlabs',
+				voice: 'v',
+				elevenLabsVoice: {
+					stability: 0.5,
+					similarityBoost: 0.5,
+					rate: '1',
+					style: '0',
+					useSpeakerBoost: true,
+					modelId: 'm',
+					language: 'English',
+				},
+			},
 			{ provider: 'amazon', voice: 'Joanna', amazonVoice: { language: 'English' } },
 			{ provider: 'google', voice: 'en-US-Wavenet-A' },
 		]) {
 			bodies.push((await prepare.call(executeContext({ ...all, ...provider }), 0)).body);
 		}
-		bodies.push((await prepare.call(executeContext({ ...all, scriptType: 'audio', audioUrl: 'https://example.com/a.mp3' }), 0)).body);
+		bodies.push(
+			(
+				await prepare.call(
+					executeContext({ ...all, scriptType: 'audio', audioUrl: 'https://example.com/a.mp3' }),
+					0,
+				)
+			).body,
+		);
 		const unknown = new Set(bodies.flatMap((body) => unknownFields(body, request, '', [])));
 		expect([...unknown].sort()).toEqual([...LEGACY].sort());
 	});

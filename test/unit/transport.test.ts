@@ -1,6 +1,12 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { didTime, dIdApiRequest, isLoopback, multipartEnvelope, resultUrlProblem } from '../../nodes/DId/transport';
+import {
+	didTime,
+	dIdApiRequest,
+	isLoopback,
+	multipartEnvelope,
+	resultUrlProblem,
+} from '../../nodes/DId/transport';
 
 /**
  * The retry rules of the transport, through dIdApiRequest with a scripted HTTP helper and jest's
@@ -18,8 +24,18 @@ function context(answers: Answer[]) {
 		return { headers: {}, body: {}, ...answer };
 	});
 	const ctx = {
-		getCredentials: async () => ({ apiKey: 'user:key-secret-value', baseUrl: 'https://api.d-id.example' }),
-		getNode: () => ({ id: '1', name: 'D-ID', type: 'n8n-nodes-d-id.dId', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getCredentials: async () => ({
+			apiKey: 'user:key-secret-value',
+			baseUrl: 'https://api.d-id.example',
+		}),
+		getNode: () => ({
+			id: '1',
+			name: 'D-ID',
+			type: 'n8n-nodes-d-id.dId',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		}),
 		helpers: { httpRequestWithAuthentication: request },
 	} as unknown as IExecuteFunctions;
 	return { ctx, calls };
@@ -49,7 +65,9 @@ afterEach(() => jest.useRealTimers());
 
 describe('Retry-After', () => {
 	test('a 429 is sent again after the seconds Retry-After names', async () => {
-		const { ctx, calls } = context([{ statusCode: 429, headers: { 'retry-after': '3' }, body: { kind: 'TooManyRequestsError' } }]);
+		const { ctx, calls } = context([
+			{ statusCode: 429, headers: { 'retry-after': '3' }, body: { kind: 'TooManyRequestsError' } },
+		]);
 		const { value } = await settle(dIdApiRequest.call(ctx, 'GET', '/credits'));
 		expect(value).toEqual({ ok: true });
 		expect(calls).toHaveLength(2);
@@ -73,7 +91,10 @@ describe('Retry-After', () => {
 	});
 
 	test('without Retry-After (or with one that is not a time) the backoff starts at a quarter to half a second', async () => {
-		const { ctx, calls } = context([{ statusCode: 429 }, { statusCode: 429, headers: { 'retry-after': 'soon' } }]);
+		const { ctx, calls } = context([
+			{ statusCode: 429 },
+			{ statusCode: 429, headers: { 'retry-after': 'soon' } },
+		]);
 		await settle(dIdApiRequest.call(ctx, 'GET', '/credits'));
 		expect(calls).toHaveLength(3);
 		const first = calls[1].at - calls[0].at;
@@ -97,8 +118,17 @@ describe('retry classification', () => {
 		['GET', 404, 1],
 		['GET', 409, 1],
 	] as const)('%s answered %d: %d request(s)', async (method, status, requests) => {
-		const { ctx, calls } = context([{ statusCode: status, body: { kind: 'SomeError', description: 'said' } }]);
-		const { error } = await settle(dIdApiRequest.call(ctx, method, method === 'POST' ? '/talks' : '/talks/tlk_1', method === 'POST' ? { body: {} } : {}));
+		const { ctx, calls } = context([
+			{ statusCode: status, body: { kind: 'SomeError', description: 'said' } },
+		]);
+		const { error } = await settle(
+			dIdApiRequest.call(
+				ctx,
+				method,
+				method === 'POST' ? '/talks' : '/talks/tlk_1',
+				method === 'POST' ? { body: {} } : {},
+			),
+		);
 		expect(calls).toHaveLength(requests);
 		if (requests === 1) expect(error?.message).toBeDefined();
 		else expect(error).toBeUndefined();
@@ -115,7 +145,9 @@ describe('retry classification', () => {
 		['POST', 'EPIPE', 1],
 	] as const)('%s failed with %s: %d request(s)', async (method, code, requests) => {
 		const { ctx, calls } = context([failure(code)]);
-		const { error } = await settle(dIdApiRequest.call(ctx, method, '/talks', method === 'POST' ? { body: {} } : {}));
+		const { error } = await settle(
+			dIdApiRequest.call(ctx, method, '/talks', method === 'POST' ? { body: {} } : {}),
+		);
 		expect(calls).toHaveLength(requests);
 		if (requests === 1) expect(error?.message).toMatch(/may have created the talk/);
 		else expect(error).toBeUndefined();
@@ -131,7 +163,9 @@ describe('retry classification', () => {
 	test('a POST that may have been received is reconciled instead of sent again', async () => {
 		const reconcile = jest.fn(async () => ({ id: 'tlk_found' }));
 		const { ctx, calls } = context([{ statusCode: 502 }]);
-		const { value } = await settle(dIdApiRequest.call(ctx, 'POST', '/talks', { body: {}, reconcile }));
+		const { value } = await settle(
+			dIdApiRequest.call(ctx, 'POST', '/talks', { body: {}, reconcile }),
+		);
 		expect(reconcile).toHaveBeenCalledWith('502');
 		expect(value).toEqual({ id: 'tlk_found' });
 		expect(calls).toHaveLength(1);
@@ -140,7 +174,9 @@ describe('retry classification', () => {
 	test('a POST reconciled to nothing is sent again', async () => {
 		const reconcile = jest.fn(async () => undefined);
 		const { ctx, calls } = context([failure('ECONNRESET')]);
-		const { value } = await settle(dIdApiRequest.call(ctx, 'POST', '/talks', { body: {}, reconcile }));
+		const { value } = await settle(
+			dIdApiRequest.call(ctx, 'POST', '/talks', { body: {}, reconcile }),
+		);
 		expect(reconcile).toHaveBeenCalledWith('ECONNRESET');
 		expect(calls).toHaveLength(2);
 		expect(value).toEqual({ ok: true });
@@ -154,9 +190,16 @@ describe('retry classification', () => {
 	});
 
 	test('the key never appears in an error built from an answer that echoes it', async () => {
-		const { ctx } = context([{ statusCode: 400, body: { kind: 'ValidationError', description: 'bad header Basic user:key-secret-value' } }]);
+		const { ctx } = context([
+			{
+				statusCode: 400,
+				body: { kind: 'ValidationError', description: 'bad header Basic user:key-secret-value' },
+			},
+		]);
 		const { error } = await settle(dIdApiRequest.call(ctx, 'GET', '/talks'));
-		expect(JSON.stringify({ m: error?.message, d: (error as { description?: string }).description })).not.toContain('key-secret-value');
+		expect(
+			JSON.stringify({ m: error?.message, d: (error as { description?: string }).description }),
+		).not.toContain('key-secret-value');
 		expect(error?.message).toContain('bad header');
 	});
 });
@@ -198,15 +241,21 @@ describe('pure transport helpers', () => {
 	});
 
 	test("resultUrlProblem allows the credential's own loopback sandbox, and only its host", () => {
-		expect(resultUrlProblem('http://127.0.0.1:4000/results/a.mp4', 'http://127.0.0.1:4000')).toBeUndefined();
-		expect(resultUrlProblem('http://127.0.0.1:4001/results/a.mp4', 'http://127.0.0.1:4000')).toMatch(/not an https address/);
+		expect(
+			resultUrlProblem('http://127.0.0.1:4000/results/a.mp4', 'http://127.0.0.1:4000'),
+		).toBeUndefined();
+		expect(
+			resultUrlProblem('http://127.0.0.1:4001/results/a.mp4', 'http://127.0.0.1:4000'),
+		).toMatch(/not an https address/);
 	});
 
 	test('multipartEnvelope frames one file in the field D-ID expects', () => {
 		const { head, tail, contentType } = multipartEnvelope('image', 'face.png', 'image/png');
 		const boundary = /boundary=(.+)$/.exec(contentType)?.[1];
 		expect(boundary).toMatch(/^----n8n-d-id-[0-9a-f]{24}$/);
-		expect(head.toString()).toBe(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="face.png"\r\nContent-Type: image/png\r\n\r\n`);
+		expect(head.toString()).toBe(
+			`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="face.png"\r\nContent-Type: image/png\r\n\r\n`,
+		);
 		expect(tail.toString()).toBe(`\r\n--${boundary}--\r\n`);
 		expect(multipartEnvelope('image', 'a', 'b').contentType).not.toBe(contentType);
 	});

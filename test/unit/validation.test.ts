@@ -56,12 +56,15 @@ describe("D-ID's URL patterns (CreateTalkRequest)", () => {
 	});
 
 	test('ELEVENLABS_RATE takes 0.7 to 1.2 as written by D-ID', () => {
-		for (const rate of ['', '0.7', '0.95', '1', '1.1', '1.2', '1.20']) expect(ELEVENLABS_RATE.test(rate)).toBe(true);
-		for (const rate of ['0.6', '1.3', '1.21', '2', 'fast', '-1']) expect(ELEVENLABS_RATE.test(rate)).toBe(false);
+		for (const rate of ['', '0.7', '0.95', '1', '1.1', '1.2', '1.20'])
+			expect(ELEVENLABS_RATE.test(rate)).toBe(true);
+		for (const rate of ['0.6', '1.3', '1.21', '2', 'fast', '-1'])
+			expect(ELEVENLABS_RATE.test(rate)).toBe(false);
 	});
 
 	test('ELEVENLABS_STYLE takes 0 to 1', () => {
-		for (const style of ['', '0', '0.3', '1', '1.00']) expect(ELEVENLABS_STYLE.test(style)).toBe(true);
+		for (const style of ['', '0', '0.3', '1', '1.00'])
+			expect(ELEVENLABS_STYLE.test(style)).toBe(true);
 		for (const style of ['-0.5', '1.1', '3', 'x']) expect(ELEVENLABS_STYLE.test(style)).toBe(false);
 	});
 });
@@ -76,7 +79,8 @@ describe('value helpers', () => {
 	test('numberOf: numbers and numeric text; NaN for what is not a number', () => {
 		expect(numberOf(3)).toBe(3);
 		expect(numberOf(' 2.5 ')).toBe(2.5);
-		for (const value of [null, undefined, '', '  ', true, {}, []]) expect(numberOf(value)).toBeNaN();
+		for (const value of [null, undefined, '', '  ', true, {}, []])
+			expect(numberOf(value)).toBeNaN();
 	});
 
 	test('inRange is inclusive and refuses NaN and infinities', () => {

@@ -32,7 +32,8 @@ export const sharedOptions: INodeProperties = {
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 100 },
 			default: DEFAULT_CONCURRENCY,
-			description: 'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
+			description:
+				'How many items are created and waited for at the same time. Many items finish in about the time of the slowest one.',
 		},
 		{
 			displayName: 'Check Credits First',
@@ -40,7 +41,11 @@ export const sharedOptions: INodeProperties = {
 			type: 'options',
 			displayOptions: { show: { '/operation': ['create'] } },
 			options: [
-				{ name: 'When More Than One Item Runs', value: 'auto', description: 'Check before a batch, not before a single talk' },
+				{
+					name: 'When More Than One Item Runs',
+					value: 'auto',
+					description: 'Check before a batch, not before a single talk',
+				},
 				{ name: 'Always', value: 'always' },
 				{ name: 'Never', value: 'never' },
 			],

@@ -13,11 +13,21 @@ import * as talk from './talk';
 export interface Operation {
 	prepare(this: IExecuteFunctions, i: number): Promise<unknown>;
 	// Method syntax on purpose: each operation narrows `prepared` to what its own prepare returns.
-	execute(this: IExecuteFunctions, i: number, prepared: unknown, signal?: AbortSignal): Promise<INodeExecutionData[]>;
+	execute(
+		this: IExecuteFunctions,
+		i: number,
+		prepared: unknown,
+		signal?: AbortSignal,
+	): Promise<INodeExecutionData[]>;
 	/** Whether this run waits for its talks (Wait Mode applies; see ../waiting). */
 	waits?(this: IExecuteFunctions): boolean;
 	/** Wait Mode "Webhook": starts the item (creates or reads its talk) before the execution waits (see waiting/webhook.ts). */
-	startForWebhook?(this: DIdContext, i: number, prepared: unknown, signal: AbortSignal): Promise<Started>;
+	startForWebhook?(
+		this: DIdContext,
+		i: number,
+		prepared: unknown,
+		signal: AbortSignal,
+	): Promise<Started>;
 	/** Once every item is prepared and before any request that creates anything (Create: Check Credits First). */
 	beforeRun?(this: IExecuteFunctions, prepared: unknown[]): Promise<NodeOperationError | undefined>;
 }

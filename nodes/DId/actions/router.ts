@@ -42,7 +42,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operationName = this.getNodeParameter('operation', 0) as string;
 	const operation = operations[resource]?.[operationName];
 	if (!operation) {
-		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" of "${resource}" is not supported`);
+		throw new NodeOperationError(
+			this.getNode(),
+			`The operation "${operationName}" of "${resource}" is not supported`,
+		);
 	}
 	const concurrency = readConcurrency(this);
 	const continueOnFail = this.continueOnFail();
@@ -50,7 +53,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 	// Wait Mode "Webhook": the callback URLs must exist before the items are prepared.
 	const waitsByWebhook = operation.waits?.call(this) === true && waitModeOf(this) === 'webhook';
-	const batch = waitsByWebhook ? await openBatch(this, readWaitSettings(this, 0), concurrency) : undefined;
+	const batch = waitsByWebhook
+		? await openBatch(this, readWaitSettings(this, 0), concurrency)
+		: undefined;
 	try {
 		return await run.call(this);
 	} finally {
@@ -66,7 +71,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				prepared[i] = await operation!.prepare.call(this, i);
 			} catch (error) {
 				// A check quotes what the item gave: a key pasted into a field must not come back.
-				const failure = redactError(withItemIndex(this, error, i), await credentialSecrets.call(this));
+				const failure = redactError(
+					withItemIndex(this, error, i),
+					await credentialSecrets.call(this),
+				);
 				if (!continueOnFail) throw failure;
 				outcomes[i] = { ok: false, error: failure };
 			}
@@ -74,7 +82,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 		// 1b. Checks over the whole batch (Create: credits), still before anything is created.
 		if (operation!.beforeRun) {
-			const refusal = await operation!.beforeRun.call(this, prepared.map((p, i) => (outcomes[i] ? undefined : p)));
+			const refusal = await operation!.beforeRun.call(
+				this,
+				prepared.map((p, i) => (outcomes[i] ? undefined : p)),
+			);
 			if (refusal && !continueOnFail) throw refusal;
 			if (refusal) {
 				prepared.forEach((_, i) => {
@@ -90,7 +101,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				if (!outcome.ok) refused.set(i, [{ json: errorJson(outcome.error) }]);
 			});
 			const start = operation!.startForWebhook!;
-			return await runWebhookBatch(this, batch, items.length, refused, async (i, signal) => await start.call(this, i, prepared[i], signal));
+			return await runWebhookBatch(
+				this,
+				batch,
+				items.length,
+				refused,
+				async (i, signal) => await start.call(this, i, prepared[i], signal),
+			);
 		}
 
 		// 2. Run the items, at most `concurrency` at a time. Without Continue On Fail the first
@@ -108,7 +125,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			},
 			{ concurrency, keepGoing: continueOnFail, signal: cancelSignal },
 		);
-		for (const [i, result] of results) outcomes[i] = result.ok ? { ok: true, items: result.value } : { ok: false, error: result.error as Error };
+		for (const [i, result] of results)
+			outcomes[i] = result.ok
+				? { ok: true, items: result.value }
+				: { ok: false, error: result.error as Error };
 		if (firstFailure) throw redactError(firstFailure.error as Error);
 		if (cancelSignal?.aborted) throw cancelledError(this);
 
@@ -118,10 +138,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const outcome = outcomes[i];
 			if (!outcome) continue;
 			// D-ID echoes each talk's webhook URL, with the D-ID Trigger's secret in it.
-			const data = outcome.ok ? outcome.items.map((item) => ({ ...item, json: redactTalk(item.json) })) : [{ json: errorJson(outcome.error) }];
+			const data = outcome.ok
+				? outcome.items.map((item) => ({ ...item, json: redactTalk(item.json) }))
+				: [{ json: errorJson(outcome.error) }];
 			output.push(...this.helpers.constructExecutionMetaData(data, { itemData: { item: i } }));
 		}
 		return [output];
 	}
 }
-

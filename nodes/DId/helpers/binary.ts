@@ -5,7 +5,9 @@ import type { Talk } from './talk';
 
 /** The talk's result format ("mp4" or "mov"), from its config or its result URL. */
 export function resultFormat(talk: Talk): 'mp4' | 'mov' {
-	const configured = String((talk.config as { result_format?: string } | undefined)?.result_format ?? '').replace('.', '');
+	const configured = String(
+		(talk.config as { result_format?: string } | undefined)?.result_format ?? '',
+	).replace('.', '');
 	if (configured === 'mov' || configured === 'mp4') return configured;
 	return /\.mov(\?|$)/i.test(talk.result_url ?? '') ? 'mov' : 'mp4';
 }
@@ -18,7 +20,13 @@ export async function downloadVideo(
 	signal?: AbortSignal,
 ): Promise<IBinaryData> {
 	const format = resultFormat(talk);
-	const { stream } = await openResultStream.call(this, talk.result_url as string, talk.id, itemIndex, signal);
+	const { stream } = await openResultStream.call(
+		this,
+		talk.result_url as string,
+		talk.id,
+		itemIndex,
+		signal,
+	);
 	const mimeType = format === 'mov' ? 'video/quicktime' : 'video/mp4';
 	return await this.helpers.prepareBinaryData(stream, `${talk.id}.${format}`, mimeType);
 }

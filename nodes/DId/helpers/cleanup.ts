@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { deleteTalk, dIdApiRequest } from '../transport';
 import { downloadVideo } from './binary';
@@ -25,7 +30,12 @@ type Context = IExecuteFunctions | IWebhookFunctions;
  * One DELETE, retried as reads are (the transport retries idempotent requests). A failure never
  * fails the item: it is reported. 404 means it is gone already.
  */
-async function remove(ctx: Context, path: string, itemIndex: number, signal?: AbortSignal): Promise<string> {
+async function remove(
+	ctx: Context,
+	path: string,
+	itemIndex: number,
+	signal?: AbortSignal,
+): Promise<string> {
 	return await removed(dIdApiRequest.call(ctx, 'DELETE', path, { itemIndex, signal }));
 }
 
@@ -42,10 +52,23 @@ async function removed(request: Promise<unknown>): Promise<string> {
 }
 
 /** Deletes the files the node uploaded for this item (once its talk has ended, done or failed). */
-export async function deleteUploads(ctx: Context, uploads: Uploads | undefined, itemIndex: number, signal?: AbortSignal): Promise<IDataObject> {
+export async function deleteUploads(
+	ctx: Context,
+	uploads: Uploads | undefined,
+	itemIndex: number,
+	signal?: AbortSignal,
+): Promise<IDataObject> {
 	const report: IDataObject = {};
-	if (uploads?.image) report.image = { id: uploads.image, result: await remove(ctx, `/images/${encodeURIComponent(uploads.image)}`, itemIndex, signal) };
-	if (uploads?.audio) report.audio = { id: uploads.audio, result: await remove(ctx, `/audios/${encodeURIComponent(uploads.audio)}`, itemIndex, signal) };
+	if (uploads?.image)
+		report.image = {
+			id: uploads.image,
+			result: await remove(ctx, `/images/${encodeURIComponent(uploads.image)}`, itemIndex, signal),
+		};
+	if (uploads?.audio)
+		report.audio = {
+			id: uploads.audio,
+			result: await remove(ctx, `/audios/${encodeURIComponent(uploads.audio)}`, itemIndex, signal),
+		};
 	return report;
 }
 
@@ -63,10 +86,14 @@ export async function doneTalkItem(
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData> {
 	const item: INodeExecutionData = { json: { ...talk, credits_used: creditsUsed(talk) } };
-	if (settings.download) item.binary = { [settings.binaryProperty]: await downloadVideo.call(ctx, talk, itemIndex, signal) };
+	if (settings.download)
+		item.binary = {
+			[settings.binaryProperty]: await downloadVideo.call(ctx, talk, itemIndex, signal),
+		};
 	if (!settings.deleteUploads && !settings.deleteTalk) return item;
 	const cleanup: IDataObject = {};
-	if (settings.deleteUploads) cleanup.uploads = await deleteUploads(ctx, uploads, itemIndex, signal);
+	if (settings.deleteUploads)
+		cleanup.uploads = await deleteUploads(ctx, uploads, itemIndex, signal);
 	if (settings.deleteTalk) {
 		cleanup.talk = settings.download
 			? { id: talk.id, result: await removed(deleteTalk.call(ctx, talk.id, { itemIndex, signal })) }

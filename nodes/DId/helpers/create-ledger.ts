@@ -1,7 +1,15 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { abortableSleep, cancelledError, dIdApiRequest, didTime, listTalks, type DIdContext, type TalkList } from '../transport';
+import {
+	abortableSleep,
+	cancelledError,
+	dIdApiRequest,
+	didTime,
+	listTalks,
+	type DIdContext,
+	type TalkList,
+} from '../transport';
 
 /*
  * Exactly one talk per item, also when the connection breaks after POST /talks was sent (or D-ID
@@ -40,7 +48,14 @@ const MAX_PAGES = 20;
 const MAX_NAMED = 10;
 /** Failures after which D-ID is known to have been still working on the request. */
 const STILL_WORKING = new Set(['504', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED']);
-const CONFIG_FIELDS = ['stitch', 'result_format', 'fluent', 'pad_audio', 'logo', 'driver_expressions'];
+const CONFIG_FIELDS = [
+	'stitch',
+	'result_format',
+	'fluent',
+	'pad_audio',
+	'logo',
+	'driver_expressions',
+];
 /** Talks this process received from POST /talks are remembered this long (longer than any lookup window). */
 const CLAIM_MEMORY_MS = 15 * 60_000;
 
@@ -97,11 +112,18 @@ function groupOf(key: string): Group {
 }
 
 function release(key: string, group: Group): void {
-	if (group.inFlight === 0 && group.settling === 0 && group.waiting.length === 0 && ledger.groups.get(key) === group) ledger.groups.delete(key);
+	if (
+		group.inFlight === 0 &&
+		group.settling === 0 &&
+		group.waiting.length === 0 &&
+		ledger.groups.get(key) === group
+	)
+		ledger.groups.delete(key);
 }
 
 function same(a: unknown, b: unknown): boolean {
-	if (typeof a === 'string' && typeof b === 'string') return a.replace(/^\./, '') === b.replace(/^\./, '');
+	if (typeof a === 'string' && typeof b === 'string')
+		return a.replace(/^\./, '') === b.replace(/^\./, '');
 	return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -195,7 +217,10 @@ async function lookUp(
 		since ??= windowStart(list, sentAt);
 		complete = list.complete;
 		return unique(list.talks).filter(
-			(talk) => !(didTime(talk.created_at) < since!) && !ledger.claimed.has(String(talk.id)) && couldBe(talk, body),
+			(talk) =>
+				!(didTime(talk.created_at) < since!) &&
+				!ledger.claimed.has(String(talk.id)) &&
+				couldBe(talk, body),
 		);
 	};
 	try {
@@ -210,7 +235,9 @@ async function lookUp(
 				const candidates = await look();
 				if (candidates.length === 0) continue;
 				const others = group.waiting.filter((lookup) => lookup !== self);
-				const onlyMine = candidates.filter((talk) => !others.some((other) => couldBe(talk, other.body)));
+				const onlyMine = candidates.filter(
+					(talk) => !others.some((other) => couldBe(talk, other.body)),
+				);
 				const disputed = candidates.some((talk) => ledger.disputed.has(String(talk.id)));
 				if (candidates.length === 1 && onlyMine.length === 1 && !disputed) {
 					claim(String(candidates[0].id));
@@ -219,7 +246,12 @@ async function lookUp(
 				// Named in this item's error: another item whose lookup sees one of them fails too, rather
 				// than take it for its own (it may be this item's) or send again (it may be its own).
 				for (const talk of candidates) dispute(String(talk.id));
-				throw mayHaveBeenCreated(ctx, itemIndex, candidates, others.length > 0 ? 'twins' : 'several');
+				throw mayHaveBeenCreated(
+					ctx,
+					itemIndex,
+					candidates,
+					others.length > 0 ? 'twins' : 'several',
+				);
 			} finally {
 				group.settling--;
 			}
@@ -246,14 +278,27 @@ function windowStart(list: TalkList, sentAt: number): number {
 }
 
 const WHY = {
-	twins: 'Another item of this run was sent with the same image, webhook and options and its answer was lost too; D-ID lists neither item’s User Data, so the node did not guess which talk is whose, and did not create another.',
-	several: 'More than one talk D-ID made in those seconds matches what this item sent (another workflow or tool may use the same image), so the node did not guess, and did not create another.',
-	unread: 'D-ID’s talk list is too long to read to its end, so the node cannot rule out that D-ID made this talk, and did not create another.',
+	twins:
+		'Another item of this run was sent with the same image, webhook and options and its answer was lost too; D-ID lists neither item’s User Data, so the node did not guess which talk is whose, and did not create another.',
+	several:
+		'More than one talk D-ID made in those seconds matches what this item sent (another workflow or tool may use the same image), so the node did not guess, and did not create another.',
+	unread:
+		'D-ID’s talk list is too long to read to its end, so the node cannot rule out that D-ID made this talk, and did not create another.',
 	late: 'D-ID was still working on the request when the answer failed and has not listed a talk for it since; it may still make one, so the node did not create another.',
 };
 
-function mayHaveBeenCreated(ctx: DIdContext, itemIndex: number, candidates: IDataObject[], why: keyof typeof WHY): NodeOperationError {
-	const ids = candidates.slice(0, MAX_NAMED).map((talk) => talk.id).join(', ') + (candidates.length > MAX_NAMED ? ` and ${candidates.length - MAX_NAMED} more` : '');
+function mayHaveBeenCreated(
+	ctx: DIdContext,
+	itemIndex: number,
+	candidates: IDataObject[],
+	why: keyof typeof WHY,
+): NodeOperationError {
+	const ids =
+		candidates
+			.slice(0, MAX_NAMED)
+			.map((talk) => talk.id)
+			.join(', ') +
+		(candidates.length > MAX_NAMED ? ` and ${candidates.length - MAX_NAMED} more` : '');
 	const message = candidates.length
 		? `The answer of D-ID to this item’s request was lost; the talk may have been created: ${ids}`
 		: `The answer of D-ID to this item’s request was lost; the talk may have been created (none listed after ${LOOK_FOR_MS / 1000} s)`;

@@ -17,7 +17,11 @@ export function errorJson(error: Error): IDataObject {
 }
 
 /** Any failure of item `itemIndex` as an n8n node error that names the item. */
-export function withItemIndex(ctx: { getNode(): INode }, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+export function withItemIndex(
+	ctx: { getNode(): INode },
+	error: unknown,
+	itemIndex: number,
+): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
 		if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 		return redactError(error);

@@ -26,19 +26,63 @@ type Kind = 'image' | 'audio';
 const HEADER_BYTES = 16;
 // Audio: enough for a WAV header, an ID3 tag of usual size and the first MP3 frame with its Xing/Info frame count.
 const AUDIO_HEADER_BYTES = 64 * 1024;
-const SIGNATURES: Array<{ what: string; kind: Kind | 'other'; mime?: string; test: (b: Buffer) => boolean }> = [
-	{ what: 'a JPEG image', kind: 'image', mime: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-	{ what: 'a PNG image', kind: 'image', mime: 'image/png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+const SIGNATURES: Array<{
+	what: string;
+	kind: Kind | 'other';
+	mime?: string;
+	test: (b: Buffer) => boolean;
+}> = [
+	{
+		what: 'a JPEG image',
+		kind: 'image',
+		mime: 'image/jpeg',
+		test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+	},
+	{
+		what: 'a PNG image',
+		kind: 'image',
+		mime: 'image/png',
+		test: (b) =>
+			b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+	},
 	{ what: 'a GIF image', kind: 'other', test: (b) => ascii(b, 0, 4) === 'GIF8' },
-	{ what: 'a WebP image', kind: 'other', test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP' },
+	{
+		what: 'a WebP image',
+		kind: 'other',
+		test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP',
+	},
 	{ what: 'a PDF document', kind: 'other', test: (b) => ascii(b, 0, 5) === '%PDF-' },
-	{ what: 'a ZIP archive (or Office document)', kind: 'other', test: (b) => ascii(b, 0, 4) === 'PK\u0003\u0004' },
-	{ what: 'WAV audio', kind: 'audio', mime: 'audio/wav', test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WAVE' },
-	{ what: 'MP3 audio', kind: 'audio', mime: 'audio/mpeg', test: (b) => ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) },
+	{
+		what: 'a ZIP archive (or Office document)',
+		kind: 'other',
+		test: (b) => ascii(b, 0, 4) === 'PK\u0003\u0004',
+	},
+	{
+		what: 'WAV audio',
+		kind: 'audio',
+		mime: 'audio/wav',
+		test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WAVE',
+	},
+	{
+		what: 'MP3 audio',
+		kind: 'audio',
+		mime: 'audio/mpeg',
+		test: (b) => ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && (b[1] & 0xe0) === 0xe0),
+	},
 	{ what: 'FLAC audio', kind: 'audio', mime: 'audio/flac', test: (b) => ascii(b, 0, 4) === 'fLaC' },
 	{ what: 'Ogg audio', kind: 'audio', mime: 'audio/ogg', test: (b) => ascii(b, 0, 4) === 'OggS' },
-	{ what: 'MP4/M4A media', kind: 'audio', mime: 'audio/mp4', test: (b) => ascii(b, 4, 8) === 'ftyp' },
-	{ what: 'WebM/Matroska media', kind: 'audio', mime: 'video/webm', test: (b) => b.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])) },
+	{
+		what: 'MP4/M4A media',
+		kind: 'audio',
+		mime: 'audio/mp4',
+		test: (b) => ascii(b, 4, 8) === 'ftyp',
+	},
+	{
+		what: 'WebM/Matroska media',
+		kind: 'audio',
+		mime: 'video/webm',
+		test: (b) => b.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])),
+	},
 	{ what: 'AIFF audio', kind: 'audio', mime: 'audio/aiff', test: (b) => ascii(b, 0, 4) === 'FORM' },
 	{ what: 'AMR audio', kind: 'audio', mime: 'audio/amr', test: (b) => ascii(b, 0, 5) === '#!AMR' },
 ];
@@ -51,10 +95,16 @@ function ascii(bytes: Buffer, start: number, end: number): string {
 function sniff(header: Buffer): { what: string; kind: Kind | 'other' | 'unknown'; mime?: string } {
 	const known = SIGNATURES.find((s) => s.test(header));
 	if (known) return known;
-	const text = header.length > 0 && [...header].every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b !== 0x7f));
+	const text =
+		header.length > 0 &&
+		[...header].every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b !== 0x7f));
 	if (text) {
 		const start = header.toString('latin1').trimStart();
-		const what = start.startsWith('<') ? 'HTML or XML text' : start.startsWith('{') || start.startsWith('[') ? 'JSON text' : 'text';
+		const what = start.startsWith('<')
+			? 'HTML or XML text'
+			: start.startsWith('{') || start.startsWith('[')
+				? 'JSON text'
+				: 'text';
 		return { what, kind: 'other' };
 	}
 	return { what: 'unknown binary data', kind: 'unknown' };
@@ -114,7 +164,13 @@ async function sizeAndHeader(
 	const base64 = (binary.data ?? '').replace(/\s/g, '');
 	const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
 	const bytes = Math.max(0, Math.floor((base64.length * 3) / 4) - padding);
-	return { bytes, header: Buffer.from(base64.slice(0, Math.ceil(headerBytes / 3) * 4 + 4), 'base64').subarray(0, headerBytes) };
+	return {
+		bytes,
+		header: Buffer.from(base64.slice(0, Math.ceil(headerBytes / 3) * 4 + 4), 'base64').subarray(
+			0,
+			headerBytes,
+		),
+	};
 }
 
 /**
@@ -143,9 +199,15 @@ export async function checkInputFile(
 				: `This item has no binary data. Add a node before this one that reads the ${kind} (e.g. Read/Write Files from Disk or HTTP Request), or use a URL instead.`,
 		);
 	}
-	const label = String(binary.mimeType ?? '').toLowerCase().split(';')[0].trim();
+	const label = String(binary.mimeType ?? '')
+		.toLowerCase()
+		.split(';')[0]
+		.trim();
 	const labelled = MIME_ALIASES[label] ?? label;
-	const accepts = (mime: string) => (kind === 'image' ? mime === 'image/jpeg' || mime === 'image/png' : /^(audio|video)\//.test(mime));
+	const accepts = (mime: string) =>
+		kind === 'image'
+			? mime === 'image/jpeg' || mime === 'image/png'
+			: /^(audio|video)\//.test(mime);
 	const wanted = kind === 'image' ? 'a JPEG or PNG image' : 'an audio file (or a video with sound)';
 	if (!UNLABELLED.has(labelled) && !accepts(labelled)) {
 		throw invalid(
@@ -153,11 +215,19 @@ export async function checkInputFile(
 			itemIndex,
 			field,
 			`binary property "${property}" is ${labelled}, not ${wanted}`,
-			kind === 'image' ? 'D-ID accepts JPEG and PNG photos. Convert the image first.' : 'D-ID accepts audio such as MP3, WAV, M4A or FLAC.',
+			kind === 'image'
+				? 'D-ID accepts JPEG and PNG photos. Convert the image first.'
+				: 'D-ID accepts audio such as MP3, WAV, M4A or FLAC.',
 		);
 	}
 
-	const { bytes, header } = await sizeAndHeader(this, itemIndex, property, binary, kind === 'audio' ? AUDIO_HEADER_BYTES : HEADER_BYTES);
+	const { bytes, header } = await sizeAndHeader(
+		this,
+		itemIndex,
+		property,
+		binary,
+		kind === 'audio' ? AUDIO_HEADER_BYTES : HEADER_BYTES,
+	);
 	if (bytes === 0) {
 		throw invalid(
 			this,
@@ -173,7 +243,9 @@ export async function checkInputFile(
 			itemIndex,
 			field,
 			`the file is ${megabytes(size)}; D-ID accepts at most ${maxBytes / 1024 / 1024} MB`,
-			kind === 'image' ? 'Resize or recompress the photo.' : 'Shorten or recompress the audio (D-ID also limits talks to 10 minutes).',
+			kind === 'image'
+				? 'Resize or recompress the photo.'
+				: 'Shorten or recompress the audio (D-ID also limits talks to 10 minutes).',
 		);
 	if (bytes > maxBytes) throw tooLarge(bytes);
 
@@ -195,14 +267,19 @@ export async function checkInputFile(
 			if (content.kind !== 'image') throw mismatch(labelled || 'with no type');
 			mimeType = content.mime!;
 		} else if (content.mime !== labelled) throw mismatch(labelled);
-	} else if (content.kind === 'other' || content.kind === 'image' || (UNLABELLED.has(labelled) && content.kind !== 'audio')) {
+	} else if (
+		content.kind === 'other' ||
+		content.kind === 'image' ||
+		(UNLABELLED.has(labelled) && content.kind !== 'audio')
+	) {
 		// Audio comes in many containers: refuse only what is recognisably not audio.
 		throw mismatch(labelled || 'with no type');
 	} else if (UNLABELLED.has(labelled)) {
 		mimeType = content.mime!;
 	}
 
-	const fallback = kind === 'image' ? (mimeType === 'image/png' ? 'image.png' : 'image.jpg') : 'audio.mp3';
+	const fallback =
+		kind === 'image' ? (mimeType === 'image/png' ? 'image.png' : 'image.jpg') : 'audio.mp3';
 	return {
 		fileName: safeFileName(binary.fileName, fallback),
 		mimeType,
@@ -210,11 +287,19 @@ export async function checkInputFile(
 		header,
 		read: async (head, tail) => {
 			try {
-				if (!binary.id) return Buffer.concat([head, await this.helpers.getBinaryDataBuffer(itemIndex, property), tail]);
+				if (!binary.id)
+					return Buffer.concat([
+						head,
+						await this.helpers.getBinaryDataBuffer(itemIndex, property),
+						tail,
+					]);
 				const body = Buffer.allocUnsafe(head.length + bytes + tail.length);
 				let offset = head.copy(body, 0);
-				for await (const chunk of (await this.helpers.getBinaryStream(binary.id)) as AsyncIterable<Buffer>) {
-					if (offset + chunk.length > head.length + bytes) throw new Error('it is larger than its metadata says');
+				for await (const chunk of (await this.helpers.getBinaryStream(
+					binary.id,
+				)) as AsyncIterable<Buffer>) {
+					if (offset + chunk.length > head.length + bytes)
+						throw new Error('it is larger than its metadata says');
 					offset += chunk.copy(body, offset);
 				}
 				if (offset !== head.length + bytes) throw new Error('it is smaller than its metadata says');

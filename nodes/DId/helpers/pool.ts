@@ -31,7 +31,9 @@ export async function runPool<T>(
 	options: PoolOptions,
 ): Promise<PoolRun<T>> {
 	if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-		throw new RangeError(`concurrency must be a whole number of 1 or more, not ${options.concurrency}`);
+		throw new RangeError(
+			`concurrency must be a whole number of 1 or more, not ${options.concurrency}`,
+		);
 	}
 	const run: PoolRun<T> = { results: new Map() };
 	const stop = new AbortController();

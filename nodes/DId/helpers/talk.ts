@@ -26,16 +26,25 @@ export function talkTimedOut(
 	description: string,
 ): NodeOperationError {
 	const minutes = Math.round((timeoutMs / 60000) * 10) / 10;
-	return new NodeOperationError(ctx.getNode(), `Talk ${talkId} is not done after ${minutes} min (status: ${status})`, { itemIndex, description });
+	return new NodeOperationError(
+		ctx.getNode(),
+		`Talk ${talkId} is not done after ${minutes} min (status: ${status})`,
+		{ itemIndex, description },
+	);
 }
 
 const FAILURE_HINTS: Record<string, string> = {
 	FaceError: 'Use a photo with one clear, front-facing face, well lit and not covered.',
-	ContentModerationError: 'D-ID rejected the content; use another image or script, or contact D-ID support for a review.',
+	ContentModerationError:
+		'D-ID rejected the content; use another image or script, or contact D-ID support for a review.',
 };
 
 /** The error for a talk that ended in status "error" or "rejected", with D-ID's kind and description. */
-export function talkFailed(ctx: IExecuteFunctions | { getNode: IExecuteFunctions['getNode'] }, talk: Talk, itemIndex: number): NodeApiError {
+export function talkFailed(
+	ctx: IExecuteFunctions | { getNode: IExecuteFunctions['getNode'] },
+	talk: Talk,
+	itemIndex: number,
+): NodeApiError {
 	const kind = talk.error?.kind ?? (talk.status === 'rejected' ? 'Rejected' : 'UnknownError');
 	const description = talk.error?.description ?? `the talk ended with status "${talk.status}"`;
 	const error = new NodeApiError(
@@ -43,7 +52,9 @@ export function talkFailed(ctx: IExecuteFunctions | { getNode: IExecuteFunctions
 		{ kind, description, talkId: talk.id, status: talk.status },
 		{
 			message: `D-ID could not make talk ${talk.id} (${talk.status}): ${kind}: ${description}`,
-			description: FAILURE_HINTS[kind] ?? 'Check the image and script of this item; D-ID did not produce a video.',
+			description:
+				FAILURE_HINTS[kind] ??
+				'Check the image and script of this item; D-ID did not produce a video.',
 			itemIndex,
 		},
 	);

@@ -3,15 +3,38 @@ import { NodeOperationError } from 'n8n-workflow';
 
 // Patterns from D-ID's OpenAPI (CreateTalkRequest), anchored at the start like D-ID's own checks.
 export const IMAGE_URL = /^(https|s3):\/\/\S*\.(?:jpg|jpeg|png|JPG|JPEG|PNG)/;
-export const AUDIO_URL = /^(https|s3):\/\/[\S]+\.(?:m4a|M4A|flac|FLAC|mp3|MP3|mp4|MP4|wav|WAV)([?#][\w./=&#%-]+)?$/;
+export const AUDIO_URL =
+	/^(https|s3):\/\/[\S]+\.(?:m4a|M4A|flac|FLAC|mp3|MP3|mp4|MP4|wav|WAV)([?#][\w./=&#%-]+)?$/;
 export const REMOTE_URL = /^(https|s3):\/\/.+/;
 export const HTTPS_URL = /^https:\/\/\S+$/;
 export const HTTP_URL = /^https?:\/\/\S+$/;
 export const ELEVENLABS_RATE = /^(|0\.[7-9][0-9]*|1(\.[0-1][0-9]*|\.2|\.20*)?)$/;
 export const ELEVENLABS_STYLE = /^(|0(\.[0-9]+)?|1(\.0+)?)$/;
 export const AMAZON_VOICES = [
-	'Amy', 'Aria', 'Ayanda', 'Bianca', 'Brian', 'Camila', 'Emma', 'Gabrielle', 'Ivy', 'Joanna', 'Joey', 'Justin',
-	'Kendra', 'Kevin', 'Kimberly', 'Léa', 'Lucia', 'Lupe', 'Matthew', 'Olivia', 'Salli', 'Seoyeon', 'Takumi', 'Vicki',
+	'Amy',
+	'Aria',
+	'Ayanda',
+	'Bianca',
+	'Brian',
+	'Camila',
+	'Emma',
+	'Gabrielle',
+	'Ivy',
+	'Joanna',
+	'Joey',
+	'Justin',
+	'Kendra',
+	'Kevin',
+	'Kimberly',
+	'Léa',
+	'Lucia',
+	'Lupe',
+	'Matthew',
+	'Olivia',
+	'Salli',
+	'Seoyeon',
+	'Takumi',
+	'Vicki',
 ];
 
 /**
@@ -40,10 +63,14 @@ export function invalid(
 	problem: string,
 	hint: string,
 ): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), `Invalid "${field}" in item ${itemIndex + 1}: ${problem}`, {
-		itemIndex,
-		description: hint,
-	});
+	return new NodeOperationError(
+		ctx.getNode(),
+		`Invalid "${field}" in item ${itemIndex + 1}: ${problem}`,
+		{
+			itemIndex,
+			description: hint,
+		},
+	);
 }
 
 /** A string's length as D-ID's validator counts it: in UTF-16 code units (an emoji counts 2). */
@@ -63,7 +90,8 @@ export function shown(value: unknown): string {
 	if (value === null) return 'null (an empty value)';
 	let text: string;
 	if (typeof value === 'string') text = value;
-	else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') text = String(value); // NaN stays NaN
+	else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+		text = String(value); // NaN stays NaN
 	else {
 		try {
 			text = JSON.stringify(value) ?? String(value);
@@ -71,8 +99,11 @@ export function shown(value: unknown): string {
 			text = String(value);
 		}
 	}
-	// eslint-disable-next-line no-control-regex
-	text = text.replace(/[\u0000-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+	text = text.replace(
+		// eslint-disable-next-line no-control-regex
+		/[\u0000-\u001f\u007f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g,
+		(c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+	);
 	return text.length > 80 ? `"${text.slice(0, 77)}…"` : `"${text}"`;
 }
 
@@ -102,27 +133,37 @@ export function hasVisibleText(text: string): boolean {
 }
 
 // Line breaks, spaces and control characters: never part of a working address.
-// eslint-disable-next-line no-control-regex
-const URL_BREAKERS = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff]/u;
+const URL_BREAKERS =
+	// eslint-disable-next-line no-control-regex
+	/[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2060\u3000\ufeff]/u;
 
 /**
  * What is wrong with an address D-ID is to fetch or call, or undefined when nothing is:
  * allowed scheme, no spaces or control characters, no user name or password in it, and (for
  * files D-ID identifies by their ending) a path that ends in one of `endings`.
  */
-export function urlProblem(url: string, schemes: string[], endings?: { pattern: RegExp; names: string }): string | undefined {
+export function urlProblem(
+	url: string,
+	schemes: string[],
+	endings?: { pattern: RegExp; names: string },
+): string | undefined {
 	const written = schemes.map((s) => `${s}://`).join(' or ');
-	if (URL_BREAKERS.test(url)) return `${shown(url)} contains a line break, space or control character`;
+	if (URL_BREAKERS.test(url))
+		return `${shown(url)} contains a line break, space or control character`;
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
 	} catch {
 		return `${shown(url)} is not an ${written} address`;
 	}
-	if (!schemes.includes(parsed.protocol.slice(0, -1)) || !url.toLowerCase().startsWith(`${parsed.protocol}//`)) {
+	if (
+		!schemes.includes(parsed.protocol.slice(0, -1)) ||
+		!url.toLowerCase().startsWith(`${parsed.protocol}//`)
+	) {
 		return `${shown(url)} is not an ${written} address`;
 	}
-	if (parsed.username || parsed.password) return `${shown(url)} has a user name or password in it (user:password@)`;
+	if (parsed.username || parsed.password)
+		return `${shown(url)} has a user name or password in it (user:password@)`;
 	if (endings && !endings.pattern.test(parsed.pathname)) {
 		return `the path of ${shown(url)} does not end in ${endings.names} (what follows ? or # does not count)`;
 	}

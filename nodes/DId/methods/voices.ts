@@ -1,4 +1,8 @@
-import type { ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchResult,
+	INodePropertyOptions,
+} from 'n8n-workflow';
 
 import { documentedStyle } from '../helpers/validation';
 import { dIdApiRequest } from '../transport';
@@ -18,16 +22,29 @@ async function voicesOf(ctx: ILoadOptionsFunctions, provider: string): Promise<V
 
 function label(voice: Voice): string {
 	const languages = voice.languages ?? [];
-	const language = languages.length > 1 ? `${languages.length} languages` : (languages[0]?.language ?? languages[0]?.locale);
-	return [voice.name, [voice.gender, language].filter(Boolean).join(', ')].filter(Boolean).join(' — ');
+	const language =
+		languages.length > 1
+			? `${languages.length} languages`
+			: (languages[0]?.language ?? languages[0]?.locale);
+	return [voice.name, [voice.gender, language].filter(Boolean).join(', ')]
+		.filter(Boolean)
+		.join(' — ');
 }
 
 /** Voices of the chosen provider, searchable by name, ID, gender or language. */
-export async function searchVoices(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+export async function searchVoices(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
 	const provider = (this.getCurrentNodeParameter('provider') as string) || 'microsoft';
 	const needle = (filter ?? '').toLowerCase();
 	const results = (await voicesOf(this, provider))
-		.map((voice) => ({ name: label(voice), value: voice.id, search: `${label(voice)} ${voice.id} ${(voice.languages ?? []).map((l) => l.locale).join(' ')}`.toLowerCase() }))
+		.map((voice) => ({
+			name: label(voice),
+			value: voice.id,
+			search:
+				`${label(voice)} ${voice.id} ${(voice.languages ?? []).map((l) => l.locale).join(' ')}`.toLowerCase(),
+		}))
 		.filter((voice) => !needle || voice.search.includes(needle))
 		.sort((a, b) => a.name.localeCompare(b.name))
 		.map(({ name, value }) => ({ name, value }));
@@ -46,7 +63,10 @@ export async function getVoiceStyles(this: ILoadOptionsFunctions): Promise<INode
 	// takes the saved spelling, so either stays selected; Create sends the documented one.
 	const saved = this.getCurrentNodeParameter('microsoftVoice.style');
 	for (const style of voice?.styles ?? []) {
-		const value = typeof saved === 'string' && saved.toLowerCase() === style.toLowerCase() ? saved : documentedStyle(style);
+		const value =
+			typeof saved === 'string' && saved.toLowerCase() === style.toLowerCase()
+				? saved
+				: documentedStyle(style);
 		options.push({ name: documentedStyle(style), value });
 	}
 	return options;

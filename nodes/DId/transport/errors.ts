@@ -21,7 +21,11 @@ const MODERATION = {
 } as const;
 
 /** What a D-ID error means for the workflow builder, and what to do about it. */
-export function adviceFor(status: number, body: DIdErrorBody, context: { talkId?: string } = {}): Advice {
+export function adviceFor(
+	status: number,
+	body: DIdErrorBody,
+	context: { talkId?: string } = {},
+): Advice {
 	const kind = body.kind ?? '';
 	const said = body.description ? `D-ID says: ${body.kind ?? 'Error'}: ${body.description}.` : '';
 	const talk = context.talkId ? `talk ${context.talkId}` : 'the talk';
@@ -80,7 +84,10 @@ export function adviceFor(status: number, body: DIdErrorBody, context: { talkId?
 			};
 		default:
 			return {
-				message: status >= 500 ? `D-ID had a server error (HTTP ${status})` : `D-ID answered HTTP ${status}`,
+				message:
+					status >= 500
+						? `D-ID had a server error (HTTP ${status})`
+						: `D-ID answered HTTP ${status}`,
 				description: `${said} The node retried where it was safe. Try again later; if it persists, check D-ID's status page.`,
 			};
 	}
@@ -92,10 +99,12 @@ function capitalize(text: string): string {
 
 function formatDetails(details: unknown): string {
 	if (!details || typeof details !== 'object') return '';
-	const lines = Object.entries(details as Record<string, { message?: string } | string>).map(([path, value]) => {
-		const message = typeof value === 'string' ? value : (value?.message ?? JSON.stringify(value));
-		return `${path}: ${message}`;
-	});
+	const lines = Object.entries(details as Record<string, { message?: string } | string>).map(
+		([path, value]) => {
+			const message = typeof value === 'string' ? value : (value?.message ?? JSON.stringify(value));
+			return `${path}: ${message}`;
+		},
+	);
 	return lines.length ? ` Details: ${lines.join('; ')}.` : '';
 }
 

@@ -17,7 +17,9 @@ export function secretsInUrl(url: unknown): string[] {
 	if (typeof url !== 'string' || !url) return [];
 	try {
 		const query = new URL(url).searchParams;
-		return ['secret', 'dIdToken'].flatMap((name) => query.getAll(name)).filter((value) => value.length >= MIN_VALUE_LENGTH);
+		return ['secret', 'dIdToken']
+			.flatMap((name) => query.getAll(name))
+			.filter((value) => value.length >= MIN_VALUE_LENGTH);
 	} catch {
 		return [];
 	}
@@ -48,7 +50,8 @@ export function redactDeep<T>(value: T, values: string[] = []): T {
 	if (Array.isArray(value)) return value.map((entry) => redactDeep(entry, values)) as T;
 	if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
 		const out: IDataObject = {};
-		for (const [key, entry] of Object.entries(value as IDataObject)) out[key] = redactDeep(entry, values);
+		for (const [key, entry] of Object.entries(value as IDataObject))
+			out[key] = redactDeep(entry, values);
 		return out as T;
 	}
 	return value;
@@ -61,10 +64,16 @@ export function redactTalk<T extends IDataObject>(talk: T, values: string[] = []
 
 /** Redacts an error's message, description and context in place (for errors built from responses). */
 export function redactError<E>(error: E, values: string[] = []): E {
-	const e = error as { message?: unknown; description?: unknown; context?: unknown; cause?: unknown };
+	const e = error as {
+		message?: unknown;
+		description?: unknown;
+		context?: unknown;
+		cause?: unknown;
+	};
 	if (!e || typeof e !== 'object') return error;
 	if (typeof e.message === 'string') e.message = redactText(e.message, values);
 	if (typeof e.description === 'string') e.description = redactText(e.description, values);
-	if (e.context && typeof e.context === 'object') Object.assign(e.context, redactDeep(e.context, values));
+	if (e.context && typeof e.context === 'object')
+		Object.assign(e.context, redactDeep(e.context, values));
 	return error;
 }

@@ -15,7 +15,11 @@ import { cancelledError, dIdApiError, type DIdErrorBody } from './errors';
 import { redactDeep, redactError } from './redact';
 import { abortableSleep } from './sleep';
 
-export type DIdContext = IExecuteFunctions | ILoadOptionsFunctions | IWebhookFunctions | IHookFunctions;
+export type DIdContext =
+	| IExecuteFunctions
+	| ILoadOptionsFunctions
+	| IWebhookFunctions
+	| IHookFunctions;
 
 export const DEFAULT_BASE_URL = 'https://api.d-id.com';
 
@@ -58,7 +62,14 @@ const MAX_RETRY_AFTER_MS = 60_000;
 // Connection failures where the request never reached D-ID: always safe to retry.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 // Failures after the request may have been received: safe only for idempotent requests.
-const MAYBE_SENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+const MAYBE_SENT = new Set([
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 interface CredentialFacts {
 	baseUrl: string;
@@ -74,14 +85,19 @@ const credentialFacts = new WeakMap<object, Promise<CredentialFacts>>();
 function factsOf(ctx: DIdContext): Promise<CredentialFacts> {
 	let facts = credentialFacts.get(ctx);
 	if (!facts) {
-		facts = ctx.getCredentials<{ baseUrl?: string; apiKey?: string; elevenLabsApiKey?: string }>('dIdApi').then((credentials) => ({
-			baseUrl: String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
-			apiKey: String(credentials.apiKey ?? '').trim(),
-			elevenLabsApiKey: credentials.elevenLabsApiKey?.trim() || undefined,
-			secrets: [credentials.apiKey, credentials.apiKey?.trim(), credentials.elevenLabsApiKey, credentials.elevenLabsApiKey?.trim()].filter(
-				(value): value is string => typeof value === 'string' && value.length > 0,
-			),
-		}));
+		facts = ctx
+			.getCredentials<{ baseUrl?: string; apiKey?: string; elevenLabsApiKey?: string }>('dIdApi')
+			.then((credentials) => ({
+				baseUrl: String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+				apiKey: String(credentials.apiKey ?? '').trim(),
+				elevenLabsApiKey: credentials.elevenLabsApiKey?.trim() || undefined,
+				secrets: [
+					credentials.apiKey,
+					credentials.apiKey?.trim(),
+					credentials.elevenLabsApiKey,
+					credentials.elevenLabsApiKey?.trim(),
+				].filter((value): value is string => typeof value === 'string' && value.length > 0),
+			}));
 		facts.catch(() => credentialFacts.delete(ctx));
 		credentialFacts.set(ctx, facts);
 	}
@@ -114,7 +130,9 @@ export async function credentialSecrets(this: DIdContext): Promise<string[]> {
 export function isLoopback(url: string): boolean {
 	try {
 		const { hostname } = new URL(url);
-		return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost' || hostname === '[::1]';
+		return (
+			/^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost' || hostname === '[::1]'
+		);
 	} catch {
 		return false;
 	}
@@ -126,7 +144,9 @@ function retryAfterMs(headers: IDataObject | undefined): number | undefined {
 	const seconds = Number(value);
 	if (Number.isFinite(seconds)) return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, seconds * 1000));
 	const date = Date.parse(String(value));
-	return Number.isFinite(date) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, date - Date.now())) : undefined;
+	return Number.isFinite(date)
+		? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, date - Date.now()))
+		: undefined;
 }
 
 function backoffMs(attempt: number): number {
@@ -136,8 +156,15 @@ function backoffMs(attempt: number): number {
 
 function errorCode(error: unknown): string {
 	// n8n wraps request failures in a NodeApiError that keeps the system code as httpCode.
-	const e = error as { code?: string; httpCode?: string; cause?: { code?: string }; message?: string };
-	const code = [e?.code, e?.cause?.code, e?.httpCode].find((c) => typeof c === 'string' && /^E[A-Z_]+$/.test(c));
+	const e = error as {
+		code?: string;
+		httpCode?: string;
+		cause?: { code?: string };
+		message?: string;
+	};
+	const code = [e?.code, e?.cause?.code, e?.httpCode].find(
+		(c) => typeof c === 'string' && /^E[A-Z_]+$/.test(c),
+	);
 	if (code) return code;
 	return /socket hang up/i.test(e?.message ?? '') ? 'ECONNRESET' : '';
 }
@@ -175,7 +202,12 @@ export async function dIdApiRequest(
 
 const MAX_REDIRECTS = 3;
 
-async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: string, request: DIdRequest): Promise<IDataObject> {
+async function sendToDId(
+	this: DIdContext,
+	method: IHttpRequestMethods,
+	path: string,
+	request: DIdRequest,
+): Promise<IDataObject> {
 	const baseUrl = await baseUrlOf.call(this);
 	const idempotent = request.idempotent ?? method !== 'POST';
 	const options: IHttpRequestOptions = {
@@ -236,7 +268,11 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 
 		if (status >= 300 && status < 400 && response.headers?.location) {
 			const target = redirectTarget(String(options.url), String(response.headers.location));
-			if (!target || new URL(target).origin !== new URL(baseUrl).origin || ++redirects > MAX_REDIRECTS) {
+			if (
+				!target ||
+				new URL(target).origin !== new URL(baseUrl).origin ||
+				++redirects > MAX_REDIRECTS
+			) {
 				throw new NodeApiError(
 					this.getNode(),
 					{ httpCode: String(status), request: `${method} ${path}` },
@@ -255,7 +291,11 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 				throw new NodeApiError(
 					this.getNode(),
 					{ httpCode: String(status), request: `${method} ${path}` },
-					{ message: `D-ID's address redirected a ${method} request (HTTP ${status})`, description: 'Check the Base URL in the D-ID API credential.', itemIndex: request.itemIndex },
+					{
+						message: `D-ID's address redirected a ${method} request (HTTP ${status})`,
+						description: 'Check the Base URL in the D-ID API credential.',
+						itemIndex: request.itemIndex,
+					},
 				);
 			}
 			options.qs = undefined;
@@ -278,7 +318,10 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
 			if (request.signal?.aborted) throw cancelledError(this, request.itemIndex);
 			continue;
 		}
-		throw dIdApiError(this.getNode(), status, body, { itemIndex: request.itemIndex, talkId: request.talkId });
+		throw dIdApiError(this.getNode(), status, body, {
+			itemIndex: request.itemIndex,
+			talkId: request.talkId,
+		});
 	}
 }
 
@@ -286,9 +329,16 @@ async function sendToDId(this: DIdContext, method: IHttpRequestMethods, path: st
  * A talk with an ElevenLabs voice uses the user's own ElevenLabs key when the credential has one
  * (x-api-key-external). The Create field that once held it still wins when a saved workflow sets it.
  */
-async function addElevenLabsKey(this: DIdContext, method: string, path: string, body: DIdRequest['body'], headers: IDataObject) {
+async function addElevenLabsKey(
+	this: DIdContext,
+	method: string,
+	path: string,
+	body: DIdRequest['body'],
+	headers: IDataObject,
+) {
 	if (method !== 'POST' || path !== '/talks' || headers['x-api-key-external'] !== undefined) return;
-	const provider = ((body as IDataObject | undefined)?.script as IDataObject | undefined)?.provider as IDataObject | undefined;
+	const provider = ((body as IDataObject | undefined)?.script as IDataObject | undefined)
+		?.provider as IDataObject | undefined;
 	if (provider?.type !== 'elevenlabs') return;
 	const key = (await factsOf(this)).elevenLabsApiKey;
 	if (key) headers['x-api-key-external'] = JSON.stringify({ elevenlabs: key });
@@ -338,7 +388,9 @@ function connectionError(
 	itemIndex?: number,
 ): NodeApiError {
 	// Not the raw code: NodeApiError swaps messages that contain one for a generic text.
-	const reason = FAILURE_WORDS[code] ?? (code ? 'connection failed' : (error as Error)?.message || 'connection failed');
+	const reason =
+		FAILURE_WORDS[code] ??
+		(code ? 'connection failed' : (error as Error)?.message || 'connection failed');
 	const maybeCreated = !idempotent && MAYBE_SENT.has(code);
 	return new NodeApiError(
 		ctx.getNode(),
@@ -368,10 +420,16 @@ export interface MultipartEnvelope {
  * FormData with a Blob copies the file twice more (into the Blob, then into the stream it sends).
  * `fileName` is already limited to A-Z a-z 0-9 . _ - (D-ID's rule), so it needs no quoting.
  */
-export function multipartEnvelope(kind: 'image' | 'audio', fileName: string, mimeType: string): MultipartEnvelope {
+export function multipartEnvelope(
+	kind: 'image' | 'audio',
+	fileName: string,
+	mimeType: string,
+): MultipartEnvelope {
 	const boundary = `----n8n-d-id-${randomBytes(12).toString('hex')}`;
 	return {
-		head: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${kind}"; filename="${fileName}"\r\nContent-Type: ${mimeType}\r\n\r\n`),
+		head: Buffer.from(
+			`--${boundary}\r\nContent-Disposition: form-data; name="${kind}"; filename="${fileName}"\r\nContent-Type: ${mimeType}\r\n\r\n`,
+		),
 		tail: Buffer.from(`\r\n--${boundary}--\r\n`),
 		contentType: `multipart/form-data; boundary=${boundary}`,
 	};
@@ -405,7 +463,10 @@ export const MAX_RESULT_BYTES = 2 * 1024 ** 3;
  * the credential's own sandbox on this machine (which serves plain http). Host names are not
  * resolved here (nodes may not use DNS); names that are local by definition are refused.
  */
-export function resultUrlProblem(url: string, sandboxBaseUrl: string | undefined): string | undefined {
+export function resultUrlProblem(
+	url: string,
+	sandboxBaseUrl: string | undefined,
+): string | undefined {
 	let target: URL;
 	try {
 		target = new URL(url);
@@ -414,16 +475,32 @@ export function resultUrlProblem(url: string, sandboxBaseUrl: string | undefined
 	}
 	let sandboxHost: string | undefined;
 	if (sandboxBaseUrl && isLoopback(sandboxBaseUrl)) sandboxHost = new URL(sandboxBaseUrl).host;
-	if (sandboxHost && target.host === sandboxHost && (target.protocol === 'http:' || target.protocol === 'https:')) return undefined;
+	if (
+		sandboxHost &&
+		target.host === sandboxHost &&
+		(target.protocol === 'http:' || target.protocol === 'https:')
+	)
+		return undefined;
 	if (target.protocol !== 'https:') return `it is not an https address (${target.protocol})`;
 	if (target.username || target.password) return 'it carries a user name or password';
-	if (isInternalHost(target.hostname)) return `${target.hostname} is a private, loopback or link-local address`;
+	if (isInternalHost(target.hostname))
+		return `${target.hostname} is a private, loopback or link-local address`;
 	return undefined;
 }
 
 function isInternalHost(hostname: string): boolean {
-	const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-	if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal') || !host.includes('.') && !host.includes(':')) return true;
+	const host = hostname
+		.toLowerCase()
+		.replace(/^\[|\]$/g, '')
+		.replace(/\.$/, '');
+	if (
+		host === 'localhost' ||
+		host.endsWith('.localhost') ||
+		host.endsWith('.local') ||
+		host.endsWith('.internal') ||
+		(!host.includes('.') && !host.includes(':'))
+	)
+		return true;
 	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
 	if (v4) return isInternalV4(v4.slice(1).map(Number));
 	if (host.includes(':')) {
@@ -445,8 +522,15 @@ function isInternalHost(hostname: string): boolean {
 
 function isInternalV4([a, b]: number[]): boolean {
 	return (
-		a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-		(a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
+		a === 0 ||
+		a === 10 ||
+		a === 127 ||
+		(a === 100 && b >= 64 && b <= 127) ||
+		(a === 169 && b === 254) ||
+		(a === 172 && b >= 16 && b <= 31) ||
+		(a === 192 && b === 168) ||
+		(a === 198 && (b === 18 || b === 19)) ||
+		a >= 224
 	);
 }
 
@@ -469,7 +553,8 @@ export async function openResultStream(
 			{ failure: 'refused', talkId },
 			{
 				message: `The node did not download the video of talk ${talkId}: its link is not allowed (${why})`,
-				description: 'Videos are downloaded only over https from public addresses (or from the credential’s own sandbox). Run Talk → Get for this talk to see its result_url.',
+				description:
+					'Videos are downloaded only over https from public addresses (or from the credential’s own sandbox). Run Talk → Get for this talk to see its result_url.',
 				itemIndex,
 			},
 		);
@@ -502,7 +587,8 @@ export async function openResultStream(
 				{ failure: code || 'connection failed', talkId },
 				{
 					message: `Could not download the video of talk ${talkId} (${FAILURE_WORDS[code] ?? 'connection failed'})`,
-					description: 'The node retried with backoff. Run Talk → Wait with Download Video again; the talk is done and will not be re-rendered.',
+					description:
+						'The node retried with backoff. Run Talk → Wait with Download Video again; the talk is done and will not be re-rendered.',
 					itemIndex,
 				},
 			);
@@ -512,14 +598,25 @@ export async function openResultStream(
 			const length = Number(response.headers?.['content-length']);
 			if (Number.isFinite(length) && length > MAX_RESULT_BYTES) {
 				response.body.destroy?.();
-				throw refused(`it is ${(length / 1024 ** 3).toFixed(1)} GiB, more than the ${MAX_RESULT_BYTES / 1024 ** 3} GiB a talk's video can be`);
+				throw refused(
+					`it is ${(length / 1024 ** 3).toFixed(1)} GiB, more than the ${MAX_RESULT_BYTES / 1024 ** 3} GiB a talk's video can be`,
+				);
 			}
-			return { stream: capped(response.body, MAX_RESULT_BYTES, () => refused(`it sent more than ${MAX_RESULT_BYTES / 1024 ** 3} GiB`)), contentType: response.headers?.['content-type'] as string | undefined };
+			return {
+				stream: capped(response.body, MAX_RESULT_BYTES, () =>
+					refused(`it sent more than ${MAX_RESULT_BYTES / 1024 ** 3} GiB`),
+				),
+				contentType: response.headers?.['content-type'] as string | undefined,
+			};
 		}
 		response.body.resume();
 		if (status >= 300 && status < 400 && response.headers?.location) {
 			const target = redirectTarget(current, String(response.headers.location));
-			if (!target || new URL(target).host !== new URL(current).host || new URL(target).protocol !== new URL(current).protocol) {
+			if (
+				!target ||
+				new URL(target).host !== new URL(current).host ||
+				new URL(target).protocol !== new URL(current).protocol
+			) {
 				throw refused(`it redirects to another address`);
 			}
 			if (++redirects > MAX_REDIRECTS) throw refused('it redirects too often');
@@ -528,7 +625,10 @@ export async function openResultStream(
 			continue;
 		}
 		if ((status === 429 || status >= 500) && !last) {
-			await abortableSleep(retryAfterMs(response.headers as IDataObject) ?? backoffMs(attempt), signal);
+			await abortableSleep(
+				retryAfterMs(response.headers as IDataObject) ?? backoffMs(attempt),
+				signal,
+			);
 			continue;
 		}
 		throw new NodeApiError(
@@ -553,9 +653,16 @@ export async function openResultStream(
  * and the stream's flowing state is left to the consumer (a paused stream with a counting 'data'
  * listener never ends for a consumer that only adds its own 'data' listener).
  */
-export function capped(stream: ResultStream, maxBytes: number, tooLarge: () => Error): ResultStream {
+export function capped(
+	stream: ResultStream,
+	maxBytes: number,
+	tooLarge: () => Error,
+): ResultStream {
 	let bytes = 0;
-	const source = stream as unknown as { push(chunk: unknown, encoding?: string): boolean; destroy(error?: Error): void };
+	const source = stream as unknown as {
+		push(chunk: unknown, encoding?: string): boolean;
+		destroy(error?: Error): void;
+	};
 	const push = source.push.bind(source);
 	source.push = (chunk: unknown, encoding?: string) => {
 		if (chunk !== null && chunk !== undefined) {

@@ -10,13 +10,29 @@ interface TalkCall {
 }
 
 /** GET /talks/{id}; errors name the talk. */
-export async function getTalk(this: DIdContext, talkId: string, { itemIndex, signal }: TalkCall = {}): Promise<IDataObject> {
-	return await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, { itemIndex, signal, talkId });
+export async function getTalk(
+	this: DIdContext,
+	talkId: string,
+	{ itemIndex, signal }: TalkCall = {},
+): Promise<IDataObject> {
+	return await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, {
+		itemIndex,
+		signal,
+		talkId,
+	});
 }
 
 /** DELETE /talks/{id} (retried as reads are: deleting twice deletes nothing more); errors name the talk. */
-export async function deleteTalk(this: DIdContext, talkId: string, { itemIndex, signal }: TalkCall = {}): Promise<IDataObject> {
-	return await dIdApiRequest.call(this, 'DELETE', `/talks/${encodeURIComponent(talkId)}`, { itemIndex, signal, talkId });
+export async function deleteTalk(
+	this: DIdContext,
+	talkId: string,
+	{ itemIndex, signal }: TalkCall = {},
+): Promise<IDataObject> {
+	return await dIdApiRequest.call(this, 'DELETE', `/talks/${encodeURIComponent(talkId)}`, {
+		itemIndex,
+		signal,
+		talkId,
+	});
 }
 
 const LIST_PAGE_LIMIT = 100;
@@ -48,7 +64,9 @@ export async function* talkPages(
 	for (;;) {
 		const requestedAt = Date.now();
 		let serverDate = NaN;
-		const qs: IDataObject = { limit: Math.min(LIST_PAGE_LIMIT, options.pageSize?.(listed) ?? LIST_PAGE_LIMIT) };
+		const qs: IDataObject = {
+			limit: Math.min(LIST_PAGE_LIMIT, options.pageSize?.(listed) ?? LIST_PAGE_LIMIT),
+		};
 		if (token) qs.token = token;
 		const result = await dIdApiRequest.call(this, 'GET', '/talks', {
 			qs,
@@ -92,12 +110,20 @@ export interface TalkList {
  */
 export async function listTalks(
 	this: DIdContext,
-	options: { maxPages: number; itemIndex?: number; signal?: AbortSignal; enough?: (talks: IDataObject[]) => boolean },
+	options: {
+		maxPages: number;
+		itemIndex?: number;
+		signal?: AbortSignal;
+		enough?: (talks: IDataObject[]) => boolean;
+	},
 ): Promise<TalkList> {
 	const list: TalkList = { talks: [], complete: false, localNow: Date.now() };
 	if (options.maxPages < 1) return list;
 	let pages = 0;
-	for await (const page of talkPages.call(this, { itemIndex: options.itemIndex, signal: options.signal })) {
+	for await (const page of talkPages.call(this, {
+		itemIndex: options.itemIndex,
+		signal: options.signal,
+	})) {
 		if (pages++ === 0) {
 			list.localNow = page.requestedAt;
 			if (Number.isFinite(page.serverDate)) list.serverNow = page.serverDate;

@@ -16,7 +16,13 @@
  *   should the worker that started the wait be gone.
  * - helpers/create-ledger.ts: POST /talks in flight in this process (see there).
  */
-export { finishWaiting, readWaitSettings, waitModeOf, type WaitMode, type WaitSettings } from './settings';
+export {
+	finishWaiting,
+	readWaitSettings,
+	waitModeOf,
+	type WaitMode,
+	type WaitSettings,
+} from './settings';
 export { waitForTalk } from './poll';
 export {
 	callbackUrl,

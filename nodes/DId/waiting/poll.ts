@@ -97,11 +97,13 @@ async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> 
 			// A newcomer gets its first look after FIRST_CHECK_MS, like a single talk would.
 			let delay = nextPollDelay(now - oldest, poller.checks);
 			poller.peak = Math.max(poller.peak, waiters.length);
-			if (poller.peak > 1) delay = Math.min(delay, Math.max(MIN_INTERVAL_MS, LIST_INTERVAL_BUDGET_MS / poller.peak));
+			if (poller.peak > 1)
+				delay = Math.min(delay, Math.max(MIN_INTERVAL_MS, LIST_INTERVAL_BUDGET_MS / poller.peak));
 			let due = (lastCheck || oldest) + delay;
 			// A talk that joined since the last look gets its first look after FIRST_CHECK_MS.
 			const newcomers = waiters.filter((w) => lastCheck && w.startedAt >= lastCheck);
-			if (newcomers.length) due = Math.min(due, Math.min(...newcomers.map((w) => w.startedAt)) + FIRST_CHECK_MS);
+			if (newcomers.length)
+				due = Math.min(due, Math.min(...newcomers.map((w) => w.startedAt)) + FIRST_CHECK_MS);
 			const nearestDeadline = Math.min(...waiters.map((w) => w.deadline));
 			await abortableSleep(Math.max(0, Math.min(due, nearestDeadline) - now), oneSignal(waiters));
 			for (const waiter of [...poller.waiters.values()]) {
@@ -122,7 +124,9 @@ async function runPoller(ctx: IExecuteFunctions, poller: Poller): Promise<void> 
 
 /** A signal that aborts when any waiter's does (the items of a run usually share one). */
 function oneSignal(waiters: Waiter[]): AbortSignal | undefined {
-	const signals = [...new Set(waiters.map((w) => w.signal).filter((s): s is AbortSignal => s !== undefined))];
+	const signals = [
+		...new Set(waiters.map((w) => w.signal).filter((s): s is AbortSignal => s !== undefined)),
+	];
 	if (signals.length <= 1) return signals[0];
 	const controller = new AbortController();
 	for (const signal of signals) {
@@ -150,14 +154,19 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 		for (const waiter of waiters) {
 			const listed = seen.get(waiter.talkId);
 			if (listed && !(listed.status === 'done' && !listed.result_url)) continue;
-			const talk = (await getTalk.call(ctx, waiter.talkId, { itemIndex: waiter.itemIndex, signal: waiter.signal })) as Talk;
+			const talk = (await getTalk.call(ctx, waiter.talkId, {
+				itemIndex: waiter.itemIndex,
+				signal: waiter.signal,
+			})) as Talk;
 			seen.set(waiter.talkId, talk);
 		}
 	} catch (error) {
 		// The transport already retried; what it could not get fails every item still waiting.
 		for (const waiter of waiters) {
 			if (!poller.waiters.delete(waiter.talkId)) continue;
-			waiter.reject(waiter.signal?.aborted ? cancelledError(ctx, waiter.itemIndex) : (error as Error));
+			waiter.reject(
+				waiter.signal?.aborted ? cancelledError(ctx, waiter.itemIndex) : (error as Error),
+			);
 		}
 		return;
 	}
@@ -174,7 +183,14 @@ async function checkAll(ctx: IExecuteFunctions, poller: Poller): Promise<void> {
 		} else if (now >= waiter.deadline) {
 			poller.waiters.delete(waiter.talkId);
 			waiter.reject(
-				talkTimedOut(ctx, waiter.talkId, waiter.timeoutMs, waiter.lastStatus, waiter.itemIndex, 'The talk keeps rendering at D-ID and nothing is lost: raise the Timeout, or run Talk → Wait later with this talk ID.'),
+				talkTimedOut(
+					ctx,
+					waiter.talkId,
+					waiter.timeoutMs,
+					waiter.lastStatus,
+					waiter.itemIndex,
+					'The talk keeps rendering at D-ID and nothing is lost: raise the Timeout, or run Talk → Wait later with this talk ID.',
+				),
 			);
 		}
 	}

@@ -46,11 +46,23 @@ export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSetting
 	const output = download ? ctx.getNodeParameter('binaryPropertyOutput', i, 'data') : 'data';
 	const kind = notText(output);
 	if (kind) {
-		throw invalid(ctx, i, 'Put Video in Field', `the expression gave ${kind}, not a field name`, 'Name the binary field for the video, e.g. data.');
+		throw invalid(
+			ctx,
+			i,
+			'Put Video in Field',
+			`the expression gave ${kind}, not a field name`,
+			'Name the binary field for the video, e.g. data.',
+		);
 	}
 	const binaryProperty = String(output ?? '').trim();
 	if (download && !binaryProperty) {
-		throw invalid(ctx, i, 'Put Video in Field', 'it is empty', 'Name the binary field for the video, e.g. data.');
+		throw invalid(
+			ctx,
+			i,
+			'Put Video in Field',
+			'it is empty',
+			'Name the binary field for the video, e.g. data.',
+		);
 	}
 	return {
 		mode: waitModeOf(ctx),
@@ -74,10 +86,19 @@ export async function finishWaiting(
 ): Promise<INodeExecutionData[]> {
 	let talk: Talk;
 	try {
-		talk = await waitForTalk.call(this, talkId, { timeoutMs: wait.timeoutMs, itemIndex: i, signal, startedAt });
+		talk = await waitForTalk.call(this, talkId, {
+			timeoutMs: wait.timeoutMs,
+			itemIndex: i,
+			signal,
+			startedAt,
+		});
 	} catch (error) {
 		// The talk ended without a video: its uploads are of no more use.
-		if (wait.deleteUploads && (error as { context?: { endedTalkId?: string } }).context?.endedTalkId) await deleteUploads(this, uploads, i, signal);
+		if (
+			wait.deleteUploads &&
+			(error as { context?: { endedTalkId?: string } }).context?.endedTalkId
+		)
+			await deleteUploads(this, uploads, i, signal);
 		throw withItemIndex(this, error, i);
 	}
 	return [await doneTalkItem(this, talk, wait, uploads, i, signal)];

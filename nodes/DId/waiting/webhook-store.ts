@@ -45,7 +45,14 @@ function storeOf(ctx: IExecuteFunctions): Store | undefined {
 	return proxy.$execution?.customData;
 }
 
-type Packed = [number, string, number, number, [number, string, number, number, number], Array<[string | 0, (string | 0)[]?, IDataObject?]>];
+type Packed = [
+	number,
+	string,
+	number,
+	number,
+	[number, string, number, number, number],
+	Array<[string | 0, (string | 0)[]?, IDataObject?]>,
+];
 
 function pack(record: BatchRecord, failureText: number | undefined): string {
 	const flags: Packed[4] = [
@@ -57,17 +64,26 @@ function pack(record: BatchRecord, failureText: number | undefined): string {
 	];
 	const items = record.items.map((item): Packed[5][number] => {
 		const row: Packed[5][number] = [item.talkId ?? 0];
-		if (item.uploads?.image || item.uploads?.audio) row[1] = [item.uploads.image ?? 0, item.uploads.audio ?? 0];
+		if (item.uploads?.image || item.uploads?.audio)
+			row[1] = [item.uploads.image ?? 0, item.uploads.audio ?? 0];
 		if (item.failure) {
 			const failure: IDataObject = { error: cut(item.failure.error, failureText) };
 			if (item.failure.kind) failure.kind = item.failure.kind;
-			if (item.failure.description && failureText === undefined) failure.description = item.failure.description;
+			if (item.failure.description && failureText === undefined)
+				failure.description = item.failure.description;
 			row[1] ??= [];
 			row[2] = failure;
 		}
 		return row;
 	});
-	return JSON.stringify([2, record.batch, record.endsAt, record.timeoutMs, flags, items] satisfies Packed);
+	return JSON.stringify([
+		2,
+		record.batch,
+		record.endsAt,
+		record.timeoutMs,
+		flags,
+		items,
+	] satisfies Packed);
 }
 
 function cut(value: unknown, length: number | undefined): string {
@@ -90,7 +106,9 @@ function unpack(text: string): BatchRecord | undefined {
 			continueOnFail: flags[4] === 1,
 			items: items.map(([talkId, uploads, failure]) => ({
 				talkId: talkId === 0 ? undefined : talkId,
-				uploads: uploads?.length ? { image: uploads[0] || undefined, audio: uploads[1] || undefined } : undefined,
+				uploads: uploads?.length
+					? { image: uploads[0] || undefined, audio: uploads[1] || undefined }
+					: undefined,
 				failure,
 			})),
 		};
@@ -111,7 +129,8 @@ export function saveBatch(ctx: IExecuteFunctions, record: BatchRecord): boolean 
 	const prefix = keyPrefix(ctx.getNode().name);
 	const framed = `${chunks}:${text}`;
 	try {
-		for (let k = 0; k < chunks; k++) store.set(`${prefix}${k}`, framed.slice(k * CHUNK, (k + 1) * CHUNK));
+		for (let k = 0; k < chunks; k++)
+			store.set(`${prefix}${k}`, framed.slice(k * CHUNK, (k + 1) * CHUNK));
 	} catch {
 		return false;
 	}

@@ -1,8 +1,22 @@
 import { randomBytes } from 'crypto';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { baseUrlOf, cancelledError, credentialKey, getTalk, isLoopback, listTalks, type DIdContext } from '../transport';
+import {
+	baseUrlOf,
+	cancelledError,
+	credentialKey,
+	getTalk,
+	isLoopback,
+	listTalks,
+	type DIdContext,
+} from '../transport';
 import { deleteUploads, doneTalkItem, type Uploads } from '../helpers/cleanup';
 import { errorJson, withItemIndex } from '../helpers/errors';
 import { redactTalk } from '../helpers/redact';
@@ -94,7 +108,11 @@ async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
  * Opens the batch of this node run before any item is prepared, so Create can put the callback URL
  * into each request. Fails (before any request) when D-ID could not reach n8n.
  */
-export async function openBatch(ctx: IExecuteFunctions, settings: EndSettingsOfBatch, concurrency: number): Promise<Batch> {
+export async function openBatch(
+	ctx: IExecuteFunctions,
+	settings: EndSettingsOfBatch,
+	concurrency: number,
+): Promise<Batch> {
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
 	const sandbox = isLoopback(await baseUrlOf.call(ctx));
 	if (!(sandbox ? HTTP_URL : HTTPS_URL).test(resumeUrl)) {
@@ -126,8 +144,15 @@ export async function openBatch(ctx: IExecuteFunctions, settings: EndSettingsOfB
  */
 export function callbackUrl(ctx: IExecuteFunctions, i: number): string {
 	const batch = open.get(keyOf(ctx.getExecutionId(), ctx.getNode().name));
-	if (!batch) throw new NodeOperationError(ctx.getNode(), 'Wait Mode "Webhook": no open batch', { itemIndex: i });
-	return withQuery(batch.resumeUrl, { dIdBatch: batch.id, dIdItem: String(i), dIdToken: talkToken(batch.secret) });
+	if (!batch)
+		throw new NodeOperationError(ctx.getNode(), 'Wait Mode "Webhook": no open batch', {
+			itemIndex: i,
+		});
+	return withQuery(batch.resumeUrl, {
+		dIdBatch: batch.id,
+		dIdItem: String(i),
+		dIdToken: talkToken(batch.secret),
+	});
 }
 
 /** Whether this node run waits with Wait Mode "Webhook" (its batch is open). */
@@ -169,18 +194,25 @@ export async function runWebhookBatch(
 	refused: Map<number, INodeExecutionData[]>,
 	start: StartItem,
 ): Promise<INodeExecutionData[][]> {
-	const entries: Entry[] = Array.from({ length: count }, (_, index) => ({ index, ready: refused.get(index) }));
+	const entries: Entry[] = Array.from({ length: count }, (_, index) => ({
+		index,
+		ready: refused.get(index),
+	}));
 	if (entries.every((e) => e.ready)) return [outputOf(entries)];
 
 	// Before any talk: n8n's own calls (the sweep and the timeout) must reach it, or a talk ending
 	// before the wait is saved would be heard of only at n8n's timeout, which passes input through.
 	const unreachable = await selfUnreachable(ctx, batch);
 	if (unreachable) {
-		const error = new NodeOperationError(ctx.getNode(), `n8n cannot reach its own resume URL ${redactUrl(batch.resumeUrl)} (${unreachable}); no talk was created`, {
-			description:
-				'Wait Mode "Webhook" calls the execution’s resume URL itself to look at talks that ended before the wait began and at the timeout. Make WEBHOOK_URL reachable from the n8n processes too (a hairpin route to the public address, the proxy’s CA trusted via NODE_EXTRA_CA_CERTS), or use Wait Mode "Poll".',
-			itemIndex: 0,
-		});
+		const error = new NodeOperationError(
+			ctx.getNode(),
+			`n8n cannot reach its own resume URL ${redactUrl(batch.resumeUrl)} (${unreachable}); no talk was created`,
+			{
+				description:
+					'Wait Mode "Webhook" calls the execution’s resume URL itself to look at talks that ended before the wait began and at the timeout. Make WEBHOOK_URL reachable from the n8n processes too (a hairpin route to the public address, the proxy’s CA trusted via NODE_EXTRA_CA_CERTS), or use Wait Mode "Poll".',
+				itemIndex: 0,
+			},
+		);
 		if (!batch.continueOnFail) throw error;
 		for (const entry of entries) entry.ready ??= [{ json: errorJson(error) }];
 		return [outputOf(entries)];
@@ -212,7 +244,12 @@ interface Entry {
 }
 
 /** Creates (Create) or reads (Wait) each item's talk, at most `concurrency` at a time. */
-async function startItems(ctx: IExecuteFunctions, batch: Batch, entries: Entry[], start: StartItem): Promise<void> {
+async function startItems(
+	ctx: IExecuteFunctions,
+	batch: Batch,
+	entries: Entry[],
+	start: StartItem,
+): Promise<void> {
 	const cancel = ctx.getExecutionCancelSignal?.();
 	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
 	const run = await runPool(keys, async (i, signal) => await start(i, signal), {
@@ -253,18 +290,40 @@ function recordOf(batch: Batch, entries: Entry[], endsAt: number): BatchRecord {
 
 function failureOf(ready: INodeExecutionData[]): IDataObject {
 	const json = ready[0]?.json ?? {};
-	return { error: json.error, ...(json.description ? { description: json.description } : {}), ...(json.kind ? { kind: json.kind } : {}) };
+	return {
+		error: json.error,
+		...(json.description ? { description: json.description } : {}),
+		...(json.kind ? { kind: json.kind } : {}),
+	};
 }
 
 /** Poll-mode waiting for a batch whose record does not fit into the execution's custom data. */
-async function pollFallback(ctx: IExecuteFunctions, batch: Batch, entries: Entry[]): Promise<INodeExecutionData[]> {
-	const note = 'Wait Mode "Webhook" could not record this batch in the execution’s custom data (full: n8n keeps 10 keys of 512 characters), so this run waited as Wait Mode "Poll" does.';
+async function pollFallback(
+	ctx: IExecuteFunctions,
+	batch: Batch,
+	entries: Entry[],
+): Promise<INodeExecutionData[]> {
+	const note =
+		'Wait Mode "Webhook" could not record this batch in the execution’s custom data (full: n8n keeps 10 keys of 512 characters), so this run waited as Wait Mode "Poll" does.';
 	const settings = { ...batch.settings, mode: 'poll' } as WaitSettings;
 	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
 	const run = await runPool(
 		keys,
-		async (i, signal) => await finishWaiting.call(ctx, entries[i].talk!.id, i, settings, signal, undefined, entries[i].uploads),
-		{ concurrency: batch.concurrency, keepGoing: batch.continueOnFail, signal: ctx.getExecutionCancelSignal?.() },
+		async (i, signal) =>
+			await finishWaiting.call(
+				ctx,
+				entries[i].talk!.id,
+				i,
+				settings,
+				signal,
+				undefined,
+				entries[i].uploads,
+			),
+		{
+			concurrency: batch.concurrency,
+			keepGoing: batch.continueOnFail,
+			signal: ctx.getExecutionCancelSignal?.(),
+		},
 	);
 	if (run.firstFailure) throw withItemIndex(ctx, run.firstFailure.error, run.firstFailure.key);
 	for (const [i, result] of run.results) {
@@ -321,30 +380,55 @@ function networkReason(error: unknown): string {
 		ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host',
 	};
 	if (code && words[code]) return words[code];
-	return String(message ?? 'no answer').replace(/\b[A-Z][A-Z_]{4,}\b/g, '').trim() || 'no answer';
+	return (
+		String(message ?? 'no answer')
+			.replace(/\b[A-Z][A-Z_]{4,}\b/g, '')
+			.trim() || 'no answer'
+	);
 }
 
 /** One call of the resume URL before the execution waits: any answer of n8n's proves the route. */
 async function selfUnreachable(ctx: IExecuteFunctions, batch: Batch): Promise<string | undefined> {
-	const { status, reason } = await post(ctx, withQuery(batch.resumeUrl, { dIdCheck: 'probe', dIdToken: checkToken(batch.secret, batch.id, 'probe') }));
+	const { status, reason } = await post(
+		ctx,
+		withQuery(batch.resumeUrl, {
+			dIdCheck: 'probe',
+			dIdToken: checkToken(batch.secret, batch.id, 'probe'),
+		}),
+	);
 	if (status === 0) return reason ?? 'no answer';
 	if ([502, 503, 504].includes(status)) return `HTTP ${status} from a proxy`;
 	return undefined;
 }
 
 /** The node's own calls: "sweep" once n8n accepts calls, "timeout" at the end of the Timeout. */
-async function selfCalls(ctx: DIdContext, batch: { id: string; resumeUrl: string; secret: Buffer }, endsAt: number): Promise<void> {
+async function selfCalls(
+	ctx: DIdContext,
+	batch: { id: string; resumeUrl: string; secret: Buffer },
+	endsAt: number,
+): Promise<void> {
 	await selfCall(ctx, batch, 'sweep');
 	await abortableSleep(Math.max(0, endsAt - Date.now()));
 	await selfCall(ctx, batch, 'timeout');
 }
 
-async function selfCall(ctx: DIdContext, batch: { id: string; resumeUrl: string; secret: Buffer }, check: 'sweep' | 'timeout'): Promise<void> {
-	const url = withQuery(batch.resumeUrl, { dIdCheck: check, dIdToken: checkToken(batch.secret, batch.id, check) });
+async function selfCall(
+	ctx: DIdContext,
+	batch: { id: string; resumeUrl: string; secret: Buffer },
+	check: 'sweep' | 'timeout',
+): Promise<void> {
+	const url = withQuery(batch.resumeUrl, {
+		dIdCheck: check,
+		dIdToken: checkToken(batch.secret, batch.id, check),
+	});
 	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
 	// 500 while its data is written): try again shortly. 404 or 401: the execution is gone or done.
 	let delay = 25;
-	for (let waited = 0; waited < SELF_CALL_MAX_MS; waited += delay, delay = Math.min(delay * 2, 2000)) {
+	for (
+		let waited = 0;
+		waited < SELF_CALL_MAX_MS;
+		waited += delay, delay = Math.min(delay * 2, 2000)
+	) {
 		const { status } = await post(ctx, url);
 		if (status >= 200 && status < 500 && status !== 409) return;
 		await abortableSleep(delay);
@@ -384,28 +468,48 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 		const query = this.getQueryData() as IDataObject;
 		const check = typeof query.dIdCheck === 'string' ? query.dIdCheck : undefined;
 		if (check === 'probe') return reply.send(409, { received: true, note: 'nothing waits yet' });
-		const executionId = String(this.getExecutionId?.() ?? /\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1] ?? '');
+		const executionId = String(
+			this.getExecutionId?.() ??
+				/\/webhook-waiting\/([^/?]+)/.exec(this.getRequestObject().url ?? '')?.[1] ??
+				'',
+		);
 		const record = loadBatch(this);
-		if (!record) return reply.send(200, { received: true, note: 'nothing of this node waits in this execution' });
+		if (!record)
+			return reply.send(200, {
+				received: true,
+				note: 'nothing of this node waits in this execution',
+			});
 		const secret = await secretOf(this, executionId);
 
 		if (check) {
-			if (!sameToken(query.dIdToken, checkToken(secret, record.batch, check))) return reply.send(401, { error: 'invalid token' });
-			if (check !== 'sweep' && check !== 'timeout') return reply.send(400, { error: 'unknown check' });
+			if (!sameToken(query.dIdToken, checkToken(secret, record.batch, check)))
+				return reply.send(401, { error: 'invalid token' });
+			if (check !== 'sweep' && check !== 'timeout')
+				return reply.send(400, { error: 'unknown check' });
 			// Answered after the look: a failed look answers 503 and the node's own call comes again.
-			complete = await lookWithRetries(this, record, { atTimeout: check === 'timeout' || Date.now() >= record.endsAt });
+			complete = await lookWithRetries(this, record, {
+				atTimeout: check === 'timeout' || Date.now() >= record.endsAt,
+			});
 			reply.send(200, { received: true });
 		} else {
 			// A call from D-ID: it must carry the execution's token and name a talk of this batch.
-			if (!sameToken(query.dIdToken, talkToken(secret))) return reply.send(401, { error: 'invalid token' });
+			if (!sameToken(query.dIdToken, talkToken(secret)))
+				return reply.send(401, { error: 'invalid token' });
 			const body = this.getBodyData() as IDataObject;
 			const talkId = typeof body.id === 'string' ? body.id : '';
-			const index = record.items.findIndex((item) => item.talkId !== undefined && item.talkId === talkId);
-			if (index < 0) return reply.send(200, { received: true, note: 'not a talk of this execution' });
-			if (!FINAL_STATUSES.includes(String(body.status))) return reply.send(200, { received: true, note: 'the talk has not ended' });
+			const index = record.items.findIndex(
+				(item) => item.talkId !== undefined && item.talkId === talkId,
+			);
+			if (index < 0)
+				return reply.send(200, { received: true, note: 'not a talk of this execution' });
+			if (!FINAL_STATUSES.includes(String(body.status)))
+				return reply.send(200, { received: true, note: 'the talk has not ended' });
 			reply.send(200, { received: true });
 			later = () => sweepLater(this, record, secret);
-			complete = await lookWithRetries(this, record, { atTimeout: Date.now() >= record.endsAt, ended: talkId });
+			complete = await lookWithRetries(this, record, {
+				atTimeout: Date.now() >= record.endsAt,
+				ended: talkId,
+			});
 			if (!complete) keepTimeout(this, record, secret);
 		}
 	} catch {
@@ -417,7 +521,10 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 	if (!complete) return { noWebhookResponse: true };
 	// Complete: every item's result (a failed item without Continue On Fail fails the execution).
 	try {
-		return { noWebhookResponse: true, workflowData: [await finish(this, complete.record, complete.entries)] };
+		return {
+			noWebhookResponse: true,
+			workflowData: [await finish(this, complete.record, complete.entries)],
+		};
 	} finally {
 		// Kept a while: a duplicate call in this process while n8n resumes must not resume again.
 		void abortableSleep(60_000).then(() => completing.delete(complete!.record.batch));
@@ -446,7 +553,10 @@ function sweepLater(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer)
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
 	if (!resumeUrl) return;
 	sweepsScheduled.add(record.batch);
-	const url = withQuery(resumeUrl, { dIdCheck: 'sweep', dIdToken: checkToken(secret, record.batch, 'sweep') });
+	const url = withQuery(resumeUrl, {
+		dIdCheck: 'sweep',
+		dIdToken: checkToken(secret, record.batch, 'sweep'),
+	});
 	void (async () => {
 		try {
 			for (const delay of LATER_SWEEP_MS) {
@@ -466,7 +576,11 @@ interface Complete {
 	entries: Entry[];
 }
 
-async function lookWithRetries(ctx: IWebhookFunctions, record: BatchRecord, how: { atTimeout: boolean; ended?: string }): Promise<Complete | undefined> {
+async function lookWithRetries(
+	ctx: IWebhookFunctions,
+	record: BatchRecord,
+	how: { atTimeout: boolean; ended?: string },
+): Promise<Complete | undefined> {
 	for (let attempt = 0; ; attempt++) {
 		try {
 			return await lookAtBatch(ctx, record, { ...how, tolerant: false });
@@ -496,13 +610,16 @@ async function lookAtBatch(
 ): Promise<Complete | undefined> {
 	if (completing.has(record.batch)) return undefined;
 	const talks = new Map<string, Talk>();
-	const wanted = new Set(record.items.map((item) => item.talkId).filter((id): id is string => id !== undefined));
+	const wanted = new Set(
+		record.items.map((item) => item.talkId).filter((id): id is string => id !== undefined),
+	);
 	const isEnded = (id: string) => FINAL_STATUSES.includes(String(talks.get(id)?.status));
 	const get = async (id: string, index: number) => {
 		try {
 			talks.set(id, (await getTalk.call(ctx, id, { itemIndex: index })) as Talk);
 		} catch (error) {
-			if (!how.tolerant) throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex: index });
+			if (!how.tolerant)
+				throw new NodeOperationError(ctx.getNode(), error as Error, { itemIndex: index });
 			talks.set(id, { id, status: 'started', lookupError: (error as Error).message } as Talk);
 		}
 	};
@@ -510,17 +627,25 @@ async function lookAtBatch(
 		// Enough once a talk of the batch still renders (incomplete) or every talk of it was seen.
 		const enough = (seen: IDataObject[]) => {
 			const ours = seen.filter((t) => wanted.has(String(t.id)));
-			return ours.some((t) => !FINAL_STATUSES.includes(String(t.status))) || new Set(ours.map((t) => String(t.id))).size === wanted.size;
+			return (
+				ours.some((t) => !FINAL_STATUSES.includes(String(t.status))) ||
+				new Set(ours.map((t) => String(t.id))).size === wanted.size
+			);
 		};
 		const list = await listTalks.call(ctx, { maxPages: LIST_MAX_PAGES, enough });
-		for (const talk of list.talks) if (wanted.has(String(talk.id))) talks.set(String(talk.id), talk as Talk);
+		for (const talk of list.talks)
+			if (wanted.has(String(talk.id))) talks.set(String(talk.id), talk as Talk);
 	} catch {
 		// The list is only a shortcut: every talk is read by ID below.
 	}
 	if (how.ended) {
 		const index = record.items.findIndex((item) => item.talkId === how.ended);
 		const until = Date.now() + RECHECK_TOTAL_MS;
-		for (let delay = RECHECK_FIRST_MS; !isEnded(how.ended); delay = Math.min(delay * 2, RECHECK_MAX_MS)) {
+		for (
+			let delay = RECHECK_FIRST_MS;
+			!isEnded(how.ended);
+			delay = Math.min(delay * 2, RECHECK_MAX_MS)
+		) {
 			await get(how.ended, index);
 			if (isEnded(how.ended) || Date.now() + delay > until) break;
 			await abortableSleep(delay);
@@ -537,7 +662,13 @@ async function lookAtBatch(
 		if (item.failure) return { index, ready: [{ json: item.failure }] };
 		const talk = talks.get(item.talkId!);
 		if (talk && isEnded(talk.id)) return { index, talk, uploads: item.uploads };
-		const status = talk ? String((talk as IDataObject).lookupError ? `unknown (${String((talk as IDataObject).lookupError)})` : talk.status) : 'unknown';
+		const status = talk
+			? String(
+					(talk as IDataObject).lookupError
+						? `unknown (${String((talk as IDataObject).lookupError)})`
+						: talk.status,
+				)
+			: 'unknown';
 		const error = withItemIndex(
 			ctx,
 			talkTimedOut(
@@ -559,13 +690,18 @@ async function lookAtBatch(
 function outputOf(entries: Entry[]): INodeExecutionData[] {
 	const output: INodeExecutionData[] = [];
 	for (const entry of entries) {
-		for (const item of entry.ready ?? []) output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
+		for (const item of entry.ready ?? [])
+			output.push({ ...item, json: redactTalk(item.json), pairedItem: { item: entry.index } });
 	}
 	return output;
 }
 
 /** Every item's result in input order, paired; downloads the videos when asked. */
-async function finish(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchRecord, entries: Entry[]): Promise<INodeExecutionData[]> {
+async function finish(
+	ctx: IExecuteFunctions | IWebhookFunctions,
+	record: BatchRecord,
+	entries: Entry[],
+): Promise<INodeExecutionData[]> {
 	let next = 0;
 	const worker = async () => {
 		while (next < entries.length) {
@@ -577,7 +713,11 @@ async function finish(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchR
 	return outputOf(entries);
 }
 
-async function resultOf(ctx: IExecuteFunctions | IWebhookFunctions, record: BatchRecord, entry: Entry): Promise<INodeExecutionData[]> {
+async function resultOf(
+	ctx: IExecuteFunctions | IWebhookFunctions,
+	record: BatchRecord,
+	entry: Entry,
+): Promise<INodeExecutionData[]> {
 	try {
 		if (entry.timedOut) throw entry.timedOut;
 		const talk = entry.talk!;

@@ -9,7 +9,12 @@ export async function prepare(): Promise<undefined> {
 }
 
 /** Remaining and total credits (and D-ID's per-grant breakdown). */
-export async function execute(this: IExecuteFunctions, i: number, _prepared: undefined, signal?: AbortSignal): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	i: number,
+	_prepared: undefined,
+	signal?: AbortSignal,
+): Promise<INodeExecutionData[]> {
 	const credits = await dIdApiRequest.call(this, 'GET', '/credits', { itemIndex: i, signal });
 	return [{ json: credits }];
 }

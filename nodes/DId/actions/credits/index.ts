@@ -11,7 +11,14 @@ export const operationProperty: INodeProperties = {
 	type: 'options',
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['credits'] } },
-	options: [{ name: 'Get', value: 'get', description: 'Get remaining and total credits', action: 'Get credits' }],
+	options: [
+		{
+			name: 'Get',
+			value: 'get',
+			description: 'Get remaining and total credits',
+			action: 'Get credits',
+		},
+	],
 	default: 'get',
 };
 

@@ -49,23 +49,48 @@ function param<T>(ctx: IExecuteFunctions, name: string, i: number, fallback: T):
 function urlField(ctx: IExecuteFunctions, i: number, name: string, field: string): string {
 	const value = param<unknown>(ctx, name, i, '');
 	const kind = notText(value);
-	if (kind) throw invalid(ctx, i, field, `the expression gave ${kind}, not an address`, 'Map the address itself, e.g. {{ $json.url }}.');
+	if (kind)
+		throw invalid(
+			ctx,
+			i,
+			field,
+			`the expression gave ${kind}, not an address`,
+			'Map the address itself, e.g. {{ $json.url }}.',
+		);
 	return text(value);
 }
 
 /** The name of an input binary field: text, not empty. */
-function binaryField(ctx: IExecuteFunctions, i: number, name: string, field: string, what: string): string {
+function binaryField(
+	ctx: IExecuteFunctions,
+	i: number,
+	name: string,
+	field: string,
+	what: string,
+): string {
 	const value = param<unknown>(ctx, name, i, 'data');
 	const property = notText(value) ? '' : text(value);
 	if (!property) {
-		throw invalid(ctx, i, field, value === '' || value === undefined || value === null ? 'it is empty' : `${shown(value)} is not a field name`, `Name the input binary field holding the ${what}, e.g. data.`);
+		throw invalid(
+			ctx,
+			i,
+			field,
+			value === '' || value === undefined || value === null
+				? 'it is empty'
+				: `${shown(value)} is not a field name`,
+			`Name the input binary field holding the ${what}, e.g. data.`,
+		);
 	}
 	return property;
 }
 
 function text(value: unknown): string {
 	if (value === undefined || value === null) return '';
-	return typeof value === 'string' ? value.trim() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+	return typeof value === 'string'
+		? value.trim()
+		: typeof value === 'object'
+			? JSON.stringify(value)
+			: String(value);
 }
 
 /**
@@ -73,7 +98,10 @@ function text(value: unknown): string {
  * This is the one place where UI fields become D-ID fields; it sends no request. Waiting
  * (Wait for Completion) is read by the operation, which then calls useWaitWebhook.
  */
-export async function buildCreateRequest(this: IExecuteFunctions, i: number): Promise<PreparedCreate> {
+export async function buildCreateRequest(
+	this: IExecuteFunctions,
+	i: number,
+): Promise<PreparedCreate> {
 	const body: IDataObject = {};
 	const headers: IDataObject = {};
 	const prepared: PreparedCreate = { body, headers };
@@ -81,13 +109,29 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 	// source_url
 	if (param<string>(this, 'imageSource', i, 'url') === 'binary') {
 		const property = binaryField(this, i, 'imageBinaryProperty', 'Image Binary Field', 'photo');
-		prepared.image = await checkInputFile.call(this, i, property, 'image', 'Image Binary Field', LIMITS.imageBytes);
+		prepared.image = await checkInputFile.call(
+			this,
+			i,
+			property,
+			'image',
+			'Image Binary Field',
+			LIMITS.imageBytes,
+		);
 	} else {
 		const imageUrl = urlField(this, i, 'imageUrl', 'Image URL');
 		if (!imageUrl) {
-			throw invalid(this, i, 'Image URL', 'no image given', 'Enter the https:// address of a JPEG or PNG photo, or switch Image Source to Binary File.');
+			throw invalid(
+				this,
+				i,
+				'Image URL',
+				'no image given',
+				'Enter the https:// address of a JPEG or PNG photo, or switch Image Source to Binary File.',
+			);
 		}
-		const problem = urlProblem(imageUrl, ['https', 's3'], { pattern: /\.(jpe?g|png)$/i, names: '.jpg, .jpeg or .png' });
+		const problem = urlProblem(imageUrl, ['https', 's3'], {
+			pattern: /\.(jpe?g|png)$/i,
+			names: '.jpg, .jpeg or .png',
+		});
 		if (problem) {
 			throw invalid(
 				this,
@@ -122,7 +166,9 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 				i,
 				'Text',
 				`it has ${length} characters; D-ID accepts ${LIMITS.textMin} to ${LIMITS.textMax.toLocaleString('en-US')}`,
-				length < LIMITS.textMin ? 'Enter what the presenter should say (an expression may have resolved to an empty value).' : 'Split the text into several talks.',
+				length < LIMITS.textMin
+					? 'Enter what the presenter should say (an expression may have resolved to an empty value).'
+					: 'Split the text into several talks.',
 			);
 		}
 		if (!hasVisibleText(String(input))) {
@@ -140,7 +186,14 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 		if (provider) script.provider = provider;
 	} else if (param<string>(this, 'audioSource', i, 'url') === 'binary') {
 		const property = binaryField(this, i, 'audioBinaryProperty', 'Audio Binary Field', 'audio');
-		prepared.audio = await checkInputFile.call(this, i, property, 'audio', 'Audio Binary Field', LIMITS.audioBytes);
+		prepared.audio = await checkInputFile.call(
+			this,
+			i,
+			property,
+			'audio',
+			'Audio Binary Field',
+			LIMITS.audioBytes,
+		);
 	} else {
 		const audioUrl = urlField(this, i, 'audioUrl', 'Audio URL');
 		const problem = audioUrl ? urlProblem(audioUrl, ['https', 's3']) : undefined;
@@ -149,7 +202,10 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 				this,
 				i,
 				'Audio URL',
-				problem ?? (audioUrl ? `${shown(audioUrl)} is not an https:// or s3:// address of an .mp3, .wav, .m4a, .flac or .mp4 file` : 'no audio given'),
+				problem ??
+					(audioUrl
+						? `${shown(audioUrl)} is not an https:// or s3:// address of an .mp3, .wav, .m4a, .flac or .mp4 file`
+						: 'no audio given'),
 				'D-ID fetches audio over https and needs the file ending in the address. Or pass the audio as a binary file (Audio Source: Binary File).',
 			);
 		}
@@ -165,14 +221,27 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 	if (driver === 'bank') {
 		const bankDriver = param<unknown>(this, 'bankDriver', i, 'natural/driver-1');
 		if (typeof bankDriver !== 'string' || !BANK_DRIVERS.includes(bankDriver)) {
-			throw invalid(this, i, 'Bank Driver', `${shown(bankDriver)} is not one of D-ID’s bank drivers`, `Pick one of: ${BANK_DRIVERS.join(', ')}.`);
+			throw invalid(
+				this,
+				i,
+				'Bank Driver',
+				`${shown(bankDriver)} is not one of D-ID’s bank drivers`,
+				`Pick one of: ${BANK_DRIVERS.join(', ')}.`,
+			);
 		}
 		body.driver_url = `bank://${bankDriver}`;
 	}
 	if (driver === 'custom') {
 		const driverUrl = urlField(this, i, 'customDriverUrl', 'Driver URL');
 		const problem = driverUrl ? urlProblem(driverUrl, ['https', 's3']) : 'no driver URL given';
-		if (problem) throw invalid(this, i, 'Driver URL', problem, 'Enter the https:// address of the driver video, or choose the Automatic driver.');
+		if (problem)
+			throw invalid(
+				this,
+				i,
+				'Driver URL',
+				problem,
+				'Enter the https:// address of the driver video, or choose the Automatic driver.',
+			);
 		body.driver_url = driverUrl;
 	}
 
@@ -193,8 +262,12 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 				this,
 				i,
 				'User Data',
-				length < 1 ? 'it is empty' : `it has ${length} characters; D-ID accepts at most ${LIMITS.userDataMax}`,
-				length < 1 ? 'Remove the field or give it a value.' : 'Keep only an ID in User Data and look the rest up later.',
+				length < 1
+					? 'it is empty'
+					: `it has ${length} characters; D-ID accepts at most ${LIMITS.userDataMax}`,
+				length < 1
+					? 'Remove the field or give it a value.'
+					: 'Keep only an ID in User Data and look the rest up later.',
 			);
 		}
 		// D-ID's pattern for user_data (^(?!\s*$).+$) matches a single line only.
@@ -230,7 +303,14 @@ export async function buildCreateRequest(this: IExecuteFunctions, i: number): Pr
 	if (extra.resultUrl !== undefined && text(extra.resultUrl) !== '') {
 		const resultUrl = text(extra.resultUrl);
 		const problem = urlProblem(resultUrl, ['https', 's3']);
-		if (problem) throw invalid(this, i, 'Result URL', problem, 'Enter where D-ID should upload the video, or remove the field.');
+		if (problem)
+			throw invalid(
+				this,
+				i,
+				'Result URL',
+				problem,
+				'Enter where D-ID should upload the video, or remove the field.',
+			);
 		body.result_url = resultUrl;
 	}
 
@@ -251,12 +331,22 @@ export function useWaitWebhook(ctx: IExecuteFunctions, i: number, body: IDataObj
 	body.webhook = callbackUrl(ctx, i);
 }
 
-function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject): IDataObject | undefined {
+function buildProvider(
+	ctx: IExecuteFunctions,
+	i: number,
+	headers: IDataObject,
+): IDataObject | undefined {
 	const type = param<string>(ctx, 'provider', i, 'microsoft');
 	const voice = ctx.getNodeParameter('voice', i, '', { extractValue: true }) as unknown;
 	const kind = notText(voice);
 	if (kind) {
-		throw invalid(ctx, i, 'Voice', `the expression gave ${kind}, not a voice ID`, 'Map the voice ID text, e.g. {{ $json.voiceId }}, or pick a voice from the list.');
+		throw invalid(
+			ctx,
+			i,
+			'Voice',
+			`the expression gave ${kind}, not a voice ID`,
+			'Map the voice ID text, e.g. {{ $json.voiceId }}, or pick a voice from the list.',
+		);
 	}
 	const voiceId = text(voice);
 	const provider: IDataObject = { type };
@@ -268,7 +358,8 @@ function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject):
 		for (const key of ['style', 'rate', 'pitch']) {
 			if (text(settings[key]) !== '') voiceConfig[key] = text(settings[key]);
 		}
-		if (voiceConfig.style !== undefined) voiceConfig.style = documentedStyle(voiceConfig.style as string);
+		if (voiceConfig.style !== undefined)
+			voiceConfig.style = documentedStyle(voiceConfig.style as string);
 		if (Object.keys(voiceConfig).length) provider.voice_config = voiceConfig;
 		if (text(settings.language) !== '') provider.language = text(settings.language);
 	} else if (type === 'elevenlabs') {
@@ -280,36 +371,71 @@ function buildProvider(ctx: IExecuteFunctions, i: number, headers: IDataObject):
 		] as const) {
 			if (settings[field] === undefined) continue;
 			const value = numberOf(settings[field]);
-			if (!inRange(value, 0, 1)) throw invalid(ctx, i, label, `${shown(settings[field])} is not a number from 0 to 1`, `Set ${label} between 0 and 1, or remove it.`);
+			if (!inRange(value, 0, 1))
+				throw invalid(
+					ctx,
+					i,
+					label,
+					`${shown(settings[field])} is not a number from 0 to 1`,
+					`Set ${label} between 0 and 1, or remove it.`,
+				);
 			voiceConfig[key] = value;
 		}
 		if (settings.rate !== undefined) {
 			const rate = text(settings.rate);
-			if (!ELEVENLABS_RATE.test(rate)) throw invalid(ctx, i, 'Rate', `${shown(rate)} is not between 0.7 and 1.2`, 'ElevenLabs accepts a rate from 0.7 to 1.2, written like 0.9.');
+			if (!ELEVENLABS_RATE.test(rate))
+				throw invalid(
+					ctx,
+					i,
+					'Rate',
+					`${shown(rate)} is not between 0.7 and 1.2`,
+					'ElevenLabs accepts a rate from 0.7 to 1.2, written like 0.9.',
+				);
 			voiceConfig.rate = rate;
 		}
 		if (settings.style !== undefined) {
 			const style = text(settings.style);
-			if (!ELEVENLABS_STYLE.test(style)) throw invalid(ctx, i, 'Style Exaggeration', `${shown(style)} is not between 0 and 1`, 'Write a number from 0 to 1, like 0.3.');
+			if (!ELEVENLABS_STYLE.test(style))
+				throw invalid(
+					ctx,
+					i,
+					'Style Exaggeration',
+					`${shown(style)} is not between 0 and 1`,
+					'Write a number from 0 to 1, like 0.3.',
+				);
 			voiceConfig.style = style;
 		}
-		if (settings.useSpeakerBoost !== undefined) voiceConfig.use_speaker_boost = Boolean(settings.useSpeakerBoost);
+		if (settings.useSpeakerBoost !== undefined)
+			voiceConfig.use_speaker_boost = Boolean(settings.useSpeakerBoost);
 		if (Object.keys(voiceConfig).length) provider.voice_config = voiceConfig;
 		if (text(settings.modelId) !== '') provider.model_id = text(settings.modelId);
 		if (text(settings.language) !== '') provider.language = text(settings.language);
-		if (text(settings.externalApiKey) !== '') headers['x-api-key-external'] = JSON.stringify({ elevenlabs: text(settings.externalApiKey) });
+		if (text(settings.externalApiKey) !== '')
+			headers['x-api-key-external'] = JSON.stringify({ elevenlabs: text(settings.externalApiKey) });
 	} else if (type === 'amazon') {
 		const settings = param<IDataObject>(ctx, 'amazonVoice', i, {});
 		if (text(settings.language) !== '') provider.language = text(settings.language);
 		if (voiceId && !AMAZON_VOICES.includes(voiceId)) {
-			throw invalid(ctx, i, 'Voice', `${shown(voiceId)} is not an Amazon voice D-ID offers`, `Pick one of: ${AMAZON_VOICES.join(', ')}.`);
+			throw invalid(
+				ctx,
+				i,
+				'Voice',
+				`${shown(voiceId)} is not an Amazon voice D-ID offers`,
+				`Pick one of: ${AMAZON_VOICES.join(', ')}.`,
+			);
 		}
 	}
 
 	const onlyDefaults = type === 'microsoft' && Object.keys(provider).length === 1;
 	if (onlyDefaults) return undefined; // D-ID's default voice: send no provider at all
 	if (PROVIDERS_WITH_REQUIRED_VOICE.includes(type) && !voiceId) {
-		throw invalid(ctx, i, 'Voice', `no voice chosen for provider ${type}`, 'Pick a voice from the list (or type its ID).');
+		throw invalid(
+			ctx,
+			i,
+			'Voice',
+			`no voice chosen for provider ${type}`,
+			'Pick a voice from the list (or type its ID).',
+		);
 	}
 	return provider;
 }
@@ -320,53 +446,111 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	if (video.fluent !== undefined) config.fluent = Boolean(video.fluent);
 	if (video.padAudio !== undefined) {
 		const pad = numberOf(video.padAudio);
-		if (!inRange(pad, 0, LIMITS.padAudioMax)) throw invalid(ctx, i, 'Pad Audio (Seconds)', `${shown(video.padAudio)} is not a number from 0 to 60`, 'D-ID pads at most 60 seconds of silence.');
+		if (!inRange(pad, 0, LIMITS.padAudioMax))
+			throw invalid(
+				ctx,
+				i,
+				'Pad Audio (Seconds)',
+				`${shown(video.padAudio)} is not a number from 0 to 60`,
+				'D-ID pads at most 60 seconds of silence.',
+			);
 		config.pad_audio = pad;
 	}
 	if (video.resultFormat !== undefined) {
 		if (video.resultFormat !== 'mp4' && video.resultFormat !== 'mov') {
-			throw invalid(ctx, i, 'Result Format', `${shown(video.resultFormat)} is not mp4 or mov`, 'D-ID renders MP4 or MOV: pick one.');
+			throw invalid(
+				ctx,
+				i,
+				'Result Format',
+				`${shown(video.resultFormat)} is not mp4 or mov`,
+				'D-ID renders MP4 or MOV: pick one.',
+			);
 		}
 		config.result_format = video.resultFormat;
 	}
 	const logoUrl = video.logoUrl === undefined ? '' : text(video.logoUrl);
 	if (logoUrl !== '') {
 		const problem = urlProblem(logoUrl, ['https', 's3']);
-		if (problem) throw invalid(ctx, i, 'Logo URL', problem, 'Host the logo (a PNG or JPEG) over https.');
+		if (problem)
+			throw invalid(ctx, i, 'Logo URL', problem, 'Host the logo (a PNG or JPEG) over https.');
 		const given = [video.logoX ?? 0, video.logoY ?? 0];
 		const position = given.map(numberOf);
 		// D-ID's logo position is a pair of 32-bit integers.
 		if (!position.every((p) => Number.isInteger(p) && p >= INT32.min && p <= INT32.max)) {
-			throw invalid(ctx, i, 'Logo Position', `${shown(given)} are not whole pixels from -2,147,483,648 to 2,147,483,647`, 'Use whole numbers of pixels for Logo Position X and Y (negative counts from the right or bottom).');
+			throw invalid(
+				ctx,
+				i,
+				'Logo Position',
+				`${shown(given)} are not whole pixels from -2,147,483,648 to 2,147,483,647`,
+				'Use whole numbers of pixels for Logo Position X and Y (negative counts from the right or bottom).',
+			);
 		}
 		config.logo = { url: logoUrl, position };
 	} else if (video.logoX !== undefined || video.logoY !== undefined) {
-		throw invalid(ctx, i, 'Logo Position', 'it is set but Logo URL is empty', 'Add the Logo URL, or remove Logo Position X and Y.');
+		throw invalid(
+			ctx,
+			i,
+			'Logo Position',
+			'it is set but Logo URL is empty',
+			'Add the Logo URL, or remove Logo Position X and Y.',
+		);
 	}
 
-	const entries = (param<IDataObject>(ctx, 'expressions', i, {}).expression as IDataObject[] | undefined) ?? [];
+	const entries =
+		(param<IDataObject>(ctx, 'expressions', i, {}).expression as IDataObject[] | undefined) ?? [];
 	const expressions = entries.map((entry, n) => {
 		const startFrame = numberOf(entry.startFrame);
 		const intensity = numberOf(entry.intensity);
 		if (!inRange(startFrame, 0, Number.MAX_SAFE_INTEGER)) {
-			throw invalid(ctx, i, `Expressions → Start Frame (#${n + 1})`, `${shown(entry.startFrame)} is negative or not a number`, 'Frames count from 0.');
+			throw invalid(
+				ctx,
+				i,
+				`Expressions → Start Frame (#${n + 1})`,
+				`${shown(entry.startFrame)} is negative or not a number`,
+				'Frames count from 0.',
+			);
 		}
 		if (!inRange(intensity, 0, 1)) {
-			throw invalid(ctx, i, `Expressions → Intensity (#${n + 1})`, `${shown(entry.intensity)} is not a number from 0 to 1`, 'Use 0 (none) to 1 (strongest).');
+			throw invalid(
+				ctx,
+				i,
+				`Expressions → Intensity (#${n + 1})`,
+				`${shown(entry.intensity)} is not a number from 0 to 1`,
+				'Use 0 (none) to 1 (strongest).',
+			);
 		}
 		if (!['neutral', 'happy', 'serious', 'surprise'].includes(String(entry.expression))) {
-			throw invalid(ctx, i, `Expressions → Expression (#${n + 1})`, `${shown(entry.expression)} is not one of neutral, happy, serious, surprise`, 'Pick one of the listed expressions.');
+			throw invalid(
+				ctx,
+				i,
+				`Expressions → Expression (#${n + 1})`,
+				`${shown(entry.expression)} is not one of neutral, happy, serious, surprise`,
+				'Pick one of the listed expressions.',
+			);
 		}
 		return { start_frame: startFrame, expression: entry.expression, intensity };
 	});
 	if (video.transitionFrames !== undefined && !expressions.length) {
-		throw invalid(ctx, i, 'Transition Frames', 'it is set but no expression is', 'Add at least one expression, or remove Transition Frames.');
+		throw invalid(
+			ctx,
+			i,
+			'Transition Frames',
+			'it is set but no expression is',
+			'Add at least one expression, or remove Transition Frames.',
+		);
 	}
 	if (expressions.length) {
 		const driverExpressions: IDataObject = { expressions };
 		if (video.transitionFrames !== undefined) {
 			const frames = numberOf(video.transitionFrames);
-			if (!inRange(frames, 0, Number.MAX_SAFE_INTEGER)) throw invalid(ctx, i, 'Transition Frames', `${shown(video.transitionFrames)} is negative or not a number`, 'Use 0 or more frames.');
+			if (!inRange(frames, 0, Number.MAX_SAFE_INTEGER))
+				throw invalid(
+					ctx,
+					i,
+					'Transition Frames',
+					`${shown(video.transitionFrames)} is negative or not a number`,
+					'Use 0 or more frames.',
+				);
 			driverExpressions.transition_frames = frames;
 		}
 		config.driver_expressions = driverExpressions;
@@ -388,7 +572,14 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 			continue;
 		}
 		const value = numberOf(legacy[field]);
-		if (!inRange(value, min, max as number)) throw invalid(ctx, i, label, `${shown(legacy[field])} is out of range`, max === 1 ? 'Use 0 to 1.' : 'Use 0 or more.');
+		if (!inRange(value, min, max as number))
+			throw invalid(
+				ctx,
+				i,
+				label,
+				`${shown(legacy[field])} is out of range`,
+				max === 1 ? 'Use 0 to 1.' : 'Use 0 or more.',
+			);
 		config[key] = value;
 	}
 	return config;

@@ -20,8 +20,16 @@ export const properties: INodeProperties[] = [
 		name: 'imageSource',
 		type: 'options',
 		options: [
-			{ name: 'URL', value: 'url', description: 'An https:// or s3:// address of a JPEG or PNG photo' },
-			{ name: 'Binary File', value: 'binary', description: 'A photo in a binary property of the input item (uploaded to D-ID first)' },
+			{
+				name: 'URL',
+				value: 'url',
+				description: 'An https:// or s3:// address of a JPEG or PNG photo',
+			},
+			{
+				name: 'Binary File',
+				value: 'binary',
+				description: 'A photo in a binary property of the input item (uploaded to D-ID first)',
+			},
 		],
 		default: 'url',
 	},
@@ -32,7 +40,8 @@ export const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'https://example.com/presenter.jpg',
-		description: 'Photo of one face. D-ID requires https:// (or s3://) and a .jpg, .jpeg or .png ending.',
+		description:
+			'Photo of one face. D-ID requires https:// (or s3://) and a .jpg, .jpeg or .png ending.',
 		displayOptions: { show: { imageSource: ['url'] } },
 	},
 	{
@@ -85,7 +94,8 @@ export const properties: INodeProperties[] = [
 			{ name: 'Microsoft', value: 'microsoft' },
 		],
 		default: 'microsoft',
-		description: 'Text-to-speech provider. Leave Microsoft with no voice to use D-ID’s default voice.',
+		description:
+			'Text-to-speech provider. Leave Microsoft with no voice to use D-ID’s default voice.',
 		displayOptions: { show: { scriptType: ['text'] } },
 	},
 	{
@@ -99,7 +109,11 @@ export const properties: INodeProperties[] = [
 				displayName: 'From List',
 				name: 'list',
 				type: 'list',
-				typeOptions: { searchListMethod: 'searchVoices', searchable: true, searchFilterRequired: false },
+				typeOptions: {
+					searchListMethod: 'searchVoices',
+					searchable: true,
+					searchFilterRequired: false,
+				},
 			},
 			{
 				displayName: 'By ID',
@@ -132,7 +146,8 @@ export const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: '+2st',
-				description: 'Absolute (e.g. 200Hz), relative (+10Hz, -2st) or x-low/low/medium/high/x-high',
+				description:
+					'Absolute (e.g. 200Hz), relative (+10Hz, -2st) or x-low/low/medium/high/x-high',
 			},
 			{
 				displayName: 'Rate',
@@ -146,7 +161,10 @@ export const properties: INodeProperties[] = [
 				displayName: 'Style Name or ID',
 				name: 'style',
 				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getVoiceStyles', loadOptionsDependsOn: ['voice.value', 'provider'] },
+				typeOptions: {
+					loadOptionsMethod: 'getVoiceStyles',
+					loadOptionsDependsOn: ['voice.value', 'provider'],
+				},
 				default: '',
 				description:
 					'Speaking style of the chosen voice (e.g. Cheerful; "cheerful" as GET /tts/voices lists it works too). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
@@ -246,7 +264,11 @@ export const properties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'URL', value: 'url', description: 'An https:// or s3:// address of an audio file' },
-			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary property of the input item (uploaded to D-ID first)' },
+			{
+				name: 'Binary File',
+				value: 'binary',
+				description: 'Audio in a binary property of the input item (uploaded to D-ID first)',
+			},
 		],
 		default: 'url',
 		displayOptions: { show: { scriptType: ['audio'] } },
@@ -258,7 +280,8 @@ export const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'https://example.com/speech.mp3',
-		description: 'Https:// or s3:// address ending in .mp3, .wav, .m4a, .flac or .mp4 (at most 15 MB, 10 minutes)',
+		description:
+			'Https:// or s3:// address ending in .mp3, .wav, .m4a, .flac or .mp4 (at most 15 MB, 10 minutes)',
 		displayOptions: { show: { scriptType: ['audio'], audioSource: ['url'] } },
 	},
 	{
@@ -276,12 +299,21 @@ export const properties: INodeProperties[] = [
 		name: 'driver',
 		type: 'options',
 		options: [
-			{ name: 'Automatic (Recommended)', value: 'auto', description: 'D-ID picks the driver that best matches the photo' },
-			{ name: 'From D-ID Driver Bank', value: 'bank', description: 'One of D-ID’s recorded head-movement drivers' },
+			{
+				name: 'Automatic (Recommended)',
+				value: 'auto',
+				description: 'D-ID picks the driver that best matches the photo',
+			},
+			{
+				name: 'From D-ID Driver Bank',
+				value: 'bank',
+				description: 'One of D-ID’s recorded head-movement drivers',
+			},
 			{ name: 'Custom URL', value: 'custom', description: 'Your own driver video' },
 		],
 		default: 'auto',
-		description: 'The video of a real face whose head movements drive the talk (legacy field driver_url)',
+		description:
+			'The video of a real face whose head movements drive the talk (legacy field driver_url)',
 	},
 	{
 		displayName: 'Bank Driver',
@@ -359,7 +391,8 @@ export const properties: INodeProperties[] = [
 				name: 'fluent',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to interpolate between the last and first frames of the driver (smooth loops)',
+				description:
+					'Whether to interpolate between the last and first frames of the driver (smooth loops)',
 			},
 			{
 				displayName: 'Logo Position X',
@@ -389,7 +422,8 @@ export const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0, maxValue: 60, numberPrecision: 1 },
 				default: 0,
-				description: 'Silence added at the end, 0 to 60 seconds (makes the video longer and costs credits)',
+				description:
+					'Silence added at the end, 0 to 60 seconds (makes the video longer and costs credits)',
 			},
 			{
 				displayName: 'Result Format',
@@ -406,7 +440,8 @@ export const properties: INodeProperties[] = [
 				name: 'stitch',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to put the animated face back into the whole photo instead of a crop around the face',
+				description:
+					'Whether to put the animated face back into the whole photo instead of a crop around the face',
 			},
 			{
 				displayName: 'Subtitles',
@@ -434,7 +469,13 @@ export const properties: INodeProperties[] = [
 		description:
 			'Fields from D-ID’s original Talks overview that today’s API specification no longer lists. Each is sent only when added here; D-ID may ignore or refuse them.',
 		options: [
-			{ displayName: 'Align Driver', name: 'alignDriver', type: 'boolean', default: true, description: 'Whether to align the driver video to the face (legacy align_driver)' },
+			{
+				displayName: 'Align Driver',
+				name: 'alignDriver',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to align the driver video to the face (legacy align_driver)',
+			},
 			{
 				displayName: 'Align Expand Factor',
 				name: 'alignExpandFactor',
@@ -443,7 +484,13 @@ export const properties: INodeProperties[] = [
 				default: 0.3,
 				description: 'How much to expand the face crop, 0 to 1 (legacy align_expand_factor)',
 			},
-			{ displayName: 'Auto Match', name: 'autoMatch', type: 'boolean', default: true, description: 'Whether to match the driver to the photo automatically (legacy auto_match)' },
+			{
+				displayName: 'Auto Match',
+				name: 'autoMatch',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to match the driver to the photo automatically (legacy auto_match)',
+			},
 			{
 				displayName: 'Motion Factor',
 				name: 'motionFactor',
@@ -465,9 +512,16 @@ export const properties: INodeProperties[] = [
 				name: 'persist',
 				type: 'boolean',
 				default: true,
-				description: 'Whether D-ID should keep the talk (legacy persist; today’s specification does not list it and the sandbox refuses it like the spec)',
+				description:
+					'Whether D-ID should keep the talk (legacy persist; today’s specification does not list it and the sandbox refuses it like the spec)',
 			},
-			{ displayName: 'Sharpen', name: 'sharpen', type: 'boolean', default: true, description: 'Whether to sharpen the result (legacy sharpen)' },
+			{
+				displayName: 'Sharpen',
+				name: 'sharpen',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to sharpen the result (legacy sharpen)',
+			},
 		],
 	},
 	{
@@ -477,14 +531,21 @@ export const properties: INodeProperties[] = [
 		placeholder: 'Add Field',
 		default: {},
 		options: [
-			{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'A name for the talk video' },
+			{
+				displayName: 'Name',
+				name: 'name',
+				type: 'string',
+				default: '',
+				description: 'A name for the talk video',
+			},
 			{
 				displayName: 'Result URL',
 				name: 'resultUrl',
 				type: 'string',
 				default: '',
 				placeholder: 'https://bucket.example.com/videos/',
-				description: 'Where D-ID should store the video (https:// or s3://) instead of its default storage',
+				description:
+					'Where D-ID should store the video (https:// or s3://) instead of its default storage',
 			},
 			{
 				displayName: 'User Data',
@@ -511,7 +572,8 @@ export const properties: INodeProperties[] = [
 		name: 'waitForCompletion',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to wait until the video is ready (and optionally download it) instead of returning right after D-ID accepted the talk',
+		description:
+			'Whether to wait until the video is ready (and optionally download it) instead of returning right after D-ID accepted the talk',
 	},
 	...waitFields({ waitForCompletion: [true] }, { uploads: 'own' }),
 ];

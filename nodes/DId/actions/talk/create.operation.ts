@@ -14,7 +14,10 @@ import { properties } from './create.fields';
 
 export type { PreparedCreate } from './create.body';
 
-export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['create'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { resource: ['talk'], operation: ['create'] } },
+	properties,
+);
 
 /** Create waits for its talks when Wait for Completion is on (read from the first item: the run waits as a whole). */
 export function waits(this: IExecuteFunctions): boolean {
@@ -24,7 +27,8 @@ export function waits(this: IExecuteFunctions): boolean {
 /** Checks the item and builds its POST /talks body (create.body.ts), then reads how it is waited for. */
 export async function prepare(this: IExecuteFunctions, i: number): Promise<PreparedCreate> {
 	const prepared = await buildCreateRequest.call(this, i);
-	if (this.getNodeParameter('waitForCompletion', i, true)) prepared.wait = readWaitSettings(this, i);
+	if (this.getNodeParameter('waitForCompletion', i, true))
+		prepared.wait = readWaitSettings(this, i);
 	if (!prepared.wait && webhookRun(this)) {
 		throw invalid(
 			this,
@@ -47,11 +51,24 @@ export async function execute(
 	const startedAt = Date.now();
 	const created = await createTalk.call(this, i, prepared, signal);
 	if (!prepared.wait) return [{ json: withUploads(created, prepared.uploads) }];
-	return await finishWaiting.call(this, created.id, i, prepared.wait, signal, startedAt, prepared.uploads);
+	return await finishWaiting.call(
+		this,
+		created.id,
+		i,
+		prepared.wait,
+		signal,
+		startedAt,
+		prepared.uploads,
+	);
 }
 
 /** Wait Mode "Webhook": creates the talk (its webhook is this execution's resume URL) before the execution waits. */
-export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedCreate, signal: AbortSignal): Promise<Started> {
+export async function startForWebhook(
+	this: DIdContext,
+	i: number,
+	prepared: PreparedCreate,
+	signal: AbortSignal,
+): Promise<Started> {
 	const talk = await createTalk.call(this, i, prepared, signal);
 	return { talk, uploads: prepared.uploads };
 }
@@ -65,7 +82,12 @@ function withUploads(talk: Talk, uploads: Uploads | undefined): IDataObject {
  * Uploads the item's files when it has any, then POST /talks (never retried after it may have been
  * received). Each file is read only now, when its item runs, and let go once it is uploaded.
  */
-export async function createTalk(this: DIdContext, i: number, prepared: PreparedCreate, signal?: AbortSignal): Promise<Talk> {
+export async function createTalk(
+	this: DIdContext,
+	i: number,
+	prepared: PreparedCreate,
+	signal?: AbortSignal,
+): Promise<Talk> {
 	const { body } = prepared;
 	if (prepared.image) {
 		const upload = await uploadInput.call(this, 'image', prepared.image, i, signal);
@@ -81,14 +103,22 @@ export async function createTalk(this: DIdContext, i: number, prepared: Prepared
 }
 
 /** Reads the file into its upload body and uploads it; the body is let go on return. */
-async function uploadInput(this: DIdContext, kind: 'image' | 'audio', file: InputFile, i: number, signal?: AbortSignal): Promise<{ id: string; url: string }> {
+async function uploadInput(
+	this: DIdContext,
+	kind: 'image' | 'audio',
+	file: InputFile,
+	i: number,
+	signal?: AbortSignal,
+): Promise<{ id: string; url: string }> {
 	const { head, tail, contentType } = multipartEnvelope(kind, file.fileName, file.mimeType);
 	return await uploadFile.call(this, kind, await file.read(head, tail), contentType, i, signal);
 }
 
 /** The estimate of one prepared item (its audio binary measured from its first bytes). */
 export function estimateItem(prepared: PreparedCreate): Estimate {
-	const audio = prepared.audio ? { head: prepared.audio.header, size: prepared.audio.bytes } : undefined;
+	const audio = prepared.audio
+		? { head: prepared.audio.header, size: prepared.audio.bytes }
+		: undefined;
 	return estimateTalk(prepared.body, audio);
 }
 
@@ -98,10 +128,16 @@ export function estimateItem(prepared: PreparedCreate): Estimate {
  * nothing: the refusal is returned for the router to fail the run (or, under Continue On Fail, every
  * item). `prepared` holds undefined for items refused already.
  */
-export async function beforeRun(this: IExecuteFunctions, prepared: Array<PreparedCreate | undefined>): Promise<NodeOperationError | undefined> {
+export async function beforeRun(
+	this: IExecuteFunctions,
+	prepared: Array<PreparedCreate | undefined>,
+): Promise<NodeOperationError | undefined> {
 	const mode = String(this.getNodeParameter('options.checkCredits', 0, 'auto'));
-	const items = prepared.map((p, i) => ({ p, i })).filter((entry): entry is { p: PreparedCreate; i: number } => entry.p !== undefined);
-	if (mode === 'never' || items.length === 0 || (mode === 'auto' && items.length < 2)) return undefined;
+	const items = prepared
+		.map((p, i) => ({ p, i }))
+		.filter((entry): entry is { p: PreparedCreate; i: number } => entry.p !== undefined);
+	if (mode === 'never' || items.length === 0 || (mode === 'auto' && items.length < 2))
+		return undefined;
 	const estimates = items.map(({ p, i }) => ({ i, ...estimateItem(p) }));
 	const needed = estimates.reduce((sum, e) => sum + e.credits, 0);
 	const credits = await dIdApiRequest.call(this, 'GET', '/credits', { itemIndex: items[0].i });

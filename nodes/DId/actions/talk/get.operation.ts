@@ -4,13 +4,21 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { getTalk } from '../../transport';
 import { readTalkId, talkIdField } from './talk-id.field';
 
-export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['get'] } }, [talkIdField] as INodeProperties[]);
+export const description = updateDisplayOptions(
+	{ show: { resource: ['talk'], operation: ['get'] } },
+	[talkIdField] as INodeProperties[],
+);
 
 export async function prepare(this: IExecuteFunctions, i: number): Promise<string> {
 	return readTalkId(this, i);
 }
 
-export async function execute(this: IExecuteFunctions, i: number, talkId: string, signal?: AbortSignal): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	i: number,
+	talkId: string,
+	signal?: AbortSignal,
+): Promise<INodeExecutionData[]> {
 	const talk = await getTalk.call(this, talkId, { itemIndex: i, signal });
 	return [{ json: talk }];
 }

@@ -16,11 +16,36 @@ export const operationProperty: INodeProperties = {
 	noDataExpression: true,
 	displayOptions: { show: { resource: ['talk'] } },
 	options: [
-		{ name: 'Create', value: 'create', description: 'Create a talking video from a photo and a script', action: 'Create a talk' },
-		{ name: 'Delete', value: 'delete', description: 'Delete a finished talk', action: 'Delete a talk' },
-		{ name: 'Get', value: 'get', description: 'Get a talk’s status and result', action: 'Get a talk' },
-		{ name: 'List', value: 'list', description: 'List your talks, in the order D-ID gives them', action: 'List talks' },
-		{ name: 'Wait', value: 'wait', description: 'Wait until a talk is done and download its video', action: 'Wait for a talk' },
+		{
+			name: 'Create',
+			value: 'create',
+			description: 'Create a talking video from a photo and a script',
+			action: 'Create a talk',
+		},
+		{
+			name: 'Delete',
+			value: 'delete',
+			description: 'Delete a finished talk',
+			action: 'Delete a talk',
+		},
+		{
+			name: 'Get',
+			value: 'get',
+			description: 'Get a talk’s status and result',
+			action: 'Get a talk',
+		},
+		{
+			name: 'List',
+			value: 'list',
+			description: 'List your talks, in the order D-ID gives them',
+			action: 'List talks',
+		},
+		{
+			name: 'Wait',
+			value: 'wait',
+			description: 'Wait until a talk is done and download its video',
+			action: 'Wait for a talk',
+		},
 	],
 	default: 'create',
 };

@@ -15,7 +15,8 @@ export function waitFields(
 				{
 					name: 'Poll',
 					value: 'poll',
-					description: 'Ask D-ID for the status now and then while the execution runs. Works everywhere.',
+					description:
+						'Ask D-ID for the status now and then while the execution runs. Works everywhere.',
 				},
 				{
 					name: 'Webhook',
@@ -50,7 +51,8 @@ export function waitFields(
 			name: 'downloadVideo',
 			type: 'boolean',
 			default: true,
-			description: 'Whether to download the finished video into a binary property of the output item (streamed to n8n’s binary storage)',
+			description:
+				'Whether to download the finished video into a binary property of the output item (streamed to n8n’s binary storage)',
 			displayOptions: { show },
 		},
 		{

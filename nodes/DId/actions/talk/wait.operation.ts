@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { Uploads } from '../../helpers/cleanup';
@@ -11,7 +16,10 @@ import { waitFields } from './wait.fields';
 
 const properties: INodeProperties[] = [talkIdField, ...waitFields({}, { uploads: 'input' })];
 
-export const description = updateDisplayOptions({ show: { resource: ['talk'], operation: ['wait'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { resource: ['talk'], operation: ['wait'] } },
+	properties,
+);
 
 /** Talk → Wait always waits. */
 export function waits(): boolean {
@@ -26,19 +34,31 @@ export interface PreparedWait {
 
 export async function prepare(this: IExecuteFunctions, i: number): Promise<PreparedWait> {
 	const wait = readWaitSettings(this, i);
-	return { talkId: readTalkId(this, i), wait, uploads: wait.deleteUploads ? readUploads(this, i) : undefined };
+	return {
+		talkId: readTalkId(this, i),
+		wait,
+		uploads: wait.deleteUploads ? readUploads(this, i) : undefined,
+	};
 }
 
 /** Uploaded Files: the `uploads` a D-ID Create output ({image, audio} upload IDs), as an object or its JSON. */
 function readUploads(ctx: IExecuteFunctions, i: number): Uploads | undefined {
 	let value = ctx.getNodeParameter('uploadedFiles', i, undefined) as unknown;
-	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-	const advice = 'Map the uploads field of the D-ID Create output ({{ $json.uploads }}), or turn off Delete Uploaded Files After Completion.';
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+		return undefined;
+	const advice =
+		'Map the uploads field of the D-ID Create output ({{ $json.uploads }}), or turn off Delete Uploaded Files After Completion.';
 	if (typeof value === 'string') {
 		try {
 			value = JSON.parse(value);
 		} catch {
-			throw invalid(ctx, i, 'Uploaded Files', `${shown(value)} is not the uploads object of a D-ID Create`, advice);
+			throw invalid(
+				ctx,
+				i,
+				'Uploaded Files',
+				`${shown(value)} is not the uploads object of a D-ID Create`,
+				advice,
+			);
 		}
 	}
 	const ids = value as IDataObject;
@@ -48,7 +68,14 @@ function readUploads(ctx: IExecuteFunctions, i: number): Uploads | undefined {
 		!Array.isArray(value) &&
 		Object.keys(ids).every((key) => ['image', 'audio'].includes(key)) &&
 		Object.values(ids).every((id) => typeof id === 'string' && /^[A-Za-z0-9_-]{1,200}$/.test(id));
-	if (!valid) throw invalid(ctx, i, 'Uploaded Files', `${shown(value)} is not the uploads object of a D-ID Create`, advice);
+	if (!valid)
+		throw invalid(
+			ctx,
+			i,
+			'Uploaded Files',
+			`${shown(value)} is not the uploads object of a D-ID Create`,
+			advice,
+		);
 	return { image: ids.image as string | undefined, audio: ids.audio as string | undefined };
 }
 
@@ -58,11 +85,24 @@ export async function execute(
 	prepared: PreparedWait,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
-	return await finishWaiting.call(this, prepared.talkId, i, prepared.wait, signal, undefined, prepared.uploads);
+	return await finishWaiting.call(
+		this,
+		prepared.talkId,
+		i,
+		prepared.wait,
+		signal,
+		undefined,
+		prepared.uploads,
+	);
 }
 
 /** Wait Mode "Webhook": the talk is read once before the execution waits (it may have ended already). */
-export async function startForWebhook(this: DIdContext, i: number, prepared: PreparedWait, signal: AbortSignal): Promise<Started> {
+export async function startForWebhook(
+	this: DIdContext,
+	i: number,
+	prepared: PreparedWait,
+	signal: AbortSignal,
+): Promise<Started> {
 	const talk = (await getTalk.call(this, prepared.talkId, { itemIndex: i, signal })) as Talk;
 	return { talk, uploads: prepared.uploads };
 }
