@@ -14,6 +14,7 @@ import { executeContext } from './support/context';
 /** Wait Mode "Webhook": the tokens that let a call of the resume URL make the waiting execution work. */
 const KEY = 'user:secret';
 const SETTINGS = {
+	mode: 'webhook' as const,
 	timeoutMs: 60_000,
 	download: false,
 	binaryProperty: 'data',

@@ -60,29 +60,20 @@ const LIST_MAX_PAGES = 3;
 /** The node's own calls: tried again while n8n answers 409 (the execution is not saved as waiting yet). */
 const SELF_CALL_MAX_MS = 120_000;
 
-/** What starting one item gives: a talk to wait for, or an output that needs no waiting. */
+/** What starting one item gives: its talk (created or read) to wait for. */
 export interface Started {
-	talk?: Talk;
-	ready?: INodeExecutionData[];
+	talk: Talk;
 	/** What was uploaded for the item (deleted after the talk ends when asked). */
 	uploads?: Uploads;
 }
 export type StartItem = (i: number, signal: AbortSignal) => Promise<Started>;
-
-export interface EndSettingsOfBatch {
-	timeoutMs: number;
-	download: boolean;
-	binaryProperty: string;
-	deleteUploads: boolean;
-	deleteTalk: boolean;
-}
 
 /** One node run's batch while execute() runs (it is gone when execute() returns). */
 export interface Batch {
 	id: string;
 	resumeUrl: string;
 	secret: Buffer;
-	settings: EndSettingsOfBatch;
+	settings: WaitSettings;
 	concurrency: number;
 	continueOnFail: boolean;
 }
@@ -100,6 +91,11 @@ function keyOf(executionId: string | undefined, nodeName: string): string {
 	return `${executionId ?? 'unknown'}\u0000${nodeName}`;
 }
 
+/** The execution's resume URL (with n8n's own token in 2.x), as n8n builds it in any process. */
+function resumeUrlOf(ctx: IExecuteFunctions | IWebhookFunctions): string {
+	return String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+}
+
 async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
 	return executionSecret(await credentialKey.call(ctx), executionId);
 }
@@ -110,10 +106,10 @@ async function secretOf(ctx: DIdContext, executionId: string): Promise<Buffer> {
  */
 export async function openBatch(
 	ctx: IExecuteFunctions,
-	settings: EndSettingsOfBatch,
+	settings: WaitSettings,
 	concurrency: number,
 ): Promise<Batch> {
-	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	const resumeUrl = resumeUrlOf(ctx);
 	const sandbox = isLoopback(await baseUrlOf.call(ctx));
 	if (!(sandbox ? HTTP_URL : HTTPS_URL).test(resumeUrl)) {
 		throw invalid(
@@ -165,7 +161,7 @@ export function webhookRun(ctx: IExecuteFunctions): boolean {
  * Talk → Wait in Wait Mode "Webhook") gets the execution's token, so the waiting node believes it.
  */
 export async function signResumeUrl(ctx: IExecuteFunctions, url: string): Promise<string> {
-	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
+	const resumeUrl = resumeUrlOf(ctx);
 	const base = (value: string) => {
 		try {
 			const parsed = new URL(value);
@@ -262,7 +258,6 @@ async function startItems(
 	if (cancel?.aborted) throw cancelledError(ctx);
 	for (const [i, result] of run.results) {
 		if (!result.ok) entries[i].ready = [{ json: errorJson(result.error as Error) }];
-		else if (result.value.ready) entries[i].ready = result.value.ready;
 		else {
 			entries[i].talk = result.value.talk;
 			entries[i].uploads = result.value.uploads;
@@ -305,7 +300,7 @@ async function pollFallback(
 ): Promise<INodeExecutionData[]> {
 	const note =
 		'Wait Mode "Webhook" could not record this batch in the execution’s custom data (full: n8n keeps 10 keys of 512 characters), so this run waited as Wait Mode "Poll" does.';
-	const settings = { ...batch.settings, mode: 'poll' } as WaitSettings;
+	const settings: WaitSettings = { ...batch.settings, mode: 'poll' };
 	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
 	const run = await runPool(
 		keys,
@@ -531,44 +526,46 @@ export async function onResumeCall(this: IWebhookFunctions): Promise<IWebhookRes
 	}
 }
 
+/**
+ * Runs `task` in the background of this process, once per batch at a time (`scheduled` holds the
+ * batches with one under way), with the resume URL as n8n builds it here.
+ */
+function inBackground(
+	ctx: IWebhookFunctions,
+	scheduled: Set<string>,
+	batch: string,
+	task: (resumeUrl: string) => Promise<void>,
+): void {
+	const resumeUrl = resumeUrlOf(ctx);
+	if (scheduled.has(batch) || !resumeUrl) return;
+	scheduled.add(batch);
+	void task(resumeUrl)
+		.catch(() => undefined)
+		.finally(() => scheduled.delete(batch));
+}
+
 /** This process keeps the batch's timeout too, should the worker that started the wait be gone. */
 function keepTimeout(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
-	if (timeoutsScheduled.has(record.batch)) return;
-	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
-	if (!resumeUrl) return;
-	timeoutsScheduled.add(record.batch);
-	void (async () => {
-		try {
-			await abortableSleep(Math.max(0, record.endsAt - Date.now()));
-			await selfCall(ctx, { id: record.batch, resumeUrl, secret }, 'timeout');
-		} finally {
-			timeoutsScheduled.delete(record.batch);
-		}
-	})().catch(() => undefined);
+	inBackground(ctx, timeoutsScheduled, record.batch, async (resumeUrl) => {
+		await abortableSleep(Math.max(0, record.endsAt - Date.now()));
+		await selfCall(ctx, { id: record.batch, resumeUrl, secret }, 'timeout');
+	});
 }
 
 /** After a failed look at D-ID's call: the node's own "sweep" calls, until one is taken. */
 function sweepLater(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
-	if (sweepsScheduled.has(record.batch)) return;
-	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
-	if (!resumeUrl) return;
-	sweepsScheduled.add(record.batch);
-	const url = withQuery(resumeUrl, {
-		dIdCheck: 'sweep',
-		dIdToken: checkToken(secret, record.batch, 'sweep'),
-	});
-	void (async () => {
-		try {
-			for (const delay of LATER_SWEEP_MS) {
-				await abortableSleep(delay);
-				const { status } = await post(ctx, url);
-				// Taken (200), or nothing waits any more (n8n's 404/409 once resumed or finished).
-				if (status !== 0 && status < 500 && status !== 401) return;
-			}
-		} finally {
-			sweepsScheduled.delete(record.batch);
+	inBackground(ctx, sweepsScheduled, record.batch, async (resumeUrl) => {
+		const url = withQuery(resumeUrl, {
+			dIdCheck: 'sweep',
+			dIdToken: checkToken(secret, record.batch, 'sweep'),
+		});
+		for (const delay of LATER_SWEEP_MS) {
+			await abortableSleep(delay);
+			const { status } = await post(ctx, url);
+			// Taken (200), or nothing waits any more (n8n's 404/409 once resumed or finished).
+			if (status !== 0 && status < 500 && status !== 401) return;
 		}
-	})().catch(() => undefined);
+	});
 }
 
 interface Complete {
@@ -702,14 +699,16 @@ async function finish(
 	record: BatchRecord,
 	entries: Entry[],
 ): Promise<INodeExecutionData[]> {
-	let next = 0;
-	const worker = async () => {
-		while (next < entries.length) {
-			const entry = entries[next++];
-			if (!entry.ready) entry.ready = await resultOf(ctx, record, entry);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, worker));
+	const keys = entries.filter((e) => !e.ready).map((e) => e.index);
+	const run = await runPool(
+		keys,
+		async (i) => (entries[i].ready = await resultOf(ctx, record, entries[i])),
+		{
+			concurrency: DOWNLOAD_CONCURRENCY,
+		},
+	);
+	// resultOf throws only without Continue On Fail: the first failure fails the node.
+	if (run.firstFailure) throw run.firstFailure.error;
 	return outputOf(entries);
 }
 
