@@ -128,6 +128,8 @@ class NodeTypes implements INodeTypes {
 /** n8n's credential handling without a database: decrypted data from memory, generic auth applied as n8n's CLI does. */
 export class MemoryCredentialsHelper extends ICredentialsHelper {
 	readonly types: Record<string, ICredentialType> = { dIdApi: new DIdApi() };
+	/** How often n8n read (loaded and decrypted) a credential: in n8n each read is a database query. */
+	reads = 0;
 
 	constructor(private data: Record<string, ICredentialDataDecryptedObject>) {
 		super();
@@ -182,6 +184,7 @@ export class MemoryCredentialsHelper extends ICredentialsHelper {
 		_node: INodeCredentialsDetails,
 		type: string,
 	) {
+		this.reads++;
 		return this.data[type] ?? {};
 	}
 
@@ -241,6 +244,8 @@ export interface RunResult {
 	items: INodeExecutionData[];
 	/** The node's error when it failed (without Continue On Fail). */
 	error?: Error & { description?: string; context?: IDataObject; httpCode?: string };
+	/** How often the run read the credential (n8n: a database query and a decryption each). */
+	credentialReads: number;
 }
 
 let workflowCounter = 0;
@@ -323,7 +328,12 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 	inputsFor.delete(id);
 	const taskData = run.data.resultData.runData[name]?.[0];
 	const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
-	return { run, items: taskData?.data?.main?.[0] ?? [], error };
+	return {
+		run,
+		items: taskData?.data?.main?.[0] ?? [],
+		error,
+		credentialReads: credentialsHelper.reads,
+	};
 }
 
 /** The bytes of an output binary, read back from n8n's binary storage. */

@@ -1,4 +1,6 @@
 import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
 	IDataObject,
 	IExecuteFunctions,
 	IHookFunctions,
@@ -78,6 +80,21 @@ interface CredentialFacts {
 	elevenLabsApiKey?: string;
 	/** What must never appear in a string built from a response: the key (as given and trimmed), the own ElevenLabs key. */
 	secrets: string[];
+	/**
+	 * The credential as read once for this node run, handed to n8n with each request: without it
+	 * n8n loads the credential from its database and decrypts it again for every request (in queue
+	 * mode a PostgreSQL query per D-ID request, taken from a pool of a few connections).
+	 */
+	decrypted?: ICredentialsDecrypted;
+}
+
+function decryptedOf(
+	ctx: DIdContext,
+	data: ICredentialDataDecryptedObject,
+): ICredentialsDecrypted | undefined {
+	const details = ctx.getNode().credentials?.dIdApi;
+	if (!details?.id) return undefined;
+	return { id: details.id, name: details.name, type: 'dIdApi', data };
 }
 
 const credentialFacts = new WeakMap<object, Promise<CredentialFacts>>();
@@ -88,6 +105,7 @@ function factsOf(ctx: DIdContext): Promise<CredentialFacts> {
 		facts = ctx
 			.getCredentials<{ baseUrl?: string; apiKey?: string; elevenLabsApiKey?: string }>('dIdApi')
 			.then((credentials) => ({
+				decrypted: decryptedOf(ctx, credentials),
 				baseUrl: String(credentials.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
 				apiKey: String(credentials.apiKey ?? '').trim(),
 				elevenLabsApiKey: credentials.elevenLabsApiKey?.trim() || undefined,
@@ -208,7 +226,7 @@ async function sendToDId(
 	path: string,
 	request: DIdRequest,
 ): Promise<IDataObject> {
-	const baseUrl = await baseUrlOf.call(this);
+	const { baseUrl, decrypted } = await factsOf(this);
 	const idempotent = request.idempotent ?? method !== 'POST';
 	const options: IHttpRequestOptions = {
 		method,
@@ -242,6 +260,10 @@ async function sendToDId(
 				this,
 				'dIdApi',
 				options,
+				// A copy each time: n8n may add to the data it is given (pre-authentication).
+				decrypted
+					? { credentialsDecrypted: { ...decrypted, data: { ...decrypted.data } } }
+					: undefined,
 			)) as IN8nHttpFullResponse;
 		} catch (error) {
 			if (request.signal?.aborted) throw cancelledError(this, request.itemIndex);
