@@ -8,14 +8,8 @@ import path from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 
 import { runNode, type InputItem } from './harness/engine';
-import {
-	credentialsFor,
-	fixture,
-	ROOT,
-	startSandbox,
-	totalRequests,
-	type Sandbox,
-} from './harness/sandbox';
+import { credentialsFor, fixture, ROOT, totalRequests } from './harness/sandbox';
+import { createParameters, useSandbox } from './harness/suite';
 
 interface Row {
 	operation: string;
@@ -31,16 +25,8 @@ interface Row {
 	says?: RegExp;
 }
 
-const IMAGE = 'https://myhost.com/image.jpg';
 const ELEVENLABS_KEY = 'el-bad-input-key-0123456789';
-const create = (parameters: IDataObject): IDataObject => ({
-	resource: 'talk',
-	operation: 'create',
-	imageUrl: IMAGE,
-	text: 'Hello world!',
-	waitForCompletion: false,
-	...parameters,
-});
+const create = createParameters;
 const file = (mimeType: string, bytes: number, fileName: string): InputItem[] => [
 	{ json: {}, binary: { data: { data: Buffer.alloc(bytes, 1), fileName, mimeType } } },
 ];
@@ -1009,9 +995,7 @@ const ROWS: Row[] = [
 	},
 ];
 
-let sandbox: Sandbox;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
+const { sandbox } = useSandbox();
 
 const seen = new Map<Row, string>();
 

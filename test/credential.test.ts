@@ -1,23 +1,14 @@
 // The dIdApi credential: how n8n signs requests with it, and its connection test against the sandbox.
-import type { ICredentialTestRequest, IHttpRequestOptions, INode } from 'n8n-workflow';
+import type { ICredentialTestRequest, IHttpRequestOptions } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
 import { DIdApi } from '../credentials/DIdApi.credentials';
 import { MemoryCredentialsHelper, nodeTypes } from './harness/engine';
-import { startSandbox, type Sandbox } from './harness/sandbox';
+import { useSandbox } from './harness/suite';
+import { NODE as node } from './unit/support/context';
 
-let sandbox: Sandbox;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
+const { sandbox } = useSandbox();
 
-const node: INode = {
-	id: 'n',
-	name: 'D-ID',
-	type: 'n8n-nodes-d-id.dId',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
 const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
 
 /** Runs the credential's test the way n8n's credential dialog does: resolve, sign, send, apply the rules. */

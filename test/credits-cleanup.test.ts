@@ -6,36 +6,17 @@ import path from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 
 import { estimateTalk, textSeconds, WORDS_PER_MINUTE } from '../nodes/DId/helpers/credits';
-import { runNode, type InputItem, type NodeSpec } from './harness/engine';
-import { credentialsFor, fixture, ROOT, startSandbox, type Sandbox } from './harness/sandbox';
+import { type InputItem, type NodeSpec } from './harness/engine';
+import { fixture, ROOT } from './harness/sandbox';
+import { createTalk, FILES_IN_VIDEO_OUT, TEST_SETTINGS, useSandbox } from './harness/suite';
 
-let sandbox: Sandbox;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
-beforeEach(() => {
-	sandbox.setFaults({});
-	sandbox.configure({
-		credits: 1000,
-		plan: { stitch: true, subtitles: true },
-		processing: { msPerSecond: 1, minMs: 30, rangeMs: undefined },
-	});
-	sandbox.resetStats();
+const { sandbox, run } = useSandbox({
+	settings: { ...TEST_SETTINGS, processing: { msPerSecond: 1, minMs: 30, rangeMs: undefined } },
+	resetStats: true,
 });
-
-const IMAGE = 'https://myhost.com/image.jpg';
-const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: {
-		resource: 'talk',
-		operation: 'create',
-		imageUrl: IMAGE,
-		text: '={{ $json.text }}',
-		waitForCompletion: false,
-		...parameters,
-	},
-	...extra,
-});
-const run = (spec: NodeSpec, items?: InputItem[]) =>
-	runNode(spec, { credentials: credentialsFor(sandbox), items });
+/** Create Talk reading each item's text. */
+const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}) =>
+	createTalk({ text: '={{ $json.text }}', ...parameters }, extra);
 const requests = (route: string) => sandbox.stats().requests[route] ?? 0;
 const words = (n: number) => Array.from({ length: n }, (_, k) => `word${k}`).join(' ');
 const photo = (name = 'portrait.jpg'): InputItem['binary'] => ({
@@ -216,18 +197,7 @@ describe('clean-up of what D-ID keeps', () => {
 		binary: { ...photo(name), voice: audio() },
 	});
 	const cleanCreate = (extra: IDataObject = {}) =>
-		create({
-			imageSource: 'binary',
-			scriptType: 'audio',
-			audioSource: 'binary',
-			audioBinaryProperty: 'voice',
-			waitForCompletion: true,
-			downloadVideo: true,
-			binaryPropertyOutput: 'video',
-			deleteUploads: true,
-			deleteTalk: true,
-			...extra,
-		});
+		create({ ...FILES_IN_VIDEO_OUT, deleteUploads: true, deleteTalk: true, ...extra });
 
 	test('with both options on, the sandbox holds no upload and no talk of the run afterwards', async () => {
 		const before = sandbox.uploads().length;
@@ -317,7 +287,7 @@ describe('clean-up of what D-ID keeps', () => {
 		const uploads = created.items[0].json.uploads as IDataObject;
 		expect(uploads).toEqual({ image: expect.stringMatching(/^img_/) });
 		expect(sandbox.uploads().map((u) => u.id)).toContain(uploads.image);
-		const waited = await runNode(
+		const waited = await run(
 			{
 				parameters: {
 					resource: 'talk',
@@ -328,7 +298,7 @@ describe('clean-up of what D-ID keeps', () => {
 					deleteTalk: true,
 				},
 			},
-			{ credentials: credentialsFor(sandbox), items: [{ json: created.items[0].json }] },
+			[{ json: created.items[0].json }],
 		);
 		expect(waited.error).toBeUndefined();
 		expect(waited.items[0].json.cleanup).toEqual({

@@ -5,29 +5,11 @@ import path from 'node:path';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { runNode, type InputItem, type NodeSpec } from './harness/engine';
-import { credentialsFor, fixture, startSandbox, type Sandbox } from './harness/sandbox';
+import { type InputItem } from './harness/engine';
+import { fixture } from './harness/sandbox';
+import { createTalk, useSandbox } from './harness/suite';
 
-let sandbox: Sandbox;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
-beforeEach(() => {
-	sandbox.setFaults({});
-	sandbox.resetStats();
-});
-
-const create = (parameters: IDataObject): NodeSpec => ({
-	parameters: {
-		resource: 'talk',
-		operation: 'create',
-		imageUrl: 'https://myhost.com/image.jpg',
-		text: 'Hello world!',
-		waitForCompletion: false,
-		...parameters,
-	},
-});
-const run = (spec: NodeSpec, items?: InputItem[]) =>
-	runNode(spec, { credentials: credentialsFor(sandbox), items });
+const { sandbox, run } = useSandbox({ resetStats: true });
 const photo = (data: Buffer, mimeType: string, fileName = 'portrait.jpg'): InputItem => ({
 	json: {},
 	binary: { data: { data, fileName, mimeType } },
@@ -39,7 +21,7 @@ describe('input files that other software labels differently are accepted', () =
 	test.each(['image/jpg', 'image/pjpeg', 'IMAGE/JPEG', 'image/jpeg; charset=binary'])(
 		'a real JPEG labelled %s is uploaded as image/jpeg',
 		async (mimeType) => {
-			const { items, error } = await run(create({ imageSource: 'binary' }), [
+			const { items, error } = await run(createTalk({ imageSource: 'binary' }), [
 				photo(JPEG, mimeType),
 			]);
 			expect(error).toBeUndefined();
@@ -52,7 +34,7 @@ describe('input files that other software labels differently are accepted', () =
 	);
 
 	test('a PNG with no type (application/octet-stream) is recognised by its content', async () => {
-		const { error } = await run(create({ imageSource: 'binary' }), [
+		const { error } = await run(createTalk({ imageSource: 'binary' }), [
 			photo(PNG, 'application/octet-stream', 'upload.bin'),
 		]);
 		expect(error).toBeUndefined();
@@ -60,7 +42,7 @@ describe('input files that other software labels differently are accepted', () =
 	});
 
 	test('an MP3 labelled audio/mpeg is uploaded', async () => {
-		const { error } = await run(create({ scriptType: 'audio', audioSource: 'binary' }), [
+		const { error } = await run(createTalk({ scriptType: 'audio', audioSource: 'binary' }), [
 			{
 				json: {},
 				binary: {
@@ -79,14 +61,14 @@ describe('addresses and values that are fine stay fine', () => {
 		'https://cdn.example.com/a/b/photo.jpeg#top',
 		'https://cdn.example.com/photo.png',
 	])('image URL %s is sent as given', async (imageUrl) => {
-		const { items, error } = await run(create({ imageUrl }));
+		const { items, error } = await run(createTalk({ imageUrl }));
 		expect(error).toBeUndefined();
 		expect(sandbox.talk(String(items[0].json.id)).request.source_url).toBe(imageUrl);
 	});
 
 	test('Stability 0 is sent as 0, and Max Concurrent Talks from an expression "3" is taken', async () => {
 		const { items, error } = await run(
-			create({
+			createTalk({
 				provider: 'elevenlabs',
 				voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
 				elevenLabsVoice: { stability: 0 },
@@ -102,7 +84,7 @@ describe('addresses and values that are fine stay fine', () => {
 
 	test('text with words around zero-width characters is sent unchanged', async () => {
 		const text = 'Hello\u200b world, again';
-		const { items, error } = await run(create({ text }));
+		const { items, error } = await run(createTalk({ text }));
 		expect(error).toBeUndefined();
 		expect((sandbox.talk(String(items[0].json.id)).request.script as IDataObject).input).toBe(text);
 	});
@@ -127,15 +109,12 @@ describe('memory: each file is read when its item runs, not all before the first
 		const second = Buffer.concat([JPEG, Buffer.from('second item')]);
 		// The first talk's creation takes 400 ms: the second item's file is removed meanwhile.
 		sandbox.setFaults({ routes: { 'POST /talks': { latencyMs: 400 } } });
-		const running = runNode(
-			{
-				...create({ imageSource: 'binary', options: { maxConcurrency: 1 } }),
-				continueOnFail: true,
-			},
-			{
-				credentials: credentialsFor(sandbox),
-				items: [photo(first, 'image/jpeg'), photo(second, 'image/jpeg', 'second.jpg')],
-			},
+		const running = run(
+			createTalk(
+				{ imageSource: 'binary', options: { maxConcurrency: 1 } },
+				{ continueOnFail: true },
+			),
+			[photo(first, 'image/jpeg'), photo(second, 'image/jpeg', 'second.jpg')],
 		);
 		let removed: string[] = [];
 		for (let waited = 0; waited < 10_000 && !removed.length; waited += 10) {

@@ -4,47 +4,18 @@ import http from 'node:http';
 
 import type { IDataObject } from 'n8n-workflow';
 
+import { binaryBuffer, loadOptions, runNode, type NodeSpec } from './harness/engine';
+import { credentialsFor, fixture, totalRequests } from './harness/sandbox';
 import {
-	binaryBuffer,
-	loadOptions,
-	runNode,
-	type InputItem,
-	type NodeSpec,
-} from './harness/engine';
-import {
-	credentialsFor,
-	fixture,
-	startSandbox,
-	totalRequests,
-	type Sandbox,
-} from './harness/sandbox';
+	createTalk,
+	FILES_IN_VIDEO_OUT,
+	IMAGE,
+	otherTalks,
+	TEST_SETTINGS,
+	useSandbox,
+} from './harness/suite';
 
-let sandbox: Sandbox;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
-beforeEach(() => {
-	sandbox.setFaults({});
-	sandbox.configure({
-		credits: 1000,
-		plan: { stitch: true, subtitles: true },
-		processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined },
-	});
-});
-
-const IMAGE = 'https://myhost.com/image.jpg';
-const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: {
-		resource: 'talk',
-		operation: 'create',
-		imageUrl: IMAGE,
-		text: 'Hello world!',
-		waitForCompletion: false,
-		...parameters,
-	},
-	...extra,
-});
-const run = (spec: NodeSpec, items?: InputItem[], credentials = credentialsFor(sandbox)) =>
-	runNode(spec, { credentials, items });
+const { sandbox, run } = useSandbox({ settings: TEST_SETTINGS });
 const lastTalk = () => sandbox.talks().at(-1)!;
 /** The sandbox's record of each output item's talk, in item order (fails when an item has none). */
 const talksOf = (items: Array<{ json: IDataObject }>) =>
@@ -59,7 +30,7 @@ const talksOf = (items: Array<{ json: IDataObject }>) =>
 
 describe("the Talks overview's seven examples, body checked field for field", () => {
 	test('#1 default call sends exactly source_url and the text script', async () => {
-		const { items, error } = await run(create({}));
+		const { items, error } = await run(createTalk({}));
 		expect(error).toBeUndefined();
 		expect(items[0].json).toMatchObject({ id: lastTalk().id, object: 'talk', status: 'created' });
 		expect(lastTalk().request).toEqual({
@@ -81,7 +52,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 		const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/webhook`;
 		const { items } = await run(
-			create({
+			createTalk({
 				waitForCompletion: true,
 				downloadVideo: false,
 				additionalFields: { webhookUrl: webhook },
@@ -98,7 +69,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 	});
 
 	test('#3 stitch', async () => {
-		await run(create({ videoOptions: { stitch: true } }));
+		await run(createTalk({ videoOptions: { stitch: true } }));
 		expect(lastTalk().request).toEqual({
 			source_url: IMAGE,
 			script: { type: 'text', input: 'Hello world!' },
@@ -106,12 +77,18 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 		});
 	});
 
-	test('#4 text-to-speech with provider, voice and style', async () => {
+	test.each([
+		['text-to-speech with provider, voice and style', 'Cheerful'],
+		[
+			'with the style as GET /tts/voices lists it ("cheerful"): sent as the overview writes it',
+			'cheerful',
+		],
+	])('#4 %s', async (_title, style) => {
 		await run(
-			create({
+			createTalk({
 				provider: 'microsoft',
 				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
-				microsoftVoice: { style: 'Cheerful' },
+				microsoftVoice: { style },
 			}),
 		);
 		expect(lastTalk().request).toEqual({
@@ -128,30 +105,11 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 		});
 	});
 
-	test('#4 with the style as GET /tts/voices lists it ("cheerful"): sent as the overview writes it', async () => {
-		await run(
-			create({
-				provider: 'microsoft',
-				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
-				microsoftVoice: { style: 'cheerful' },
-			}),
-		);
-		expect(lastTalk().request.script).toEqual({
-			type: 'text',
-			input: 'Hello world!',
-			provider: {
-				type: 'microsoft',
-				voice_id: 'en-US-JennyNeural',
-				voice_config: { style: 'Cheerful' },
-			},
-		});
-	});
-
 	test('#4 the Style dropdown offers the saved spelling, either one, so the editor shows no warning', async () => {
 		const styles = async (style?: string) => {
 			const microsoftVoice = style === undefined ? {} : { style };
 			const parameters = {
-				...create({}).parameters,
+				...createTalk({}).parameters,
 				provider: 'microsoft',
 				voice: { __rl: true, mode: 'list', value: 'en-US-JennyNeural' },
 				microsoftVoice,
@@ -177,7 +135,11 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 
 	test('#5 audio script', async () => {
 		await run(
-			create({ scriptType: 'audio', audioSource: 'url', audioUrl: 'https://path.to/audio.mp3' }),
+			createTalk({
+				scriptType: 'audio',
+				audioSource: 'url',
+				audioUrl: 'https://path.to/audio.mp3',
+			}),
 		);
 		expect(lastTalk().request).toEqual({
 			source_url: IMAGE,
@@ -186,7 +148,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 	});
 
 	test('#6 driver from the bank', async () => {
-		await run(create({ driver: 'bank', bankDriver: 'lively/driver-05' }));
+		await run(createTalk({ driver: 'bank', bankDriver: 'lively/driver-05' }));
 		expect(lastTalk().request).toEqual({
 			source_url: IMAGE,
 			driver_url: 'bank://lively/driver-05',
@@ -196,7 +158,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 
 	test('#7 expressions', async () => {
 		const { items, error } = await run(
-			create({
+			createTalk({
 				waitForCompletion: true,
 				downloadVideo: false,
 				expressions: {
@@ -223,7 +185,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 
 	test('every option at once: provider settings, config, legacy flags, other fields, own ElevenLabs key', async () => {
 		await run(
-			create({
+			createTalk({
 				ssml: true,
 				text: '<speak>Hello <break time="1s"/> world</speak>',
 				provider: 'elevenlabs',
@@ -313,16 +275,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 describe('files in and out', () => {
 	test('image and audio from binaries are uploaded; the video comes back with the bytes the sandbox served', async () => {
 		const { items, error } = await run(
-			create({
-				imageSource: 'binary',
-				imageBinaryProperty: 'photo',
-				scriptType: 'audio',
-				audioSource: 'binary',
-				audioBinaryProperty: 'voice',
-				waitForCompletion: true,
-				downloadVideo: true,
-				binaryPropertyOutput: 'video',
-			}),
+			createTalk({ ...FILES_IN_VIDEO_OUT, imageBinaryProperty: 'photo' }),
 			[
 				{
 					binary: {
@@ -352,7 +305,7 @@ describe('files in and out', () => {
 		sandbox.configure({ resultSizeBytes: 24 * 1024 * 1024 });
 		try {
 			const { items } = await run(
-				create({
+				createTalk({
 					waitForCompletion: true,
 					downloadVideo: true,
 					videoOptions: { resultFormat: 'mov' },
@@ -383,23 +336,22 @@ describe('many items', () => {
 		'Another fairly long sentence that takes a while to say out loud.',
 		'Bye now all.',
 	];
+	/** Creates a talk per text and waits for them all (no download). */
+	const runBatch = (parameters: IDataObject = {}) =>
+		run(
+			createTalk({
+				text: '={{ $json.text }}',
+				waitForCompletion: true,
+				downloadVideo: false,
+				...parameters,
+			}),
+			texts.map((text) => ({ json: { text } })),
+		);
 
 	test('N items are created together and waited for concurrently; output in input order, paired', async () => {
 		// Long enough that creating six talks cannot outlast the shortest render on a busy machine.
 		sandbox.configure({ processing: { msPerSecond: 40, minMs: 600 } });
-		const { items, error } = await run(
-			{
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageUrl: IMAGE,
-					text: '={{ $json.text }}',
-					waitForCompletion: true,
-					downloadVideo: false,
-				},
-			},
-			texts.map((text) => ({ json: { text } })),
-		);
+		const { items, error } = await runBatch();
 		expect(error).toBeUndefined();
 		expect(items).toHaveLength(texts.length);
 		const talks = talksOf(items);
@@ -418,19 +370,7 @@ describe('many items', () => {
 	test('several talks waiting are looked at with one list request per look, not one request per talk', async () => {
 		sandbox.configure({ processing: { msPerSecond: 1000, minMs: 2500 } });
 		sandbox.resetStats();
-		const { items, error } = await run(
-			{
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageUrl: IMAGE,
-					text: '={{ $json.text }}',
-					waitForCompletion: true,
-					downloadVideo: false,
-				},
-			},
-			texts.map((text) => ({ json: { text } })),
-		);
+		const { items, error } = await runBatch();
 		expect(error).toBeUndefined();
 		expect(items.map((item) => item.json.status)).toEqual(texts.map(() => 'done'));
 		const { requests } = sandbox.stats();
@@ -443,7 +383,7 @@ describe('many items', () => {
 	test('a single talk is checked with GET /talks/{id}', async () => {
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 1500 } });
 		sandbox.resetStats();
-		const { error } = await run(create({ waitForCompletion: true, downloadVideo: false }));
+		const { error } = await run(createTalk({ waitForCompletion: true, downloadVideo: false }));
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().requests['GET /talks'] ?? 0).toBe(0);
 		expect(sandbox.stats().requests['GET /talks/{id}']).toBeGreaterThanOrEqual(1);
@@ -451,20 +391,7 @@ describe('many items', () => {
 
 	test('Max Concurrent Talks bounds how many are in flight', async () => {
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 150 } });
-		const { items, error } = await run(
-			{
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageUrl: IMAGE,
-					text: '={{ $json.text }}',
-					waitForCompletion: true,
-					downloadVideo: false,
-					options: { maxConcurrency: 2 },
-				},
-			},
-			texts.map((text) => ({ json: { text } })),
-		);
+		const { items, error } = await runBatch({ options: { maxConcurrency: 2 } });
 		expect(error).toBeUndefined();
 		expect(items.map((item) => item.json.status)).toEqual(texts.map(() => 'done'));
 		// The talks of this run (by the IDs it output), not whatever the sandbox made last.
@@ -483,7 +410,7 @@ describe('many items', () => {
 
 describe('get, wait, list, delete, credits', () => {
 	test('Get and Wait by ID (Wait downloads the video)', async () => {
-		const created = await run(create({}));
+		const created = await run(createTalk({}));
 		const id = created.items[0].json.id as string;
 		const got = await run({ parameters: { resource: 'talk', operation: 'get', talkId: id } });
 		expect(got.items[0].json.id).toBe(id);
@@ -493,19 +420,7 @@ describe('get, wait, list, delete, credits', () => {
 	});
 
 	test('List: Return All follows the token pages; Limit stops early', async () => {
-		const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
-		await Promise.all(
-			Array.from({ length: 210 }, () =>
-				fetch(`${sandbox.url}/talks`, {
-					method: 'POST',
-					headers: auth,
-					body: JSON.stringify({
-						source_url: 'https://myhost.com/paging.jpg',
-						script: { type: 'text', input: 'Paging test.' },
-					}),
-				}),
-			),
-		);
+		await otherTalks(sandbox, 210, 'https://myhost.com/paging.jpg', 'Paging test.');
 		const existing = sandbox
 			.talks()
 			.filter((t) => !(t as unknown as { deleted: boolean }).deleted).length;
@@ -523,14 +438,14 @@ describe('get, wait, list, delete, credits', () => {
 	});
 
 	test('Delete a finished talk; deleting one still processing says what to do', async () => {
-		const done = await run(create({ waitForCompletion: true, downloadVideo: false }));
+		const done = await run(createTalk({ waitForCompletion: true, downloadVideo: false }));
 		const deleted = await run({
 			parameters: { resource: 'talk', operation: 'delete', talkId: done.items[0].json.id },
 		});
 		expect(deleted.items[0].json).toMatchObject({ id: done.items[0].json.id, deleted: true });
 
 		sandbox.configure({ processing: { msPerSecond: 10, minMs: 5000 } });
-		const busy = await run(create({}));
+		const busy = await run(createTalk({}));
 		const refused = await run({
 			parameters: { resource: 'talk', operation: 'delete', talkId: busy.items[0].json.id },
 		});
@@ -547,25 +462,25 @@ describe('get, wait, list, delete, credits', () => {
 
 describe('D-ID errors become NodeApiErrors that say what to do', () => {
 	const cases: Array<[string, () => void, NodeSpec, RegExp, string?]> = [
-		['401 wrong key', () => {}, create({}), /D-ID refused the API key/, 'AuthorizationError'],
+		['401 wrong key', () => {}, createTalk({}), /D-ID refused the API key/, 'AuthorizationError'],
 		[
 			'402 no credits',
 			() => sandbox.configure({ credits: 0 }),
-			create({}),
+			createTalk({}),
 			/Not enough D-ID credits/,
 			'InsufficientCreditsError',
 		],
 		[
 			'403 plan without stitch',
 			() => sandbox.configure({ plan: { stitch: false } }),
-			create({ videoOptions: { stitch: true } }),
+			createTalk({ videoOptions: { stitch: true } }),
 			/plan does not allow this: user has no permission for stitch/,
 			'PermissionError',
 		],
 		[
 			'451 text moderation',
 			() => {},
-			create({ text: 'Please [moderate-me] now' }),
+			createTalk({ text: 'Please [moderate-me] now' }),
 			/content moderation refused the text/,
 			'TextModerationError',
 		],
@@ -579,14 +494,14 @@ describe('D-ID errors become NodeApiErrors that say what to do', () => {
 		[
 			'failed talk (no face)',
 			() => {},
-			create({ imageUrl: 'https://x.com/no-face.jpg', waitForCompletion: true }),
+			createTalk({ imageUrl: 'https://x.com/no-face.jpg', waitForCompletion: true }),
 			/D-ID could not make talk tlk_\S+ \(error\): FaceError/,
 			'FaceError',
 		],
 		[
 			'rejected talk',
 			() => {},
-			create({ imageUrl: 'https://x.com/rejected-image.jpg', waitForCompletion: true }),
+			createTalk({ imageUrl: 'https://x.com/rejected-image.jpg', waitForCompletion: true }),
 			/\(rejected\): ContentModerationError/,
 			'ContentModerationError',
 		],
@@ -607,7 +522,7 @@ describe('D-ID errors become NodeApiErrors that say what to do', () => {
 	test('Continue On Fail: a failed item becomes an error item paired with it; the others go on', async () => {
 		const { items, error } = await run(
 			{
-				...create({
+				...createTalk({
 					imageUrl: '={{ $json.image }}',
 					waitForCompletion: true,
 					downloadVideo: false,
@@ -648,7 +563,9 @@ describe('transient failures', () => {
 			{ route: 'GET /results/{id}/{file}', fault: 'dropBefore' },
 		]);
 		const before = sandbox.stats().talksCreated;
-		const { items, error } = await run(create({ waitForCompletion: true, downloadVideo: true }));
+		const { items, error } = await run(
+			createTalk({ waitForCompletion: true, downloadVideo: true }),
+		);
 		expect(error).toBeUndefined();
 		expect(items[0].json.status).toBe('done');
 		expect(sandbox.stats().talksCreated).toBe(before + 1);
@@ -658,7 +575,7 @@ describe('transient failures', () => {
 	test('a connection dropped after POST /talks: the node finds the talk D-ID made, and makes no second one', async () => {
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
 		const before = sandbox.stats().talksCreated;
-		const { items, error } = await run(create({ additionalFields: { userData: 'crm-1' } }));
+		const { items, error } = await run(createTalk({ additionalFields: { userData: 'crm-1' } }));
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().talksCreated).toBe(before + 1);
 		expect(items[0].json.id).toBe(lastTalk().id);
@@ -668,7 +585,7 @@ describe('transient failures', () => {
 	test('a connection dropped before D-ID took POST /talks: the node finds no talk and sends it again', async () => {
 		sandbox.addScriptedFaults([{ route: 'POST /talks', fault: 'dropBefore' }]);
 		const before = sandbox.stats().talksCreated;
-		const { items, error } = await run(create({}));
+		const { items, error } = await run(createTalk({}));
 		expect(error).toBeUndefined();
 		expect(sandbox.stats().talksCreated).toBe(before + 1);
 		expect(items[0].json.id).toBe(lastTalk().id);
@@ -681,10 +598,10 @@ describe('transient failures', () => {
 			{ route: 'POST /talks', fault: 'dropAfter' },
 		]);
 		const before = new Set(sandbox.talks().map((t) => t.id));
-		const { items } = await runNode(create({}, { continueOnFail: true }), {
-			credentials: credentialsFor(sandbox),
-			items: [{ json: {} }, { json: {} }],
-		});
+		const { items } = await run(createTalk({}, { continueOnFail: true }), [
+			{ json: {} },
+			{ json: {} },
+		]);
 		const made = sandbox
 			.talks()
 			.filter((t) => !before.has(t.id))
@@ -707,7 +624,7 @@ describe('bad input is refused before any request, naming the field and the item
 
 	test('an http webhook is refused when the credential points at D-ID itself (no request sent)', async () => {
 		const { error } = await run(
-			create({ additionalFields: { webhookUrl: 'http://n8n.example.com/webhook/x' } }),
+			createTalk({ additionalFields: { webhookUrl: 'http://n8n.example.com/webhook/x' } }),
 			undefined,
 			{ apiKey: 'k:s', baseUrl: 'https://api.d-id.com' },
 		);
@@ -719,7 +636,7 @@ describe('bad input is refused before any request, naming the field and the item
 
 	test('a bad third item stops the batch before any talk is created', async () => {
 		const before = totalRequests(sandbox);
-		const { error } = await run(create({ text: '={{ $json.text }}' }), [
+		const { error } = await run(createTalk({ text: '={{ $json.text }}' }), [
 			{ json: { text: 'Fine text.' } },
 			{ json: { text: 'Also fine.' } },
 			{ json: { text: '' } },
@@ -733,7 +650,7 @@ describe('bad input is refused before any request, naming the field and the item
 test('cancelling the execution stops waiting at once and sends no more requests', async () => {
 	sandbox.configure({ processing: { msPerSecond: 10, minMs: 20_000 } });
 	const started = Date.now();
-	const result = await runNode(create({ waitForCompletion: true }), {
+	const result = await runNode(createTalk({ waitForCompletion: true }), {
 		credentials: credentialsFor(sandbox),
 		cancelAfterMs: 1500,
 	});
@@ -749,13 +666,13 @@ describe('the API key pasted into a field', () => {
 	test('the refusal that quotes the field does not repeat the key (nor under Continue On Fail)', async () => {
 		const credentials = credentialsFor(sandbox);
 		const key = String(credentials.apiKey);
-		const { error } = await run(create({ imageUrl: key }), undefined, credentials);
+		const { error } = await run(createTalk({ imageUrl: key }), undefined, credentials);
 		expect(error?.message).toMatch(/^Invalid "Image URL" in item 1/);
 		expect(
 			JSON.stringify({ message: error?.message, description: error?.description }),
 		).not.toContain(key);
 		const { items } = await run(
-			create({ imageUrl: key }, { continueOnFail: true }),
+			createTalk({ imageUrl: key }, { continueOnFail: true }),
 			undefined,
 			credentials,
 		);
@@ -769,7 +686,7 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 	test('against the real D-ID, an http resume URL is refused before any request', async () => {
 		const requestsBefore = totalRequests(sandbox);
 		const { error } = await run(
-			create({ waitForCompletion: true, waitMode: 'webhook' }),
+			createTalk({ waitForCompletion: true, waitMode: 'webhook' }),
 			undefined,
 			{
 				apiKey: 'user:secret',
@@ -788,7 +705,7 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 	test('a Webhook URL of its own conflicts with Wait Mode "Webhook" (the node needs the talk’s webhook)', async () => {
 		const requestsBefore = totalRequests(sandbox);
 		const { error } = await run(
-			create({
+			createTalk({
 				waitForCompletion: true,
 				waitMode: 'webhook',
 				additionalFields: { webhookUrl: 'http://127.0.0.1:1/hook' },
@@ -805,7 +722,7 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 		// The harness's resume URL is http://127.0.0.1:5678/webhook-waiting/…, where nothing listens.
 		const before = sandbox.stats().talksCreated;
 		const { run: result, error } = await run(
-			create({ waitForCompletion: true, waitMode: 'webhook' }),
+			createTalk({ waitForCompletion: true, waitMode: 'webhook' }),
 			[{ json: {} }, { json: {} }],
 		);
 		expect(error?.message).toMatch(
@@ -825,7 +742,7 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 			error,
 			run: result,
 		} = await run(
-			create({ waitForCompletion: true, waitMode: 'webhook' }, { continueOnFail: true }),
+			createTalk({ waitForCompletion: true, waitMode: 'webhook' }, { continueOnFail: true }),
 			[{ json: {} }, { json: {} }],
 		);
 		expect(error).toBeUndefined();
@@ -841,7 +758,7 @@ describe('Wait Mode "Webhook" (engine level; the waiting itself is tested in rea
 	test('Wait for Completion off for one item while the first item waits with Wait Mode "Webhook": refused before any request', async () => {
 		const before = totalRequests(sandbox);
 		const { error } = await run(
-			create({ waitForCompletion: '={{ $json.wait }}', waitMode: 'webhook' }),
+			createTalk({ waitForCompletion: '={{ $json.wait }}', waitMode: 'webhook' }),
 			[{ json: { wait: true } }, { json: { wait: false } }],
 		);
 		expect(error?.message).toMatch(

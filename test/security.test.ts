@@ -6,29 +6,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
+import type { IDataObject } from 'n8n-workflow';
+
 import { runNode, type NodeSpec } from './harness/engine';
-import { credentialsFor, ROOT, startSandbox, type Sandbox } from './harness/sandbox';
-import { activateTrigger, startTrigger, type TriggerServer } from './harness/trigger';
+import { credentialsFor, ROOT } from './harness/sandbox';
+import { createParameters, postJson as post, sleep, until, useSandbox } from './harness/suite';
+import { activateTrigger, useTriggers } from './harness/trigger';
 import { capped, resultUrlProblem, type ResultStream } from '../nodes/DId/transport';
 
 const SECRET = 'Zq8-trigger-secret-4f1c9a7e';
-const IMAGE = 'https://myhost.com/image.jpg';
-let sandbox: Sandbox;
-let trigger: TriggerServer | undefined;
+/** The trigger's settings: the secret, the done event, and `settings`. */
+const triggerWith = (settings: IDataObject) => ({ secret: SECRET, events: ['done'], ...settings });
+const { sandbox, createTalks } = useSandbox();
+const startTrigger = useTriggers();
 const servers: http.Server[] = [];
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
-beforeEach(() => sandbox.setFaults({}));
 afterEach(async () => {
-	await trigger?.stop();
-	trigger = undefined;
 	await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, ms = 5000) {
-	for (let waited = 0; waited < ms && !check(); waited += 25) await sleep(25);
-}
 
 /** A loopback HTTP server (for what the sandbox never does: redirect, echo headers, serve internal data). */
 async function serve(
@@ -44,53 +38,19 @@ async function serve(
 	return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-const post = (url: string, body: unknown) =>
-	fetch(url, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(body),
-	});
-
-async function createTalk(webhookUrl: string): Promise<string> {
-	const { items, error } = await runNode(
-		{
-			parameters: {
-				resource: 'talk',
-				operation: 'create',
-				imageUrl: IMAGE,
-				text: 'Hello world!',
-				waitForCompletion: false,
-				additionalFields: { webhookUrl },
-			},
-		},
-		{ credentials: credentialsFor(sandbox) },
-	);
-	expect(error).toBeUndefined();
-	return items[0].json.id as string;
-}
+/** Creates a talk with `webhookUrl` as its webhook; its ID. */
+const createTalk = async (webhookUrl: string) => (await createTalks(webhookUrl))[0];
 
 describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 	test('activation refuses Download Video with Confirm with D-ID off', async () => {
-		const error = await activateTrigger({
-			secret: SECRET,
-			events: ['done'],
-			confirm: false,
-			downloadVideo: true,
-		});
+		const error = await activateTrigger(triggerWith({ confirm: false, downloadVideo: true }));
 		expect(error?.message).toMatch(/Download Video needs Confirm with D-ID/);
-		expect(
-			await activateTrigger({ secret: SECRET, events: ['done'], confirm: false }),
-		).toBeUndefined();
+		expect(await activateTrigger(triggerWith({ confirm: false }))).toBeUndefined();
 	});
 
 	test('a saved workflow with that combination fetches nothing a caller names', async () => {
 		const internal = await serve((_req, res) => res.end('internal secrets'));
-		trigger = await startTrigger({
-			secret: SECRET,
-			events: ['done'],
-			confirm: false,
-			downloadVideo: true,
-		});
+		const trigger = await startTrigger(triggerWith({ confirm: false, downloadVideo: true }));
 		const res = await post(trigger.url(SECRET), {
 			id: 'tlk_ssrf',
 			status: 'done',
@@ -191,25 +151,19 @@ describe('D-ID Trigger: no download from an unconfirmed body (SSRF)', () => {
 		const sink = () =>
 			new Writable({ write: (chunk, _enc, done) => (received.push(chunk), done()) });
 		const tooLarge = () => new Error('more than the cap');
-		await expect(
+		/** The chunks through a stream capped at `cap` bytes, piped into the sink. */
+		const pipeCapped = (cap: number) =>
 			pipeline(
 				capped(
 					Readable.from(chunks) as unknown as ResultStream,
-					5000,
+					cap,
 					tooLarge,
 				) as unknown as NodeJS.ReadableStream,
 				sink(),
-			),
-		).rejects.toThrow('more than the cap');
+			);
+		await expect(pipeCapped(5000)).rejects.toThrow('more than the cap');
 		received.length = 0;
-		await pipeline(
-			capped(
-				Readable.from(chunks) as unknown as ResultStream,
-				10_000,
-				tooLarge,
-			) as unknown as NodeJS.ReadableStream,
-			sink(),
-		);
+		await pipeCapped(10_000);
 		expect(Buffer.concat(received)).toEqual(Buffer.concat(chunks));
 	});
 
@@ -263,19 +217,16 @@ describe('D-ID Trigger: the secret stays home', () => {
 	])('a secret that is %s is refused at activation and on every call', async (_name, secret) => {
 		const error = await activateTrigger({ secret, events: ['done'], confirm: false });
 		expect(error?.message).toMatch(/Secret is (empty|shorter than 16|a placeholder)/);
-		trigger = await startTrigger({ secret, events: ['done'], confirm: false });
+		const trigger = await startTrigger({ secret, events: ['done'], confirm: false });
 		const res = await post(trigger.url(secret), { id: 'tlk_weak', status: 'done' });
 		expect(res.status).toBeGreaterThanOrEqual(400);
 		expect(trigger.executions).toHaveLength(0);
 	});
 
 	test('no trigger item, Get, List or Wait output carries the secret D-ID echoes in the talk’s webhook URL', async () => {
-		trigger = await startTrigger(
-			{ secret: SECRET, events: ['done'], confirm: true },
-			credentialsFor(sandbox),
-		);
+		const trigger = await startTrigger(triggerWith({ confirm: true }), credentialsFor(sandbox));
 		const id = await createTalk(trigger.url(SECRET));
-		await until(() => trigger!.executions.length > 0);
+		await until(() => trigger.executions.length > 0);
 		expect(trigger.executions).toHaveLength(1);
 		const emitted = trigger.executions[0][0].json;
 		expect(emitted).toMatchObject({ id, webhook: expect.stringContaining('secret=') });
@@ -297,10 +248,7 @@ describe('D-ID Trigger: the secret stays home', () => {
 
 describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', () => {
 	test('a transient failure during Confirm answers 503 (the caller retries), not 404; a later delivery is emitted', async () => {
-		trigger = await startTrigger(
-			{ secret: SECRET, events: ['done'], confirm: true },
-			credentialsFor(sandbox),
-		);
+		const trigger = await startTrigger(triggerWith({ confirm: true }), credentialsFor(sandbox));
 		const id = await createTalk('https://example.com/not-the-trigger');
 		await until(() => sandbox.talk(id) && (sandbox.stats().talksFinished ?? 0) > 0);
 		await sleep(200);
@@ -319,16 +267,16 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	});
 
 	test('Confirm on without a credential: refused at activation with the reason, 500 on a call (not "Unknown talk")', async () => {
-		const error = await activateTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		const error = await activateTrigger(triggerWith({ confirm: true }));
 		expect(error?.message).toMatch(/no D-ID credential is selected/);
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: true });
+		const trigger = await startTrigger(triggerWith({ confirm: true }));
 		const res = await post(trigger.url(SECRET), { id: 'tlk_nocred', status: 'done' });
 		expect(res.status).toBe(500);
 		expect(trigger.executions).toHaveLength(0);
 	});
 
 	test('a chunked body over 1 MB (no Content-Length) is refused with 413', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const trigger = await startTrigger(triggerWith({ confirm: false }));
 		const body = Buffer.from(
 			JSON.stringify({ id: 'tlk_chunked', status: 'done', pad: 'x'.repeat(3 * 1024 * 1024) }),
 		);
@@ -354,18 +302,14 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	});
 
 	test('dedupe forgets by age, not by count: a replay after 2,100 other talks starts nothing; one older than Remember Talks does', async () => {
-		trigger = await startTrigger({
-			secret: SECRET,
-			events: ['done'],
-			confirm: false,
-			deduplicate: true,
-			rememberDays: 7,
-		});
+		const trigger = await startTrigger(
+			triggerWith({ confirm: false, deduplicate: true, rememberDays: 7 }),
+		);
 		expect((await post(trigger.url(SECRET), { id: 'tlk_first', status: 'done' })).status).toBe(200);
 		for (let i = 0; i < 2100; i += 50) {
 			await Promise.all(
 				Array.from({ length: 50 }, (_, j) =>
-					post(trigger!.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' }),
+					post(trigger.url(SECRET), { id: `tlk_other_${i + j}`, status: 'done' }),
 				),
 			);
 		}
@@ -385,8 +329,8 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	}, 60_000);
 
 	test('ten concurrent deliveries of one talk start one execution (each call sees the static data as last saved)', async () => {
-		trigger = await startTrigger(
-			{ secret: SECRET, events: ['done'], confirm: true, deduplicate: true },
+		const trigger = await startTrigger(
+			triggerWith({ confirm: true, deduplicate: true }),
 			credentialsFor(sandbox),
 		);
 		const id = await createTalk('https://example.com/not-the-trigger');
@@ -395,7 +339,7 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 		);
 		await sleep(300);
 		const answers = await Promise.all(
-			Array.from({ length: 10 }, () => post(trigger!.url(SECRET), { id, status: 'done' })),
+			Array.from({ length: 10 }, () => post(trigger.url(SECRET), { id, status: 'done' })),
 		);
 		expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
 		expect(trigger.executions).toHaveLength(1);
@@ -405,7 +349,7 @@ describe('D-ID Trigger: Confirm failures, body size, dedupe, acknowledgement', (
 	});
 
 	test('an accepted delivery is answered with a small JSON acknowledgement', async () => {
-		trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+		const trigger = await startTrigger(triggerWith({ confirm: false }));
 		const res = await post(trigger.url(SECRET), { id: 'tlk_ack', status: 'done' });
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({ received: true });
@@ -502,16 +446,12 @@ describe('the API key stays home', () => {
 });
 
 describe('the own ElevenLabs key lives in the credential', () => {
-	const elevenLabsTalk = (voice: Record<string, unknown> = {}) => ({
-		resource: 'talk',
-		operation: 'create',
-		imageUrl: IMAGE,
-		text: 'Hello world!',
-		provider: 'elevenlabs',
-		voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
-		elevenLabsVoice: voice,
-		waitForCompletion: false,
-	});
+	const elevenLabsTalk = (voice: Record<string, unknown> = {}) =>
+		createParameters({
+			provider: 'elevenlabs',
+			voice: { __rl: true, mode: 'id', value: '21m00Tcm4TlvDq8ikWAM' },
+			elevenLabsVoice: voice,
+		});
 	// The sandbox keeps the header only as "<redacted>": the value is read off its server as it arrives.
 	const received: Array<{ key: string | undefined }> = [];
 	const listen = (req: {
@@ -543,13 +483,7 @@ describe('the own ElevenLabs key lives in the credential', () => {
 		const parameters = elevenLabsTalk();
 		expect(await sentKey(parameters, credentials)).toBe(elevenLabs('el-credential-key-123'));
 		expect(JSON.stringify(parameters)).not.toContain('el-credential-key-123');
-		const microsoft = {
-			resource: 'talk',
-			operation: 'create',
-			imageUrl: IMAGE,
-			text: 'Hi there',
-			waitForCompletion: false,
-		};
+		const microsoft = createParameters({ text: 'Hi there' });
 		expect(await sentKey(microsoft, credentials)).toBeUndefined();
 		expect(await sentKey(parameters, credentialsFor(sandbox))).toBeUndefined();
 		// Spaces around the key in the credential are not part of it.
@@ -618,10 +552,10 @@ test('a D-ID answer that echoes the trigger secret reaches no log line and no re
 		}),
 	);
 	try {
-		trigger = await startTrigger(
-			{ secret: SECRET, events: ['done'], confirm: true },
-			{ apiKey: 'user:key', baseUrl: echoing.url },
-		);
+		const trigger = await startTrigger(triggerWith({ confirm: true }), {
+			apiKey: 'user:key',
+			baseUrl: echoing.url,
+		});
 		const res = await post(trigger.url(SECRET), { id: 'tlk_echo', status: 'done' });
 		expect(res.status).toBe(503);
 		expect(await res.text()).not.toContain(SECRET);

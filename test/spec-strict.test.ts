@@ -4,65 +4,57 @@
 // without a zone, and n8n in a time zone east of UTC. Each test fails on the node before issue 12.
 import type { IDataObject } from 'n8n-workflow';
 
-import { runNode, type NodeSpec } from './harness/engine';
-import { credentialsFor, startSandbox, totalRequests, type Sandbox } from './harness/sandbox';
-import { startTrigger, type TriggerServer } from './harness/trigger';
+import type { InputItem } from './harness/engine';
+import { credentialsFor, totalRequests } from './harness/sandbox';
+import { createTalk, otherTalks, sleep, TEST_SETTINGS, until, useSandbox } from './harness/suite';
+import { useTriggers } from './harness/trigger';
 
 const TZ = process.env.TZ;
-let sandbox: Sandbox;
-beforeAll(async () => {
-	process.env.TZ = 'Asia/Tokyo'; // created_at without a Z read as local time would be 9 h off
-	sandbox = await startSandbox({ profile: 'spec-strict', seed: 12 });
-});
-afterAll(async () => {
-	await sandbox.stop();
+// created_at without a Z read as local time would be 9 h off
+beforeAll(() => (process.env.TZ = 'Asia/Tokyo'));
+afterAll(() => {
 	if (TZ === undefined) delete process.env.TZ;
 	else process.env.TZ = TZ;
 });
-beforeEach(() => {
-	sandbox.setFaults({});
-	sandbox.configure({
+const { sandbox, run } = useSandbox({
+	start: { profile: 'spec-strict', seed: 12 },
+	settings: {
+		...TEST_SETTINGS,
+		credits: 100_000,
 		profile: 'spec-strict',
 		lateCommitMs: [1500, 2500],
-		credits: 100_000,
-		processing: { msPerSecond: 10, minMs: 50, rangeMs: undefined },
-	});
-});
-
-const IMAGE = 'https://myhost.com/image.jpg';
-const create = (parameters: IDataObject, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-	parameters: {
-		resource: 'talk',
-		operation: 'create',
-		imageUrl: IMAGE,
-		text: 'Hello world!',
-		waitForCompletion: false,
-		...parameters,
 	},
-	...extra,
 });
-const run = (spec: NodeSpec, items?: Array<{ json: IDataObject }>) =>
-	runNode(spec, { credentials: credentialsFor(sandbox), items });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const startTrigger = useTriggers();
 const talksOf = (image: string) => sandbox.talks().filter((t) => t.request.source_url === image);
 
-/** Talks made straight at the sandbox, as other workflows or tools of the same account would. */
-async function otherTalks(count: number, image = 'https://other.example/someone.png') {
-	const auth = { authorization: `Basic ${sandbox.apiKey}`, 'content-type': 'application/json' };
-	for (let i = 0; i < count; i += 25) {
-		await Promise.all(
-			Array.from({ length: Math.min(25, count - i) }, () =>
-				fetch(`${sandbox.url}/talks`, {
-					method: 'POST',
-					headers: auth,
-					body: JSON.stringify({
-						source_url: image,
-						script: { type: 'text', input: 'Other talk.' },
-					}),
-				}),
-			),
-		);
-	}
+/** The answer to POST /talks is lost after D-ID made the talk: the item's talk is found, none is made twice. */
+async function expectFoundOnce(image: string, userData: string) {
+	sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
+	const { items, error } = await run(
+		createTalk({ imageUrl: image, additionalFields: { userData } }),
+	);
+	expect(error).toBeUndefined();
+	expect(talksOf(image)).toHaveLength(1);
+	expect(items[0].json.id).toBe(talksOf(image)[0].id);
+}
+
+/**
+ * Two items whose POST /talks answers are both lost, the talks committed late (Continue On Fail):
+ * once the late commits are in, exactly two talks exist; the run's output items.
+ */
+async function twoAnswersLost(image: string, additionalFields: IDataObject, inputs: InputItem[]) {
+	sandbox.addScriptedFaults([
+		{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+		{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+	]);
+	const { items } = await run(
+		createTalk({ imageUrl: image, additionalFields }, { continueOnFail: true }),
+		inputs,
+	);
+	await sleep(3000);
+	expect(talksOf(image)).toHaveLength(2);
+	return items;
 }
 
 describe('exactly one talk per item (issue 12, cases 1–4)', () => {
@@ -70,7 +62,7 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 		const image = 'https://myhost.com/case-1.jpg';
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter' });
 		const { items, error } = await run(
-			create({ imageUrl: image, additionalFields: { userData: 'crm-1', name: 'one' } }),
+			createTalk({ imageUrl: image, additionalFields: { userData: 'crm-1', name: 'one' } }),
 		);
 		expect(error).toBeUndefined();
 		await sleep(3000); // a late commit of a first talk, had a second been sent, would be there by now
@@ -82,7 +74,7 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 		for (const fault of ['504', 'dropAfter']) {
 			const image = `https://myhost.com/case-2-${fault}.jpg`;
 			sandbox.addScriptedFaults({ route: 'POST /talks', fault, commit: 'late' });
-			const { items, error } = await run(create({ imageUrl: image }));
+			const { items, error } = await run(createTalk({ imageUrl: image }));
 			expect(error).toBeUndefined();
 			await sleep(3000); // a second talk, had one been sent, would be there by now
 			expect(talksOf(image)).toHaveLength(1);
@@ -94,7 +86,7 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 	test('2: a 504 after which D-ID lists no talk: the item fails saying the talk may have been created, and none is sent again', async () => {
 		const image = 'https://myhost.com/case-2-never.jpg';
 		sandbox.addScriptedFaults({ route: 'POST /talks', fault: '504', commit: 'never' });
-		const { items } = await run(create({ imageUrl: image }, { continueOnFail: true }));
+		const { items } = await run(createTalk({ imageUrl: image }, { continueOnFail: true }));
 		expect(talksOf(image)).toHaveLength(0);
 		expect(String(items[0].json.error)).toMatch(
 			/may have been created \(none listed after \d+ s\)/,
@@ -112,66 +104,34 @@ describe('exactly one talk per item (issue 12, cases 1–4)', () => {
 			clockSkewMs: -3000,
 			createdAtFormat: 'no-z',
 		});
-		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
-		const { items, error } = await run(
-			create({ imageUrl: image, additionalFields: { userData: 'crm-3' } }),
-		);
-		expect(error).toBeUndefined();
-		expect(talksOf(image)).toHaveLength(1);
-		expect(items[0].json.id).toBe(talksOf(image)[0].id);
+		await expectFoundOnce(image, 'crm-3');
 	});
 
 	test('4: the list oldest first, the item’s talk on a later page: the talk is found, none is made twice', async () => {
 		const image = 'https://myhost.com/case-4.jpg';
 		sandbox.configure({ fields: 'all', listOrder: 'oldest-first', readLagMs: 0 });
-		await otherTalks(150);
-		sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'before' });
-		const { items, error } = await run(
-			create({ imageUrl: image, additionalFields: { userData: 'crm-4' } }),
-		);
-		expect(error).toBeUndefined();
-		expect(talksOf(image)).toHaveLength(1);
-		expect(items[0].json.id).toBe(talksOf(image)[0].id);
+		await otherTalks(sandbox, 150);
+		await expectFoundOnce(image, 'crm-4');
 	});
 
 	test('items with their own webhook URL (Wait Mode "Webhook" gives each item one) are told apart, also with the same image', async () => {
 		// Two items, same image, both answers lost: the talks differ by webhook, so each is found.
 		const image = 'https://myhost.com/twins.jpg';
-		sandbox.addScriptedFaults([
-			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
-			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
-		]);
-		const { items } = await run(
-			create(
-				{
-					imageUrl: image,
-					additionalFields: { webhookUrl: '={{ "https://hooks.example/" + $json.n }}' },
-				},
-				{ continueOnFail: true },
-			),
+		const items = await twoAnswersLost(
+			image,
+			{ webhookUrl: '={{ "https://hooks.example/" + $json.n }}' },
 			[{ json: { n: 'a' } }, { json: { n: 'b' } }],
 		);
-		await sleep(3000);
-		expect(talksOf(image)).toHaveLength(2);
 		expect(items.map((item) => item.json.error)).toEqual([undefined, undefined]);
 		expect(new Set(items.map((item) => item.json.id)).size).toBe(2);
 	}, 60_000);
 
 	test('two items the list cannot tell apart, both answers lost: no guess, no second talk, the candidates named', async () => {
 		const image = 'https://myhost.com/same.jpg';
-		sandbox.addScriptedFaults([
-			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
-			{ route: 'POST /talks', fault: 'dropAfter', commit: 'late' },
+		const items = await twoAnswersLost(image, { userData: '={{ $json.crm }}' }, [
+			{ json: { crm: 'a' } },
+			{ json: { crm: 'b' } },
 		]);
-		const { items } = await run(
-			create(
-				{ imageUrl: image, additionalFields: { userData: '={{ $json.crm }}' } },
-				{ continueOnFail: true },
-			),
-			[{ json: { crm: 'a' } }, { json: { crm: 'b' } }],
-		);
-		await sleep(3000);
-		expect(talksOf(image)).toHaveLength(2);
 		// Neither item can tell which talk is its own: both fail, each naming what it saw of the two.
 		const made = talksOf(image).map((talk) => talk.id);
 		expect(items).toHaveLength(2);
@@ -194,7 +154,7 @@ test('two items the list cannot tell apart, one answer lost after D-ID made the 
 	]);
 	const texts = ['The first item speaks.', 'The second item speaks.'];
 	const { items } = await run(
-		create({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }),
+		createTalk({ imageUrl: image, text: '={{ $json.text }}' }, { continueOnFail: true }),
 		texts.map((text) => ({ json: { text } })),
 	);
 	expect(talksOf(image)).toHaveLength(1);
@@ -216,20 +176,11 @@ describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 			readLagMs: 0,
 			processing: { msPerSecond: 1000, minMs: 2500 },
 		});
-		await otherTalks(150);
+		await otherTalks(sandbox, 150);
 		sandbox.resetStats();
 		const texts = ['One two three four.', 'Five six seven eight.', 'Nine ten eleven twelve.'];
 		const { items, error } = await run(
-			{
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageUrl: IMAGE,
-					text: '={{ $json.text }}',
-					waitForCompletion: true,
-					downloadVideo: false,
-				},
-			},
+			createTalk({ text: '={{ $json.text }}', waitForCompletion: true, downloadVideo: false }),
 			texts.map((text) => ({ json: { text } })),
 		);
 		expect(error).toBeUndefined();
@@ -239,7 +190,7 @@ describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 
 	test('5: List → Return All ends when D-ID keeps handing out a token', async () => {
 		sandbox.configure({ endlessToken: true, readLagMs: 0 });
-		await otherTalks(120);
+		await otherTalks(sandbox, 120);
 		const listed = await run({
 			parameters: { resource: 'talk', operation: 'list', returnAll: true },
 		});
@@ -248,60 +199,41 @@ describe('waiting and listing without a promised order (cases 4 and 5)', () => {
 	}, 30_000);
 });
 
+/**
+ * A talk made with a D-ID Trigger (Confirm on) as its webhook: the talk's ID and the item the
+ * trigger emitted, after checking that the node succeeded and the trigger started one execution.
+ */
+async function talkToTrigger(secret: string, additionalFields: IDataObject = {}, ms = 5000) {
+	const trigger = await startTrigger(
+		{ secret, events: ['done'], confirm: true, deduplicate: true },
+		credentialsFor(sandbox),
+	);
+	const { items, error } = await run(
+		createTalk({ additionalFields: { webhookUrl: trigger.url(secret), ...additionalFields } }),
+	);
+	expect(error).toBeUndefined();
+	await until(() => trigger.executions.length > 0, ms);
+	expect(trigger.executions).toHaveLength(1);
+	return { id: items[0].json.id, emitted: trigger.executions[0][0].json };
+}
+
 test('6: the trigger with Confirm keeps the delivery’s user_data when GET /talks/{id} has none', async () => {
-	let trigger: TriggerServer | undefined;
-	try {
-		sandbox.configure({ readLagMs: 0 });
-		trigger = await startTrigger(
-			{ secret: 'a-secret-for-case-6', events: ['done'], confirm: true, deduplicate: true },
-			credentialsFor(sandbox),
-		);
-		const { items, error } = await run(
-			create({
-				additionalFields: {
-					webhookUrl: trigger.url('a-secret-for-case-6'),
-					userData: JSON.stringify({ crmId: 'C-6' }),
-				},
-			}),
-		);
-		expect(error).toBeUndefined();
-		for (let waited = 0; waited < 5000 && trigger.executions.length === 0; waited += 25)
-			await sleep(25);
-		expect(trigger.executions).toHaveLength(1);
-		expect(trigger.executions[0][0].json).toMatchObject({
-			id: items[0].json.id,
-			status: 'done',
-			user_data_json: { crmId: 'C-6' },
-		});
-	} finally {
-		await trigger?.stop();
-	}
+	sandbox.configure({ readLagMs: 0 });
+	const { id, emitted } = await talkToTrigger('a-secret-for-case-6', {
+		userData: JSON.stringify({ crmId: 'C-6' }),
+	});
+	expect(emitted).toMatchObject({ id, status: 'done', user_data_json: { crmId: 'C-6' } });
 });
 
 test('8: the trigger with Confirm, reads 1.5 s behind the webhook: the talk is re-read until it agrees, and emitted once', async () => {
-	let trigger: TriggerServer | undefined;
-	try {
-		sandbox.configure({ readLagMs: 1500 });
-		trigger = await startTrigger(
-			{ secret: 'a-secret-for-case-8', events: ['done'], confirm: true, deduplicate: true },
-			credentialsFor(sandbox),
-		);
-		const { items, error } = await run(
-			create({ additionalFields: { webhookUrl: trigger.url('a-secret-for-case-8') } }),
-		);
-		expect(error).toBeUndefined();
-		for (let waited = 0; waited < 10_000 && trigger.executions.length === 0; waited += 25)
-			await sleep(25);
-		expect(trigger.executions).toHaveLength(1);
-		expect(trigger.executions[0][0].json).toMatchObject({ id: items[0].json.id, status: 'done' });
-	} finally {
-		await trigger?.stop();
-	}
+	sandbox.configure({ readLagMs: 1500 });
+	const { id, emitted } = await talkToTrigger('a-secret-for-case-8', {}, 10_000);
+	expect(emitted).toMatchObject({ id, status: 'done' });
 }, 30_000);
 
 test('7: text is counted in UTF-16 units as D-ID counts it: 20,001 emoji are refused before any request', async () => {
 	sandbox.resetStats();
-	const { error } = await run(create({ text: '😀'.repeat(20_001) }));
+	const { error } = await run(createTalk({ text: '😀'.repeat(20_001) }));
 	expect(error?.message).toMatch(/Invalid "Text" in item 1: it has 40002 characters/);
 	expect(totalRequests(sandbox)).toBe(0);
 });

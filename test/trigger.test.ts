@@ -1,53 +1,22 @@
 // The D-ID Trigger in n8n-core's real webhook context, called by the sandbox when talks end.
 import { createHash } from 'node:crypto';
 
-import { binaryBuffer, runNode } from './harness/engine';
-import { credentialsFor, startSandbox, type Sandbox } from './harness/sandbox';
-import { startTrigger, type TriggerServer } from './harness/trigger';
+import { binaryBuffer } from './harness/engine';
+import { credentialsFor } from './harness/sandbox';
+import { IMAGE, postJson, sleep, until, useSandbox } from './harness/suite';
+import { useTriggers } from './harness/trigger';
 
 const SECRET = 's3cret-value-for-tests';
-const IMAGE = 'https://myhost.com/image.jpg';
-let sandbox: Sandbox;
-let trigger: TriggerServer | undefined;
-beforeAll(async () => (sandbox = await startSandbox()));
-afterAll(async () => sandbox.stop());
-beforeEach(() => sandbox.setFaults({}));
-afterEach(async () => {
-	await trigger?.stop();
-	trigger = undefined;
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, ms = 5000) {
-	for (let waited = 0; waited < ms && !check(); waited += 25) await sleep(25);
-}
-
-/** Creates talks with the D-ID node, each with the trigger's URL as its webhook. */
-async function createTalks(webhookUrl: string, images: string[], userData?: string) {
-	const { items, error } = await runNode(
-		{
-			parameters: {
-				resource: 'talk',
-				operation: 'create',
-				imageUrl: '={{ $json.image }}',
-				text: 'Hello world!',
-				waitForCompletion: false,
-				additionalFields: { webhookUrl, ...(userData ? { userData } : {}) },
-			},
-		},
-		{ credentials: credentialsFor(sandbox), items: images.map((image) => ({ json: { image } })) },
-	);
-	expect(error).toBeUndefined();
-	return items.map((i) => i.json.id as string);
-}
+const { sandbox, createTalks } = useSandbox();
+const startTrigger = useTriggers();
 
 test('a talk created with the trigger URL fires the trigger once, with the talk confirmed from D-ID', async () => {
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{ secret: SECRET, events: ['done'], confirm: true, deduplicate: true },
 		credentialsFor(sandbox),
 	);
 	const [id] = await createTalks(trigger.url(SECRET), [IMAGE], JSON.stringify({ crmId: 'C-42' }));
-	await until(() => trigger!.executions.length > 0);
+	await until(() => trigger.executions.length > 0);
 	await sleep(200);
 	expect(trigger.executions).toHaveLength(1);
 	const json = trigger.executions[0][0].json;
@@ -62,39 +31,31 @@ test('a talk created with the trigger URL fires the trigger once, with the talk 
 });
 
 test('wrong or missing secret → 401 and no execution', async () => {
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{ secret: SECRET, events: ['done'], confirm: false },
 		credentialsFor(sandbox),
 	);
 	const talk = { id: 'tlk_forged', status: 'done', result_url: 'https://evil.example/video.mp4' };
 	for (const url of [trigger.url(), trigger.url('wrong'), trigger.url('')]) {
-		const res = await fetch(url, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify(talk),
-		});
+		const res = await postJson(url, talk);
 		expect(res.status).toBe(401);
 	}
 	expect(trigger.executions).toHaveLength(0);
 });
 
 test('a forged body with the right secret cannot inject a status or link: Confirm fetches the real talk', async () => {
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{ secret: SECRET, events: ['done'], confirm: true },
 		credentialsFor(sandbox),
 	);
-	const unknown = await fetch(trigger.url(SECRET), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ id: 'tlk_forged', status: 'done' }),
-	});
+	const unknown = await postJson(trigger.url(SECRET), { id: 'tlk_forged', status: 'done' });
 	expect(unknown.status).toBe(404);
 	expect(trigger.executions).toHaveLength(0);
 });
 
 test('duplicate and out-of-order deliveries → one execution per talk', async () => {
 	sandbox.setFaults({ webhooks: { duplicateRate: 1, outOfOrderRate: 0.5 } });
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{ secret: SECRET, events: ['done'], confirm: true, deduplicate: true },
 		credentialsFor(sandbox),
 	);
@@ -109,14 +70,14 @@ test('duplicate and out-of-order deliveries → one execution per talk', async (
 
 test('Emit Each Talk Once off → every delivery starts an execution', async () => {
 	sandbox.setFaults({ webhooks: { duplicateRate: 1 } });
-	trigger = await startTrigger({
+	const trigger = await startTrigger({
 		secret: SECRET,
 		events: ['done'],
 		confirm: false,
 		deduplicate: false,
 	});
 	await createTalks(trigger.url(SECRET), [IMAGE]);
-	await until(() => trigger!.executions.length >= 2);
+	await until(() => trigger.executions.length >= 2);
 	expect(trigger.executions).toHaveLength(2);
 });
 
@@ -129,44 +90,38 @@ test('error events are filtered as configured', async () => {
 		{ secret: SECRET, events: ['done', 'error'], confirm: true },
 		credentialsFor(sandbox),
 	);
-	try {
-		const [a] = await createTalks(onlyDone.url(SECRET), ['https://x.com/no-face.jpg']);
-		const [b] = await createTalks(withErrors.url(SECRET), ['https://x.com/no-face.jpg']);
-		const deliveryOf = (id: string) =>
-			sandbox.stats().webhookDeliveries.find((d) => d.talkId === id);
-		await until(
-			() =>
-				withErrors.executions.length > 0 &&
-				deliveryOf(a) !== undefined &&
-				deliveryOf(b) !== undefined,
-		);
-		await sleep(100);
-		// Talk a's error reached the trigger that waits for done only, which answered it and started nothing.
-		expect(onlyDone.executions).toHaveLength(0);
-		expect(onlyDone.responses).toEqual([
-			{ status: 200, body: expect.objectContaining({ note: 'ignored status error' }) },
-		]);
-		expect(deliveryOf(a)).toMatchObject({
-			outcome: 'HTTP 200',
-			answer: expect.stringContaining('ignored status error'),
-		});
-		// Talk b's error started exactly one execution, with that talk.
-		expect(withErrors.executions).toHaveLength(1);
-		expect(withErrors.executions[0]).toHaveLength(1);
-		expect(withErrors.executions[0][0].json).toMatchObject({
-			id: b,
-			status: 'error',
-			error: { kind: 'FaceError' },
-		});
-		expect(deliveryOf(b)).toMatchObject({ outcome: 'HTTP 200' });
-	} finally {
-		await onlyDone.stop();
-		await withErrors.stop();
-	}
+	const [a] = await createTalks(onlyDone.url(SECRET), ['https://x.com/no-face.jpg']);
+	const [b] = await createTalks(withErrors.url(SECRET), ['https://x.com/no-face.jpg']);
+	const deliveryOf = (id: string) => sandbox.stats().webhookDeliveries.find((d) => d.talkId === id);
+	await until(
+		() =>
+			withErrors.executions.length > 0 &&
+			deliveryOf(a) !== undefined &&
+			deliveryOf(b) !== undefined,
+	);
+	await sleep(100);
+	// Talk a's error reached the trigger that waits for done only, which answered it and started nothing.
+	expect(onlyDone.executions).toHaveLength(0);
+	expect(onlyDone.responses).toEqual([
+		{ status: 200, body: expect.objectContaining({ note: 'ignored status error' }) },
+	]);
+	expect(deliveryOf(a)).toMatchObject({
+		outcome: 'HTTP 200',
+		answer: expect.stringContaining('ignored status error'),
+	});
+	// Talk b's error started exactly one execution, with that talk.
+	expect(withErrors.executions).toHaveLength(1);
+	expect(withErrors.executions[0]).toHaveLength(1);
+	expect(withErrors.executions[0][0].json).toMatchObject({
+		id: b,
+		status: 'error',
+		error: { kind: 'FaceError' },
+	});
+	expect(deliveryOf(b)).toMatchObject({ outcome: 'HTTP 200' });
 });
 
 test('Download Video gives the video bytes the sandbox served, stored as part of the execution the delivery started', async () => {
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{
 			secret: SECRET,
 			events: ['done'],
@@ -177,7 +132,7 @@ test('Download Video gives the video bytes the sandbox served, stored as part of
 		credentialsFor(sandbox),
 	);
 	const [id] = await createTalks(trigger.url(SECRET), [IMAGE]);
-	await until(() => trigger!.executions.length > 0);
+	await until(() => trigger.executions.length > 0);
 	await trigger.settled();
 	expect(trigger.failures).toEqual({});
 	const item = trigger.executions[0][0];
@@ -192,32 +147,28 @@ test('Download Video gives the video bytes the sandbox served, stored as part of
 });
 
 test('Download Video that fails: the delivery is acknowledged and the execution fails with the talk and what to do; a repeated delivery starts nothing', async () => {
-	trigger = await startTrigger(
+	const trigger = await startTrigger(
 		{ secret: SECRET, events: ['done'], confirm: true, downloadVideo: true },
 		credentialsFor(sandbox),
 	);
 	sandbox.setFaults({ script: [{ route: 'GET /results/{id}/{file}', fault: 502, count: 100 }] });
 	const [id] = await createTalks(trigger.url(SECRET), [IMAGE]);
-	await until(() => trigger!.executions.length > 0);
+	await until(() => trigger.executions.length > 0);
 	await trigger.settled();
 	expect(trigger.responses[0]).toMatchObject({ status: 200, body: { received: true } });
 	const failure = trigger.failures[trigger.executionIds[0]] as Error & { description?: string };
 	expect(failure?.message).toContain(`Could not download the video of talk ${id}`);
 	expect(failure?.description).toMatch(/run Talk → Get for this talk/);
 	// The execution has the confirmed talk as its input: nothing is lost, and the talk is remembered.
-	const again = await fetch(trigger.url(SECRET), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ id, status: 'done' }),
-	});
+	const again = await postJson(trigger.url(SECRET), { id, status: 'done' });
 	expect(await again.json()).toEqual({ received: true, note: 'duplicate' });
 	expect(trigger.executions).toHaveLength(1);
 });
 
 test('oversized bodies, malformed JSON, wrong method and non-talk bodies start nothing', async () => {
-	trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
+	const trigger = await startTrigger({ secret: SECRET, events: ['done'], confirm: false });
 	const post = (body: string) =>
-		fetch(trigger!.url(SECRET), {
+		fetch(trigger.url(SECRET), {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
 			body,

@@ -275,26 +275,11 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 	};
 	const workflow = new Workflow({ id, nodes, connections, nodeTypes, active: false, settings: {} });
 
-	const credentialsHelper = new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } });
-	const hooks = new ExecutionLifecycleHooks('manual', `exec-${id}`, {
-		id,
-		name: 'D-ID test workflow',
-		nodes,
-		connections,
-		active: false,
-		settings: {},
-		createdAt: new Date(),
-		updatedAt: new Date(),
-	} as never);
-	const done = createDeferredPromise<IRun>();
-	hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
 	// Only what the engine reads during a run; the parts n8n's server adds (database, push
 	// messages, sub-workflows) are left out and read as undefined.
 	const additionalData = {
-		hooks,
-		credentialsHelper,
+		credentialsHelper: new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } }),
 		currentNodeParameters: undefined,
-		executionId: `exec-${id}`,
 		restApiUrl: 'http://127.0.0.1:5678/rest',
 		instanceBaseUrl: 'http://127.0.0.1:5678/',
 		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
@@ -303,10 +288,7 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
 		variables: {},
 		userId: 'user-1',
-		setExecutionStatus: () => {},
-		sendDataToUI: () => {},
-	} as unknown as IWorkflowExecuteAdditionalData;
-
+	};
 	const runExecutionData: IRunExecutionData = createRunExecutionData({
 		executionData: {
 			nodeExecutionStack: [
@@ -314,17 +296,13 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 			],
 		},
 	});
-	const execute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
-	const running = execute.processRunExecutionData(workflow);
-	if (options.cancelAfterMs !== undefined) {
-		setTimeout(() => running.cancel(), options.cancelAfterMs);
-	}
-	let run: IRun;
-	try {
-		run = await running;
-	} catch {
-		run = await done.promise;
-	}
+	const run = await executeWorkflow(workflow, {
+		mode: 'manual',
+		executionId: `exec-${id}`,
+		additionalData,
+		runExecutionData,
+		cancelAfterMs: options.cancelAfterMs,
+	});
 	inputsFor.delete(id);
 	const taskData = run.data.resultData.runData[name]?.[0];
 	const error = (taskData?.error ?? run.data.resultData.error) as RunResult['error'];
@@ -334,6 +312,54 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 		error,
 		credentialReads: credentialsHelper.reads,
 	};
+}
+
+/**
+ * Runs an execution of `workflow` in n8n-core's WorkflowExecute, with lifecycle hooks as n8n's
+ * server gives it; the run as the hooks report it when the engine's own promise rejects
+ * (a cancelled execution). `additionalData` is what the engine reads besides the hooks.
+ */
+export async function executeWorkflow(
+	workflow: Workflow,
+	run: {
+		mode: 'manual' | 'webhook';
+		executionId: string;
+		additionalData: object;
+		runExecutionData: IRunExecutionData;
+		/** Aborts the execution like "Stop" in the editor does. */
+		cancelAfterMs?: number;
+	},
+): Promise<IRun> {
+	const hooks = new ExecutionLifecycleHooks(run.mode, run.executionId, {
+		id: workflow.id,
+		name: 'D-ID test workflow',
+		nodes: Object.values(workflow.nodes),
+		connections: workflow.connectionsBySourceNode,
+		active: workflow.active,
+		settings: {},
+		createdAt: new Date(),
+		updatedAt: new Date(),
+	} as never);
+	const done = createDeferredPromise<IRun>();
+	hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
+	const additionalData = {
+		...run.additionalData,
+		hooks,
+		executionId: run.executionId,
+		setExecutionStatus: () => {},
+		sendDataToUI: () => {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const running = new WorkflowExecute(
+		additionalData,
+		run.mode,
+		run.runExecutionData,
+	).processRunExecutionData(workflow);
+	if (run.cancelAfterMs !== undefined) setTimeout(() => running.cancel(), run.cancelAfterMs);
+	try {
+		return await running;
+	} catch {
+		return await done.promise;
+	}
 }
 
 /** The bytes of an output binary, read back from n8n's binary storage. */

@@ -8,20 +8,25 @@
  */
 import http from 'node:http';
 
-import { ExecutionLifecycleHooks, HookContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { HookContext, WebhookContext } from 'n8n-core';
 import type {
 	IDataObject,
 	INode,
 	INodeExecutionData,
 	INodeParameters,
-	IRun,
 	IWebhookData,
 	IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
-import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
+import { createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { DIdTrigger } from '../../nodes/DIdTrigger/DIdTrigger.node';
-import { initBinaryData, MemoryCredentialsHelper, nodeTypes, PACKAGE } from './engine';
+import {
+	executeWorkflow,
+	initBinaryData,
+	MemoryCredentialsHelper,
+	nodeTypes,
+	PACKAGE,
+} from './engine';
 
 const TRIGGER_TYPE = `${PACKAGE}.dIdTrigger`;
 nodeTypes.register(TRIGGER_TYPE, new DIdTrigger());
@@ -63,14 +68,10 @@ function triggerNode(
 	};
 }
 
-/** Activates a workflow with the trigger as n8n does (its webhook's checkExists); the error n8n would show, if any. */
-export async function activateTrigger(
-	parameters: IDataObject,
-	credentials?: { apiKey: string; baseUrl: string },
-): Promise<Error | undefined> {
-	const node = triggerNode(parameters, credentials);
-	const workflow = new Workflow({
-		id: 'trigger-wf',
+/** An active workflow of the trigger alone. */
+function activeWorkflow(id: string, node: INode) {
+	return new Workflow({
+		id,
 		nodes: [node],
 		connections: {},
 		nodeTypes,
@@ -78,6 +79,15 @@ export async function activateTrigger(
 		settings: {},
 		staticData: {},
 	});
+}
+
+/** Activates a workflow with the trigger as n8n does (its webhook's checkExists); the error n8n would show, if any. */
+export async function activateTrigger(
+	parameters: IDataObject,
+	credentials?: { apiKey: string; baseUrl: string },
+): Promise<Error | undefined> {
+	const node = triggerNode(parameters, credentials);
+	const workflow = activeWorkflow('trigger-wf', node);
 	const additionalData = {
 		credentialsHelper: new MemoryCredentialsHelper(
 			credentials ? { dIdApi: { ...credentials } } : {},
@@ -103,15 +113,7 @@ export async function startTrigger(
 ): Promise<TriggerServer> {
 	await initBinaryData();
 	const node = triggerNode(parameters, credentials);
-	const workflow = new Workflow({
-		id: `trigger-wf-${++triggers}`,
-		nodes: [node],
-		connections: {},
-		nodeTypes,
-		active: true,
-		settings: {},
-		staticData: {},
-	});
+	const workflow = activeWorkflow(`trigger-wf-${++triggers}`, node);
 	// As n8n does: each call gets a copy of the static data as last saved, saved again after the
 	// call (last writer wins), so concurrent calls do not see each other's changes there.
 	let savedStaticData: IDataObject = {};
@@ -130,43 +132,23 @@ export async function startTrigger(
 		workflowData: INodeExecutionData[][],
 		items: INodeExecutionData[],
 	) {
-		const hooks = new ExecutionLifecycleHooks('webhook', executionId, {
-			id: workflow.id,
-			name: 'D-ID Trigger test workflow',
-			nodes: [node],
-			connections: {},
-			active: true,
-			settings: {},
-			createdAt: new Date(),
-			updatedAt: new Date(),
-		} as never);
-		const done = createDeferredPromise<IRun>();
-		hooks.addHandler('workflowExecuteAfter', (fullRunData) => done.resolve(fullRunData));
-		const additionalData = {
-			hooks,
-			credentialsHelper,
+		const run = await executeWorkflow(workflow, {
+			mode: 'webhook',
 			executionId,
-			restApiUrl: 'http://127.0.0.1:5678/rest',
-			instanceBaseUrl: 'http://127.0.0.1:5678/',
-			webhookBaseUrl: 'http://127.0.0.1/webhook',
-			webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
-			variables: {},
-			setExecutionStatus: () => {},
-			sendDataToUI: () => {},
-		} as unknown as IWorkflowExecuteAdditionalData;
-		const runExecutionData = createRunExecutionData({
-			executionData: { nodeExecutionStack: [{ node, data: { main: workflowData }, source: null }] },
+			additionalData: {
+				credentialsHelper,
+				restApiUrl: 'http://127.0.0.1:5678/rest',
+				instanceBaseUrl: 'http://127.0.0.1:5678/',
+				webhookBaseUrl: 'http://127.0.0.1/webhook',
+				webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+				variables: {},
+			},
+			runExecutionData: createRunExecutionData({
+				executionData: {
+					nodeExecutionStack: [{ node, data: { main: workflowData }, source: null }],
+				},
+			}),
 		});
-		let run: IRun;
-		try {
-			run = await new WorkflowExecute(
-				additionalData,
-				'webhook',
-				runExecutionData,
-			).processRunExecutionData(workflow);
-		} catch {
-			run = await done.promise;
-		}
 		const error = run.data.resultData.error ?? run.data.resultData.runData[node.name]?.[0]?.error;
 		if (error) failures[executionId] = error as Error;
 		const output = run.data.resultData.runData[node.name]?.[0]?.data?.main?.[0];
@@ -279,5 +261,18 @@ export async function startTrigger(
 		responses,
 		staticData: () => (savedStaticData[`node:${node.name}`] ??= {}) as IDataObject,
 		stop: () => new Promise((r) => server.close(() => r())),
+	};
+}
+
+/** startTrigger for the tests of a suite: each trigger a test starts is stopped after that test. */
+export function useTriggers() {
+	const started: TriggerServer[] = [];
+	afterEach(async () => {
+		await Promise.all(started.splice(0).map((trigger) => trigger.stop()));
+	});
+	return async (...args: Parameters<typeof startTrigger>) => {
+		const trigger = await startTrigger(...args);
+		started.push(trigger);
+		return trigger;
 	};
 }

@@ -1,15 +1,7 @@
-import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { adviceFor, dIdApiError, errorJson, withItemIndex } from '../../nodes/DId/helpers/errors';
-
-const node: INode = {
-	id: '1',
-	name: 'D-ID',
-	type: 'n8n-nodes-d-id.dId',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+import { NODE as node } from './support/context';
 
 describe('adviceFor: what a D-ID error means and what to do', () => {
 	test.each([

@@ -1,11 +1,7 @@
-import {
-	REDACTED,
-	redactDeep,
-	redactError,
-	redactTalk,
-	redactText,
-	secretsInUrl,
-} from '../../nodes/DId/helpers/redact';
+// The implementation in the transport (nodes/DId/helpers/redact re-exports it for the node's code).
+import * as redact from '../../nodes/DId/transport/redact';
+
+const { REDACTED, redactDeep, redactError, redactTalk, redactText, secretsInUrl } = redact;
 
 const SECRET = 'trigger-secret-0123456789';
 

@@ -7,6 +7,7 @@ import {
 	multipartEnvelope,
 	resultUrlProblem,
 } from '../../nodes/DId/transport';
+import { NODE } from './support/context';
 
 /**
  * The retry rules of the transport, through dIdApiRequest with a scripted HTTP helper and jest's
@@ -28,14 +29,7 @@ function context(answers: Answer[]) {
 			apiKey: 'user:key-secret-value',
 			baseUrl: 'https://api.d-id.example',
 		}),
-		getNode: () => ({
-			id: '1',
-			name: 'D-ID',
-			type: 'n8n-nodes-d-id.dId',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: {},
-		}),
+		getNode: () => NODE,
 		helpers: { httpRequestWithAuthentication: request },
 	} as unknown as IExecuteFunctions;
 	return { ctx, calls };
