@@ -275,10 +275,11 @@ export async function runNode(spec: NodeSpec, options: RunOptions): Promise<RunR
 	};
 	const workflow = new Workflow({ id, nodes, connections, nodeTypes, active: false, settings: {} });
 
+	const credentialsHelper = new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } });
 	// Only what the engine reads during a run; the parts n8n's server adds (database, push
 	// messages, sub-workflows) are left out and read as undefined.
 	const additionalData = {
-		credentialsHelper: new MemoryCredentialsHelper({ dIdApi: { ...options.credentials } }),
+		credentialsHelper,
 		currentNodeParameters: undefined,
 		restApiUrl: 'http://127.0.0.1:5678/rest',
 		instanceBaseUrl: 'http://127.0.0.1:5678/',
