@@ -1,9 +1,2 @@
 // Moved to the transport (which imports nothing above it); stays importable from here.
-export {
-	REDACTED,
-	redactDeep,
-	redactError,
-	redactTalk,
-	redactText,
-	secretsInUrl,
-} from '../transport/redact';
+export * from '../transport/redact';

@@ -117,12 +117,39 @@ export function numberOf(value: unknown): number {
 	return NaN;
 }
 
+/** A number field's value, refused outside `min` to `max` (the error: the value as given, then `problem`). */
+export function numberIn(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	given: unknown,
+	check: { field: string; min: number; max: number; problem: string; hint: string },
+): number {
+	const value = numberOf(given);
+	if (!inRange(value, check.min, check.max))
+		throw invalid(ctx, itemIndex, check.field, `${shown(given)} ${check.problem}`, check.hint);
+	return value;
+}
+
 /** For a field that wants text: what an expression gave instead (a list, an object, true or false), or undefined. */
 export function notText(value: unknown): string | undefined {
 	if (Array.isArray(value)) return `a list (${shown(value)})`;
 	if (value !== null && typeof value === 'object') return `an object (${shown(value)})`;
 	if (typeof value === 'boolean') return String(value);
 	return undefined;
+}
+
+/** Refuses what an expression gave for a text field instead of text (see notText); `wanted` names the text, e.g. "a talk ID". */
+export function refuseNotText(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	value: unknown,
+	wanted: string,
+	hint: string,
+): void {
+	const kind = notText(value);
+	if (kind)
+		throw invalid(ctx, itemIndex, field, `the expression gave ${kind}, not ${wanted}`, hint);
 }
 
 /** Spaces, line breaks and characters that show nothing (zero-width spaces and joiners, BOM, soft hyphen). */

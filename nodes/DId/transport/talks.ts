@@ -13,22 +13,27 @@ interface TalkCall {
 export async function getTalk(
 	this: DIdContext,
 	talkId: string,
-	{ itemIndex, signal }: TalkCall = {},
+	call?: TalkCall,
 ): Promise<IDataObject> {
-	return await dIdApiRequest.call(this, 'GET', `/talks/${encodeURIComponent(talkId)}`, {
-		itemIndex,
-		signal,
-		talkId,
-	});
+	return await oneTalk.call(this, 'GET', talkId, call);
 }
 
 /** DELETE /talks/{id} (retried as reads are: deleting twice deletes nothing more); errors name the talk. */
 export async function deleteTalk(
 	this: DIdContext,
 	talkId: string,
+	call?: TalkCall,
+): Promise<IDataObject> {
+	return await oneTalk.call(this, 'DELETE', talkId, call);
+}
+
+async function oneTalk(
+	this: DIdContext,
+	method: 'GET' | 'DELETE',
+	talkId: string,
 	{ itemIndex, signal }: TalkCall = {},
 ): Promise<IDataObject> {
-	return await dIdApiRequest.call(this, 'DELETE', `/talks/${encodeURIComponent(talkId)}`, {
+	return await dIdApiRequest.call(this, method, `/talks/${encodeURIComponent(talkId)}`, {
 		itemIndex,
 		signal,
 		talkId,

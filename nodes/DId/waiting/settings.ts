@@ -3,7 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { deleteUploads, doneTalkItem, type Uploads } from '../helpers/cleanup';
 import { withItemIndex } from '../helpers/errors';
 import type { Talk } from '../helpers/talk';
-import { invalid, notText, numberOf, shown } from '../helpers/validation';
+import { invalid, numberOf, refuseNotText, shown } from '../helpers/validation';
 import { waitForTalk } from './poll';
 
 /** Wait Mode of the node: Poll (the node asks D-ID) or Webhook (D-ID calls the waiting execution). */
@@ -44,16 +44,14 @@ export function readWaitSettings(ctx: IExecuteFunctions, i: number): WaitSetting
 	}
 	const download = ctx.getNodeParameter('downloadVideo', i, true) as boolean;
 	const output = download ? ctx.getNodeParameter('binaryPropertyOutput', i, 'data') : 'data';
-	const kind = notText(output);
-	if (kind) {
-		throw invalid(
-			ctx,
-			i,
-			'Put Video in Field',
-			`the expression gave ${kind}, not a field name`,
-			'Name the binary field for the video, e.g. data.',
-		);
-	}
+	refuseNotText(
+		ctx,
+		i,
+		'Put Video in Field',
+		output,
+		'a field name',
+		'Name the binary field for the video, e.g. data.',
+	);
 	const binaryProperty = String(output ?? '').trim();
 	if (download && !binaryProperty) {
 		throw invalid(

@@ -10,12 +10,13 @@ import {
 	ELEVENLABS_RATE,
 	ELEVENLABS_STYLE,
 	hasVisibleText,
-	inRange,
 	INT32,
 	invalid,
 	LIMITS,
 	notText,
+	numberIn,
 	numberOf,
+	refuseNotText,
 	shown,
 	urlProblem,
 } from '../../helpers/validation';
@@ -30,6 +31,10 @@ import { BANK_DRIVERS } from './create.fields';
  */
 
 const PROVIDERS_WITH_REQUIRED_VOICE = ['microsoft', 'amazon', 'azure-openai'];
+
+// Ranges of number fields (see numberIn), shared by the fields of each kind.
+const FRAMES = { min: 0, max: Number.MAX_SAFE_INTEGER, problem: 'is negative or not a number' };
+const ZERO_TO_ONE = { min: 0, max: 1, problem: 'is not a number from 0 to 1' };
 
 export interface PreparedCreate {
 	body: IDataObject;
@@ -48,26 +53,40 @@ function param<T>(ctx: IExecuteFunctions, name: string, i: number, fallback: T):
 /** An address field's value: text, or refused (an object or list from an expression is not an address). */
 function urlField(ctx: IExecuteFunctions, i: number, name: string, field: string): string {
 	const value = param<unknown>(ctx, name, i, '');
-	const kind = notText(value);
-	if (kind)
-		throw invalid(
-			ctx,
-			i,
-			field,
-			`the expression gave ${kind}, not an address`,
-			'Map the address itself, e.g. {{ $json.url }}.',
-		);
+	refuseNotText(
+		ctx,
+		i,
+		field,
+		value,
+		'an address',
+		'Map the address itself, e.g. {{ $json.url }}.',
+	);
 	return text(value);
 }
 
-/** The name of an input binary field: text, not empty. */
-function binaryField(
+/** Create's binary inputs: the field naming the item's binary property, and the file's limit. */
+const BINARY_INPUTS = {
+	image: {
+		name: 'imageBinaryProperty',
+		field: 'Image Binary Field',
+		what: 'photo',
+		maxBytes: LIMITS.imageBytes,
+	},
+	audio: {
+		name: 'audioBinaryProperty',
+		field: 'Audio Binary Field',
+		what: 'audio',
+		maxBytes: LIMITS.audioBytes,
+	},
+};
+
+/** The item's photo or audio binary: the field's value checked (text, not empty), then the file. */
+async function binaryInput(
 	ctx: IExecuteFunctions,
 	i: number,
-	name: string,
-	field: string,
-	what: string,
-): string {
+	kind: keyof typeof BINARY_INPUTS,
+): Promise<InputFile> {
+	const { name, field, what, maxBytes } = BINARY_INPUTS[kind];
 	const value = param<unknown>(ctx, name, i, 'data');
 	const property = notText(value) ? '' : text(value);
 	if (!property) {
@@ -81,7 +100,7 @@ function binaryField(
 			`Name the input binary field holding the ${what}, e.g. data.`,
 		);
 	}
-	return property;
+	return await checkInputFile.call(ctx, i, property, kind, field, maxBytes);
 }
 
 function text(value: unknown): string {
@@ -108,15 +127,7 @@ export async function buildCreateRequest(
 
 	// source_url
 	if (param<string>(this, 'imageSource', i, 'url') === 'binary') {
-		const property = binaryField(this, i, 'imageBinaryProperty', 'Image Binary Field', 'photo');
-		prepared.image = await checkInputFile.call(
-			this,
-			i,
-			property,
-			'image',
-			'Image Binary Field',
-			LIMITS.imageBytes,
-		);
+		prepared.image = await binaryInput(this, i, 'image');
 	} else {
 		const imageUrl = urlField(this, i, 'imageUrl', 'Image URL');
 		if (!imageUrl) {
@@ -149,16 +160,14 @@ export async function buildCreateRequest(
 	const script: IDataObject = { type: scriptType };
 	if (scriptType === 'text') {
 		const input = param<unknown>(this, 'text', i, '');
-		const kind = notText(input);
-		if (kind) {
-			throw invalid(
-				this,
-				i,
-				'Text',
-				`the expression gave ${kind}, not text`,
-				'Map the text itself, e.g. {{ $json.text }}; to speak a list, join it first: {{ $json.lines.join(" ") }}.',
-			);
-		}
+		refuseNotText(
+			this,
+			i,
+			'Text',
+			input,
+			'text',
+			'Map the text itself, e.g. {{ $json.text }}; to speak a list, join it first: {{ $json.lines.join(" ") }}.',
+		);
 		const length = characters(String(input ?? ''));
 		if (length < LIMITS.textMin || length > LIMITS.textMax) {
 			throw invalid(
@@ -185,15 +194,7 @@ export async function buildCreateRequest(
 		const provider = buildProvider(this, i, headers);
 		if (provider) script.provider = provider;
 	} else if (param<string>(this, 'audioSource', i, 'url') === 'binary') {
-		const property = binaryField(this, i, 'audioBinaryProperty', 'Audio Binary Field', 'audio');
-		prepared.audio = await checkInputFile.call(
-			this,
-			i,
-			property,
-			'audio',
-			'Audio Binary Field',
-			LIMITS.audioBytes,
-		);
+		prepared.audio = await binaryInput(this, i, 'audio');
 	} else {
 		const audioUrl = urlField(this, i, 'audioUrl', 'Audio URL');
 		const problem = audioUrl ? urlProblem(audioUrl, ['https', 's3']) : undefined;
@@ -338,16 +339,14 @@ function buildProvider(
 ): IDataObject | undefined {
 	const type = param<string>(ctx, 'provider', i, 'microsoft');
 	const voice = ctx.getNodeParameter('voice', i, '', { extractValue: true }) as unknown;
-	const kind = notText(voice);
-	if (kind) {
-		throw invalid(
-			ctx,
-			i,
-			'Voice',
-			`the expression gave ${kind}, not a voice ID`,
-			'Map the voice ID text, e.g. {{ $json.voiceId }}, or pick a voice from the list.',
-		);
-	}
+	refuseNotText(
+		ctx,
+		i,
+		'Voice',
+		voice,
+		'a voice ID',
+		'Map the voice ID text, e.g. {{ $json.voiceId }}, or pick a voice from the list.',
+	);
 	const voiceId = text(voice);
 	const provider: IDataObject = { type };
 	if (voiceId) provider.voice_id = voiceId;
@@ -370,40 +369,34 @@ function buildProvider(
 			['similarityBoost', 'similarity_boost', 'Similarity Boost'],
 		] as const) {
 			if (settings[field] === undefined) continue;
-			const value = numberOf(settings[field]);
-			if (!inRange(value, 0, 1))
-				throw invalid(
-					ctx,
-					i,
-					label,
-					`${shown(settings[field])} is not a number from 0 to 1`,
-					`Set ${label} between 0 and 1, or remove it.`,
-				);
+			voiceConfig[key] = numberIn(ctx, i, settings[field], {
+				...ZERO_TO_ONE,
+				field: label,
+				hint: `Set ${label} between 0 and 1, or remove it.`,
+			});
+		}
+		// Text, checked against D-ID's patterns and sent as written.
+		for (const [key, label, pattern, range, hint] of [
+			[
+				'rate',
+				'Rate',
+				ELEVENLABS_RATE,
+				'between 0.7 and 1.2',
+				'ElevenLabs accepts a rate from 0.7 to 1.2, written like 0.9.',
+			],
+			[
+				'style',
+				'Style Exaggeration',
+				ELEVENLABS_STYLE,
+				'between 0 and 1',
+				'Write a number from 0 to 1, like 0.3.',
+			],
+		] as const) {
+			if (settings[key] === undefined) continue;
+			const value = text(settings[key]);
+			if (!pattern.test(value))
+				throw invalid(ctx, i, label, `${shown(value)} is not ${range}`, hint);
 			voiceConfig[key] = value;
-		}
-		if (settings.rate !== undefined) {
-			const rate = text(settings.rate);
-			if (!ELEVENLABS_RATE.test(rate))
-				throw invalid(
-					ctx,
-					i,
-					'Rate',
-					`${shown(rate)} is not between 0.7 and 1.2`,
-					'ElevenLabs accepts a rate from 0.7 to 1.2, written like 0.9.',
-				);
-			voiceConfig.rate = rate;
-		}
-		if (settings.style !== undefined) {
-			const style = text(settings.style);
-			if (!ELEVENLABS_STYLE.test(style))
-				throw invalid(
-					ctx,
-					i,
-					'Style Exaggeration',
-					`${shown(style)} is not between 0 and 1`,
-					'Write a number from 0 to 1, like 0.3.',
-				);
-			voiceConfig.style = style;
 		}
 		if (settings.useSpeakerBoost !== undefined)
 			voiceConfig.use_speaker_boost = Boolean(settings.useSpeakerBoost);
@@ -445,16 +438,13 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	if (video.stitch !== undefined) config.stitch = Boolean(video.stitch);
 	if (video.fluent !== undefined) config.fluent = Boolean(video.fluent);
 	if (video.padAudio !== undefined) {
-		const pad = numberOf(video.padAudio);
-		if (!inRange(pad, 0, LIMITS.padAudioMax))
-			throw invalid(
-				ctx,
-				i,
-				'Pad Audio (Seconds)',
-				`${shown(video.padAudio)} is not a number from 0 to 60`,
-				'D-ID pads at most 60 seconds of silence.',
-			);
-		config.pad_audio = pad;
+		config.pad_audio = numberIn(ctx, i, video.padAudio, {
+			field: 'Pad Audio (Seconds)',
+			min: 0,
+			max: LIMITS.padAudioMax,
+			problem: 'is not a number from 0 to 60',
+			hint: 'D-ID pads at most 60 seconds of silence.',
+		});
 	}
 	if (video.resultFormat !== undefined) {
 		if (video.resultFormat !== 'mp4' && video.resultFormat !== 'mov') {
@@ -499,26 +489,16 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	const entries =
 		(param<IDataObject>(ctx, 'expressions', i, {}).expression as IDataObject[] | undefined) ?? [];
 	const expressions = entries.map((entry, n) => {
-		const startFrame = numberOf(entry.startFrame);
-		const intensity = numberOf(entry.intensity);
-		if (!inRange(startFrame, 0, Number.MAX_SAFE_INTEGER)) {
-			throw invalid(
-				ctx,
-				i,
-				`Expressions → Start Frame (#${n + 1})`,
-				`${shown(entry.startFrame)} is negative or not a number`,
-				'Frames count from 0.',
-			);
-		}
-		if (!inRange(intensity, 0, 1)) {
-			throw invalid(
-				ctx,
-				i,
-				`Expressions → Intensity (#${n + 1})`,
-				`${shown(entry.intensity)} is not a number from 0 to 1`,
-				'Use 0 (none) to 1 (strongest).',
-			);
-		}
+		const startFrame = numberIn(ctx, i, entry.startFrame, {
+			...FRAMES,
+			field: `Expressions → Start Frame (#${n + 1})`,
+			hint: 'Frames count from 0.',
+		});
+		const intensity = numberIn(ctx, i, entry.intensity, {
+			...ZERO_TO_ONE,
+			field: `Expressions → Intensity (#${n + 1})`,
+			hint: 'Use 0 (none) to 1 (strongest).',
+		});
 		if (!['neutral', 'happy', 'serious', 'surprise'].includes(String(entry.expression))) {
 			throw invalid(
 				ctx,
@@ -542,16 +522,11 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 	if (expressions.length) {
 		const driverExpressions: IDataObject = { expressions };
 		if (video.transitionFrames !== undefined) {
-			const frames = numberOf(video.transitionFrames);
-			if (!inRange(frames, 0, Number.MAX_SAFE_INTEGER))
-				throw invalid(
-					ctx,
-					i,
-					'Transition Frames',
-					`${shown(video.transitionFrames)} is negative or not a number`,
-					'Use 0 or more frames.',
-				);
-			driverExpressions.transition_frames = frames;
+			driverExpressions.transition_frames = numberIn(ctx, i, video.transitionFrames, {
+				...FRAMES,
+				field: 'Transition Frames',
+				hint: 'Use 0 or more frames.',
+			});
 		}
 		config.driver_expressions = driverExpressions;
 	}
@@ -571,16 +546,13 @@ function buildConfig(ctx: IExecuteFunctions, i: number, video: IDataObject): IDa
 			config[key] = Boolean(legacy[field]);
 			continue;
 		}
-		const value = numberOf(legacy[field]);
-		if (!inRange(value, min, max as number))
-			throw invalid(
-				ctx,
-				i,
-				label,
-				`${shown(legacy[field])} is out of range`,
-				max === 1 ? 'Use 0 to 1.' : 'Use 0 or more.',
-			);
-		config[key] = value;
+		config[key] = numberIn(ctx, i, legacy[field], {
+			field: label,
+			min,
+			max: max as number,
+			problem: 'is out of range',
+			hint: max === 1 ? 'Use 0 to 1.' : 'Use 0 or more.',
+		});
 	}
 	return config;
 }

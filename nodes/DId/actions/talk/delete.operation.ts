@@ -1,22 +1,11 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { deleteTalk } from '../../transport';
-import { readTalkId, talkIdField } from './talk-id.field';
+import { prepareTalkId, talkIdOnly } from './talk-id.field';
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['talk'], operation: ['delete'] } },
-	[talkIdField] as INodeProperties[],
-);
+export const description = talkIdOnly('delete');
 
-export async function prepare(this: IExecuteFunctions, i: number): Promise<string> {
-	return readTalkId(this, i);
-}
+export const prepare = prepareTalkId;
 
 export async function execute(
 	this: IExecuteFunctions,

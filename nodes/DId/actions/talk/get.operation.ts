@@ -1,17 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { getTalk } from '../../transport';
-import { readTalkId, talkIdField } from './talk-id.field';
+import { prepareTalkId, talkIdOnly } from './talk-id.field';
 
-export const description = updateDisplayOptions(
-	{ show: { resource: ['talk'], operation: ['get'] } },
-	[talkIdField] as INodeProperties[],
-);
+export const description = talkIdOnly('get');
 
-export async function prepare(this: IExecuteFunctions, i: number): Promise<string> {
-	return readTalkId(this, i);
-}
+export const prepare = prepareTalkId;
 
 export async function execute(
 	this: IExecuteFunctions,

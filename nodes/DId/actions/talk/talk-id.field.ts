@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 
-import { invalid, notText, shown } from '../../helpers/validation';
+import { invalid, refuseNotText, shown } from '../../helpers/validation';
 
 export const talkIdField: INodeProperties = {
 	displayName: 'Talk ID',
@@ -11,6 +12,18 @@ export const talkIdField: INodeProperties = {
 	placeholder: 'tlk_TMj4G1wiEGpQrdNFvrqAk',
 	description: 'The ID D-ID gave the talk (starts with tlk_), usually from a previous Create',
 };
+
+/** The fields of an operation that takes only the talk ID (Get, Delete). */
+export function talkIdOnly(operation: string): INodeProperties[] {
+	return updateDisplayOptions({ show: { resource: ['talk'], operation: [operation] } }, [
+		talkIdField,
+	]);
+}
+
+/** `prepare` of an operation that takes only the talk ID: the item's talk ID. */
+export async function prepareTalkId(this: IExecuteFunctions, i: number): Promise<string> {
+	return readTalkId(this, i);
+}
 
 const MAP_ID =
 	'Map the id field of a previous D-ID Create output (e.g. {{ $json.id }}); talk IDs look like tlk_TMj4G1wiEGpQrdNFvrqAk.';
@@ -31,16 +44,14 @@ export function readTalkId(ctx: IExecuteFunctions, i: number): string {
 			'Talk IDs are text like tlk_TMj4G1wiEGpQrdNFvrqAk: map `{{ $json.id }}` of a D-ID Create or List output, not a row number or a count.',
 		);
 	}
-	const kind = notText(value);
-	if (kind) {
-		throw invalid(
-			ctx,
-			i,
-			'Talk ID',
-			`the expression gave ${kind}, not a talk ID`,
-			'Map the id field itself, `{{ $json.id }}`, not the whole item or a list of IDs (split a list into items first).',
-		);
-	}
+	refuseNotText(
+		ctx,
+		i,
+		'Talk ID',
+		value,
+		'a talk ID',
+		'Map the id field itself, `{{ $json.id }}`, not the whole item or a list of IDs (split a list into items first).',
+	);
 	const talkId = typeof value === 'string' ? value.trim() : '';
 	if (!talkId) throw invalid(ctx, i, 'Talk ID', 'it is empty', MAP_ID);
 	if (/^\.+$/.test(talkId)) {
