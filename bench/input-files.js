@@ -8,6 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { nodeOutput, ROOT } = require('../scripts/n8n/stack');
+const { manualChain, readFilesNode, dIdNode } = require('../scripts/n8n/workflows');
 
 const PHOTO_BYTES = 4 * 1024 * 1024;
 const SLACK_MB = 64;
@@ -25,48 +26,18 @@ function photoFolder(count) {
 }
 
 function workflow(dir, concurrency) {
-	return {
-		name: `bench: photos from disk, ${concurrency} at a time`,
-		nodes: [
-			{
-				id: 'a',
-				name: 'Start',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: {},
-			},
-			{
-				id: 'b',
-				name: 'Read photos',
-				type: 'n8n-nodes-base.readWriteFile',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: { operation: 'read', fileSelector: `${dir}/*.jpg`, options: {} },
-			},
-			{
-				id: 'c',
-				name: 'D-ID',
-				type: 'n8n-nodes-d-id.dId',
-				typeVersion: 1,
-				position: [400, 0],
-				credentials: { dIdApi: { id: 'x', name: 'x' } },
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageSource: 'binary',
-					imageBinaryProperty: 'data',
-					text: 'Hello from the memory benchmark.',
-					waitForCompletion: false,
-					options: { maxConcurrency: concurrency },
-				},
-			},
-		],
-		connections: {
-			Start: { main: [[{ node: 'Read photos', type: 'main', index: 0 }]] },
-			'Read photos': { main: [[{ node: 'D-ID', type: 'main', index: 0 }]] },
-		},
-	};
+	return manualChain(`bench: photos from disk, ${concurrency} at a time`, [
+		readFilesNode('Read photos', `${dir}/*.jpg`),
+		dIdNode('D-ID', {
+			resource: 'talk',
+			operation: 'create',
+			imageSource: 'binary',
+			imageBinaryProperty: 'data',
+			text: 'Hello from the memory benchmark.',
+			waitForCompletion: false,
+			options: { maxConcurrency: concurrency },
+		}),
+	]);
 }
 
 /**

@@ -18,6 +18,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { startStack, nodeOutput, ROOT } = require('../scripts/n8n/stack');
+const { manualChain } = require('../scripts/n8n/workflows');
 const { ensureN8n } = require('../scripts/n8n/install');
 const { photoFolder, inputFilesMemory } = require('./input-files');
 
@@ -411,31 +412,17 @@ async function memorySection(stack) {
 			resultUrl = item.json.result_url;
 			if (!item.binary?.data) throw new Error('no video downloaded');
 		};
-		const download = {
-			name: 'download',
-			nodes: [
-				{
-					id: 'a',
-					name: 'Start',
-					type: 'n8n-nodes-base.manualTrigger',
-					typeVersion: 1,
-					position: [0, 0],
-					parameters: {},
+		const download = manualChain('download', [
+			{
+				name: 'HTTP Request',
+				type: 'n8n-nodes-base.httpRequest',
+				typeVersion: 4.2,
+				parameters: {
+					url: resultUrl,
+					options: { response: { response: { responseFormat: 'file' } } },
 				},
-				{
-					id: 'b',
-					name: 'HTTP Request',
-					type: 'n8n-nodes-base.httpRequest',
-					typeVersion: 4.2,
-					position: [200, 0],
-					parameters: {
-						url: resultUrl,
-						options: { response: { response: { responseFormat: 'file' } } },
-					},
-				},
-			],
-			connections: { Start: { main: [[{ node: 'HTTP Request', type: 'main', index: 0 }]] } },
-		};
+			},
+		]);
 		const downloadId = await stack.importWorkflow(download);
 		const runHttp = async () => {
 			const execution = await stack.runWorkflow(downloadId, { timeoutMs: 10 * 60_000 });

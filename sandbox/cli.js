@@ -49,122 +49,76 @@ function parseSize(value) {
 	return Math.round(Number(match[1]) * unit);
 }
 
+// How a flag's value is read: `next()` gives the argument after the flag.
+const text = (next) => next();
+const json = (next) => JSON.parse(next());
+const always = (constant) => () => constant;
+function number(next, flag) {
+	const v = Number(next());
+	if (!Number.isFinite(v)) throw new Error(`${flag} needs a number`);
+	return v;
+}
+function msRange(example) {
+	return (next, flag) => {
+		const [a, b] = next().split('-').map(Number);
+		if (!Number.isFinite(a) || !Number.isFinite(b) || a > b)
+			throw new Error(`${flag} needs A-B in ms, e.g. ${example}`);
+		return [a, b];
+	};
+}
+function faults(next) {
+	const v = next();
+	return JSON.parse(v.startsWith('@') ? fs.readFileSync(v.slice(1), 'utf8') : v);
+}
+
+// Each flag: the option it sets ('processing.minMs' is options.processing.minMs) and how its value is read.
+const FLAGS = {
+	'--port': ['port', number],
+	'--host': ['host', text],
+	'--unsafe-listen-public': ['unsafeListenPublic', always(true)],
+	'--api-key': ['apiKey', text],
+	'--credits': ['credits', number],
+	'--ms-per-second': ['processing.msPerSecond', number],
+	'--min-ms': ['processing.minMs', number],
+	'--jitter': ['processing.jitter', number],
+	'--processing-range': ['processing.rangeMs', msRange('5000-30000')],
+	'--result-size': ['resultSizeBytes', (next) => parseSize(next())],
+	'--result-ttl': ['resultUrlTtlSec', number],
+	'--no-stitch': ['plan.stitch', always(false)],
+	'--no-subtitles': ['plan.subtitles', always(false)],
+	'--faults': ['faults', faults],
+	'--profile': ['profile', text],
+	'--fields': ['fields', text],
+	'--list-order': ['listOrder', text],
+	'--read-lag-ms': ['readLagMs', number],
+	'--late-commit-ms': ['lateCommitMs', msRange('500-5000')],
+	'--commit-on-fault': ['commitOnFault', json],
+	'--clock-skew-ms': ['clockSkewMs', number],
+	'--created-at-format': ['createdAtFormat', text],
+	'--length-units': ['lengthUnits', text],
+	'--legacy': ['legacy', always(true)],
+	'--no-legacy': ['legacy', always(false)],
+	'--endless-token': ['endlessToken', always(true)],
+	'--seed': ['seed', number],
+	'--log': ['log', always(true)],
+	'--help': ['help', always(true)],
+	'-h': ['help', always(true)],
+};
+
 function parseArgs(argv) {
 	const options = { port: 8765, processing: {}, plan: {} };
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
-		const value = () => {
+		if (!Object.hasOwn(FLAGS, flag)) throw new Error(`unknown flag ${flag} (see --help)`);
+		const [option, read] = FLAGS[flag];
+		const next = () => {
 			const v = argv[++i];
 			if (v === undefined) throw new Error(`${flag} needs a value`);
 			return v;
 		};
-		const number = () => {
-			const v = Number(value());
-			if (!Number.isFinite(v)) throw new Error(`${flag} needs a number`);
-			return v;
-		};
-		switch (flag) {
-			case '--port':
-				options.port = number();
-				break;
-			case '--host':
-				options.host = value();
-				break;
-			case '--unsafe-listen-public':
-				options.unsafeListenPublic = true;
-				break;
-			case '--api-key':
-				options.apiKey = value();
-				break;
-			case '--credits':
-				options.credits = number();
-				break;
-			case '--ms-per-second':
-				options.processing.msPerSecond = number();
-				break;
-			case '--min-ms':
-				options.processing.minMs = number();
-				break;
-			case '--jitter':
-				options.processing.jitter = number();
-				break;
-			case '--processing-range': {
-				const [a, b] = value().split('-').map(Number);
-				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b)
-					throw new Error('--processing-range needs A-B in ms, e.g. 5000-30000');
-				options.processing.rangeMs = [a, b];
-				break;
-			}
-			case '--result-size':
-				options.resultSizeBytes = parseSize(value());
-				break;
-			case '--result-ttl':
-				options.resultUrlTtlSec = number();
-				break;
-			case '--no-stitch':
-				options.plan.stitch = false;
-				break;
-			case '--no-subtitles':
-				options.plan.subtitles = false;
-				break;
-			case '--faults': {
-				const v = value();
-				options.faults = JSON.parse(v.startsWith('@') ? fs.readFileSync(v.slice(1), 'utf8') : v);
-				break;
-			}
-			case '--profile':
-				options.profile = value();
-				break;
-			case '--fields':
-				options.fields = value();
-				break;
-			case '--list-order':
-				options.listOrder = value();
-				break;
-			case '--read-lag-ms':
-				options.readLagMs = number();
-				break;
-			case '--late-commit-ms': {
-				const [a, b] = value().split('-').map(Number);
-				if (!Number.isFinite(a) || !Number.isFinite(b) || a > b)
-					throw new Error('--late-commit-ms needs A-B in ms, e.g. 500-5000');
-				options.lateCommitMs = [a, b];
-				break;
-			}
-			case '--commit-on-fault':
-				options.commitOnFault = JSON.parse(value());
-				break;
-			case '--clock-skew-ms':
-				options.clockSkewMs = number();
-				break;
-			case '--created-at-format':
-				options.createdAtFormat = value();
-				break;
-			case '--length-units':
-				options.lengthUnits = value();
-				break;
-			case '--legacy':
-				options.legacy = true;
-				break;
-			case '--no-legacy':
-				options.legacy = false;
-				break;
-			case '--endless-token':
-				options.endlessToken = true;
-				break;
-			case '--seed':
-				options.seed = number();
-				break;
-			case '--log':
-				options.log = true;
-				break;
-			case '--help':
-			case '-h':
-				options.help = true;
-				break;
-			default:
-				throw new Error(`unknown flag ${flag} (see --help)`);
-		}
+		const keys = option.split('.');
+		const last = keys.pop();
+		keys.reduce((target, key) => target[key], options)[last] = read(next, flag);
 	}
 	return options;
 }

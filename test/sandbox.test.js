@@ -546,6 +546,14 @@ describe('voices', () => {
 	test('an unknown provider → 400', async () => {
 		expect((await api('GET', '/tts/voices?provider=acme')).status).toBe(400);
 	});
+
+	test('GET /tts/voices lists the catalogue recorded in test/fixtures/voices.json, in its order', async () => {
+		const recorded = require('./fixtures/voices.json');
+		const { body } = await api('GET', '/tts/voices');
+		expect(body).toEqual(recorded.VOICES);
+		expect(body.map((v) => Object.keys(v))).toEqual(recorded.VOICES.map((v) => Object.keys(v)));
+		expect(require('../sandbox/lib/voices').PROVIDERS).toEqual(recorded.PROVIDERS);
+	});
 });
 
 describe('webhooks', () => {

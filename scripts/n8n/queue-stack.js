@@ -19,20 +19,21 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
+const { createCleanups } = require('./cleanups');
 const { ensureN8n } = require('./install');
 const {
-	ROOT,
+	addSandboxCredential,
+	clientMethods,
 	createRestClient,
-	waitForWebhook,
 	freePort,
-	stagePackage,
-	quietEnv,
-	forCustomExtension,
 	log,
+	quietEnv,
 	sleep,
+	stagePackage,
+	startSandbox,
+	waitForWebhook,
+	withoutRunnerEnv,
 } = require('./stack');
-
-const { createSandbox } = require(path.join(ROOT, 'sandbox', 'server'));
 
 // ------------------------------------------------------------------ Debian's Redis and PostgreSQL
 
@@ -301,62 +302,20 @@ async function startQueueStack(options = {}) {
 	if (Number(installed.version.split('.')[0]) < 2)
 		log(`n8n ${installed.version}: queue mode here is tested with 2.x`);
 
-	const cleanups = [];
-	let stopped = false;
-	const stop = async () => {
-		if (stopped) return;
-		stopped = true;
-		process.off('exit', onExit);
-		process.off('SIGINT', onSignal);
-		process.off('SIGTERM', onSignal);
-		for (const cleanup of cleanups.reverse()) {
-			try {
-				await cleanup();
-			} catch (error) {
-				log(`cleanup: ${error.message}`);
-			}
-		}
-	};
 	// A crash or Ctrl-C must not leave anything running.
-	const onExit = () => {
-		for (const cleanup of [...cleanups].reverse()) {
-			try {
-				cleanup.sync?.();
-			} catch {
-				/* best effort: the next cleanup still runs */
-			}
-		}
-	};
-	const onSignal = (signal) => {
-		process.off('exit', onExit);
-		onExit();
-		process.exit(signal === 'SIGINT' ? 130 : 143);
-	};
-	process.on('exit', onExit);
-	process.once('SIGINT', onSignal);
-	process.once('SIGTERM', onSignal);
+	const cleanups = createCleanups(log);
+	const stop = cleanups.stop;
 
 	const processes = {};
 	try {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-d-id-queue-'));
 		fs.chmodSync(dir, 0o755);
-		const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
-		removeDir.sync = removeDir;
-		cleanups.push(removeDir);
+		cleanups.remove(dir);
 		const stage = stagePackage(installed.dir);
-		const removeStage = () => fs.rmSync(stage, { recursive: true, force: true });
-		removeStage.sync = removeStage;
-		cleanups.push(removeStage);
+		cleanups.remove(stage);
 
 		// ---- sandbox
-		const sandbox =
-			options.sandbox === false
-				? undefined
-				: createSandbox({ port: 0, ...(options.sandbox ?? {}) });
-		if (sandbox) {
-			await sandbox.start();
-			cleanups.push(() => sandbox.stop());
-		}
+		const sandbox = await startSandbox(options, cleanups);
 
 		// ---- Redis and PostgreSQL, in parallel
 		let since = Date.now();
@@ -388,7 +347,7 @@ async function startQueueStack(options = {}) {
 				graceMs: 5_000,
 			},
 		);
-		cleanups.push(redis.stop);
+		cleanups.add(redis.stop);
 		processes.redis = redis;
 
 		const pgBin = postgresBinDir();
@@ -439,7 +398,7 @@ async function startQueueStack(options = {}) {
 				...(pgOwner ?? {}),
 			},
 		);
-		cleanups.push(postgres.stop);
+		cleanups.add(postgres.stop);
 		processes.postgres = postgres;
 		await waitFor(
 			'postgres',
@@ -469,7 +428,7 @@ async function startQueueStack(options = {}) {
 			webhookPorts.map((port, i) => ({ name: `webhook${i + 1}`, port })),
 		);
 		const proxyPort = await proxy.listen();
-		cleanups.push(() => proxy.close());
+		cleanups.add(() => proxy.close());
 		const url = `http://127.0.0.1:${mainPort}`;
 		const webhookUrl = `http://127.0.0.1:${proxyPort}`;
 		const encryptionKey = options.encryptionKey ?? crypto.randomBytes(24).toString('hex');
@@ -497,9 +456,7 @@ async function startQueueStack(options = {}) {
 			OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
 			...(options.env ?? {}),
 		};
-		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
-		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'])
-			if (!options.env?.[name]) delete sharedEnv[name];
+		withoutRunnerEnv(sharedEnv, options);
 
 		/** How each n8n process is (re)started: its command and its own ports and folder. */
 		const specs = {};
@@ -546,7 +503,7 @@ async function startQueueStack(options = {}) {
 			// (on exit or a signal: no time for grace)
 			for (const name of Object.keys(specs)) processes[name]?.stop.sync();
 		};
-		cleanups.push(stopN8n);
+		cleanups.add(stopN8n);
 
 		/** Ready: main answers its REST API; a worker says so in its log; a webhook process answers /healthz. */
 		const ready = async (name) => {
@@ -638,8 +595,6 @@ async function startQueueStack(options = {}) {
 			names: Object.keys(specs),
 			processes,
 			proxyCounts: () => proxy.counts(),
-			rest: client.request,
-			binary: client.binary,
 			readLog: (name = 'main') => processes[name]?.readLog() ?? '',
 			readLogs: () =>
 				Object.keys(specs)
@@ -667,31 +622,18 @@ async function startQueueStack(options = {}) {
 				),
 			timings,
 			stop,
-			createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
+			...clientMethods(client, installed),
 			/** A credential of any n8n type (e.g. `postgres`); returns `{ id, name }`. */
 			createCredentialOfType: async (type, name, data) => {
 				const created = await client.request('POST', '/rest/credentials', { name, type, data });
 				return { id: created.id, name: created.name };
 			},
-			importWorkflow: (workflow, credential) =>
-				client.importWorkflow(forCustomExtension(workflow), credential),
-			runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
-			startWorkflow: (id) => client.startWorkflow(id, installed),
-			getExecution: (id) => client.getExecution(id, installed),
-			waitForExecution: (id, waitOptions) => client.waitForExecution(id, installed, waitOptions),
-			listExecutions: (workflowId) => client.listExecutions(workflowId),
-			activateWorkflow: (id) => client.activateWorkflow(id, installed),
 			/** Waits until every webhook process has registered `pathname` (through the proxy, each backend in turn). */
 			waitForWebhook: async (pathname) => {
 				for (let i = 0; i < webhooks * 2; i++) await waitForWebhook(webhookUrl, pathname);
 			},
-			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
 		};
-		if (sandbox)
-			stack.credential = await stack.createCredential({
-				apiKey: sandbox.apiKey,
-				baseUrl: sandbox.url,
-			});
+		await addSandboxCredential(stack);
 		mark('total', started);
 		log(`queue-mode stack ready in ${timings.total} s (${JSON.stringify(timings)})`);
 		return stack;

@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { createCleanups } = require('./cleanups');
 const { ensureN8n, freePort } = require('./install');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -89,47 +90,62 @@ function quietEnv(installed, options = {}) {
 	};
 }
 
+/** Takes out of `env` what a test runner sets for itself (jest's NODE_ENV=test is n8n's test mode), unless options.env sets it. */
+function withoutRunnerEnv(env, options) {
+	for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'])
+		if (!options.env?.[name]) delete env[name];
+	return env;
+}
+
+/** The D-ID sandbox for a stack (`options.sandbox`: createSandbox options, or false for none), stopped by `cleanups`. */
+async function startSandbox(options, cleanups) {
+	if (options.sandbox === false) return undefined;
+	const sandbox = createSandbox({ port: 0, ...(options.sandbox ?? {}) });
+	await sandbox.start();
+	cleanups.add(() => sandbox.stop());
+	return sandbox;
+}
+
+/** What every stack offers through n8n's REST API. */
+function clientMethods(client, installed) {
+	return {
+		rest: client.request,
+		binary: client.binary,
+		createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
+		importWorkflow: (workflow, credential) =>
+			client.importWorkflow(forCustomExtension(workflow), credential),
+		runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
+		startWorkflow: (id) => client.startWorkflow(id, installed),
+		getExecution: (id) => client.getExecution(id, installed),
+		waitForExecution: (id, waitOptions) => client.waitForExecution(id, installed, waitOptions),
+		listExecutions: (workflowId) => client.listExecutions(workflowId),
+		activateWorkflow: (id) => client.activateWorkflow(id, installed),
+		stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
+	};
+}
+
+/** The credential of the stack's sandbox (`stack.credential`), when it has one. */
+async function addSandboxCredential(stack) {
+	if (stack.sandbox)
+		stack.credential = await stack.createCredential({
+			apiKey: stack.sandbox.apiKey,
+			baseUrl: stack.sandbox.url,
+		});
+}
+
 async function startStack(options = {}) {
 	const started = Date.now();
 	const installed = await ensureN8n(options.version ?? process.env.N8N_VERSION ?? 'latest');
-	const cleanups = [];
-	let stopped = false;
-	const stop = async () => {
-		if (stopped) return;
-		stopped = true;
-		process.off('exit', onExit);
-		for (const cleanup of cleanups.reverse()) {
-			try {
-				await cleanup();
-			} catch (error) {
-				log(`cleanup: ${error.message}`);
-			}
-		}
-	};
 	// A crash or Ctrl-C must not leave n8n running.
-	const onExit = () => {
-		for (const cleanup of cleanups) if (cleanup.sync) cleanup.sync();
-	};
-	process.on('exit', onExit);
+	const cleanups = createCleanups(log);
+	const stop = cleanups.stop;
 
 	try {
-		const sandbox =
-			options.sandbox === false
-				? undefined
-				: createSandbox({ port: 0, ...(options.sandbox ?? {}) });
-		if (sandbox) {
-			await sandbox.start();
-			cleanups.push(() => sandbox.stop());
-		}
+		const sandbox = await startSandbox(options, cleanups);
 
 		const stage = stagePackage(installed.dir);
 		const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-d-id-'));
-		const removeDirs = () => {
-			fs.rmSync(stage, { recursive: true, force: true });
-			if (!options.keepUserFolder) fs.rmSync(userFolder, { recursive: true, force: true });
-		};
-		removeDirs.sync = removeDirs;
-		cleanups.push(removeDirs);
+		cleanups.remove(stage, ...(options.keepUserFolder ? [] : [userFolder]));
 
 		const port = options.port ?? (await freePort());
 		const brokerPort = await freePort();
@@ -152,9 +168,7 @@ async function startStack(options = {}) {
 			DB_SQLITE_POOL_SIZE: '2',
 			...(options.env ?? {}),
 		};
-		// Not inherited from a test runner: jest sets NODE_ENV=test, which n8n reads as its own test mode.
-		for (const name of ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'])
-			if (!options.env?.[name]) delete env[name];
+		withoutRunnerEnv(env, options);
 		log(
 			`starting n8n ${installed.version} on ${url} (node ${path.basename(path.dirname(path.dirname(installed.node)))})`,
 		);
@@ -208,17 +222,7 @@ async function startStack(options = {}) {
 			if (!done) killGroup('SIGKILL');
 		};
 		stopN8n.sync = () => current && killGroup('SIGKILL');
-		cleanups.push(stopN8n);
-		const onSignal = (signal) => {
-			onExit();
-			process.exit(signal === 'SIGINT' ? 130 : 143);
-		};
-		process.once('SIGINT', onSignal);
-		process.once('SIGTERM', onSignal);
-		cleanups.push(() => {
-			process.off('SIGINT', onSignal);
-			process.off('SIGTERM', onSignal);
-		});
+		cleanups.add(stopN8n);
 
 		const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
 		await launch();
@@ -236,33 +240,17 @@ async function startStack(options = {}) {
 			},
 			sandbox,
 			owner: OWNER,
-			rest: client.request,
-			binary: client.binary,
 			readLog,
 			stop,
-			createCredential: (data, name = 'D-ID sandbox') => client.createCredential(name, data),
-			importWorkflow: (workflow, credential) =>
-				client.importWorkflow(forCustomExtension(workflow), credential),
-			runWorkflow: (id, runOptions) => client.runWorkflow(id, installed, runOptions),
-			startWorkflow: (id) => client.startWorkflow(id, installed),
-			getExecution: (id) => client.getExecution(id, installed),
-			waitForExecution: (id, waitOptions) => client.waitForExecution(id, installed, waitOptions),
-			listExecutions: (workflowId) => client.listExecutions(workflowId),
-			activateWorkflow: (id) => client.activateWorkflow(id, installed),
+			...clientMethods(client, installed),
 			waitForWebhook: (pathname) => waitForWebhook(url, pathname),
-			stopExecution: (id) => client.request('POST', `/rest/executions/${id}/stop`, {}),
 			/** Stops n8n (SIGTERM: its graceful shutdown) and starts it again with the same port, folder and database. */
 			restartN8n: async () => {
 				await stopN8n();
 				await launch();
 			},
 		};
-		if (sandbox) {
-			stack.credential = await stack.createCredential({
-				apiKey: sandbox.apiKey,
-				baseUrl: sandbox.url,
-			});
-		}
+		await addSandboxCredential(stack);
 		log(`n8n ${installed.version} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		return stack;
 	} catch (error) {
@@ -481,6 +469,10 @@ module.exports = {
 	freePort,
 	stagePackage,
 	quietEnv,
+	withoutRunnerEnv,
+	startSandbox,
+	clientMethods,
+	addSandboxCredential,
 	log,
 	sleep,
 };

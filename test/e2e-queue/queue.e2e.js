@@ -3,14 +3,11 @@
 // (scripts/n8n/queue-stack.js), against the sandbox. Run: npm run test:e2e:queue
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const path = require('node:path');
 
 const { startQueueStack } = require('../../scripts/n8n/queue-stack');
-const { nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+const { nodeOutput } = require('../../scripts/n8n/stack');
+const { example, sha256, sleep } = require('../e2e/helpers');
 
-const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
-const sha256 = (buffer) => crypto.createHash('sha256').update(buffer).digest('hex');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NODE = 'Personal video per customer';
 const FAST = { msPerSecond: 10, minMs: 50, rangeMs: undefined, jitter: 0 };
 
@@ -49,6 +46,25 @@ function withRemoveDuplicates(workflow) {
 		main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]],
 	};
 	return workflow;
+}
+
+/** Creates a talk at the sandbox directly, as any D-ID client would, with `webhook`; returns its id. */
+async function createTalk(sandbox, { input, webhook, userData }) {
+	const res = await fetch(`${sandbox.url}/talks`, {
+		method: 'POST',
+		headers: {
+			authorization: `Basic ${Buffer.from(sandbox.apiKey).toString('base64')}`,
+			'content-type': 'application/json',
+		},
+		body: JSON.stringify({
+			source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
+			script: { type: 'text', input },
+			webhook,
+			user_data: userData,
+		}),
+	});
+	expect(res.status).toBe(201);
+	return (await res.json()).id;
 }
 
 /** What each test measured, printed at the end (the numbers the README and the issue quote). */
@@ -260,22 +276,15 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 			stack.sandbox.resetStats();
 			stack.sandbox.setFaults({ webhooks: { duplicateRate: 0.5, delayMs: [0, 300] } });
 			const proxyBefore = stack.proxyCounts();
-			const auth = `Basic ${Buffer.from(stack.sandbox.apiKey).toString('base64')}`;
 			const talkIds = [];
-			for (let i = 0; i < TALKS; i++) {
-				const res = await fetch(`${stack.sandbox.url}/talks`, {
-					method: 'POST',
-					headers: { authorization: auth, 'content-type': 'application/json' },
-					body: JSON.stringify({
-						source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
-						script: { type: 'text', input: `Hello number ${i + 1}` },
+			for (let i = 0; i < TALKS; i++)
+				talkIds.push(
+					await createTalk(stack.sandbox, {
+						input: `Hello number ${i + 1}`,
 						webhook: `${base()}${hookPath}?secret=${secret}`,
-						user_data: String(i + 1),
+						userData: String(i + 1),
 					}),
-				});
-				expect(res.status).toBe(201);
-				talkIds.push((await res.json()).id);
-			}
+				);
 
 			// Every delivery made, then every execution finished, then a quiet moment for late ones.
 			const deadline = Date.now() + 120_000;
@@ -445,20 +454,12 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		await stack.activateWorkflow(workflowId);
 		const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
 		await stack.waitForWebhook(hookPath);
-		const auth = `Basic ${Buffer.from(stack.sandbox.apiKey).toString('base64')}`;
 		const VIDEOS = 4;
-		for (let i = 0; i < VIDEOS; i++) {
-			const res = await fetch(`${stack.sandbox.url}/talks`, {
-				method: 'POST',
-				headers: { authorization: auth, 'content-type': 'application/json' },
-				body: JSON.stringify({
-					source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
-					script: { type: 'text', input: `Video ${i + 1}` },
-					webhook: `${stack.webhookUrl}${hookPath}?secret=${secret}`,
-				}),
+		for (let i = 0; i < VIDEOS; i++)
+			await createTalk(stack.sandbox, {
+				input: `Video ${i + 1}`,
+				webhook: `${stack.webhookUrl}${hookPath}?secret=${secret}`,
 			});
-			expect(res.status).toBe(201);
-		}
 		let executions = [];
 		for (
 			let i = 0;

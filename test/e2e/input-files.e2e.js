@@ -6,52 +6,23 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+const { manualChain, readFilesNode, dIdNode } = require('../../scripts/n8n/workflows');
 
 const VERSIONS = (process.env.N8N_VERSIONS ?? 'compat,latest').split(',').filter(Boolean);
 const PHOTOS = 3;
 
 function workflow(dir, parameters) {
-	return {
-		name: 'photos from disk',
-		nodes: [
-			{
-				id: 'a',
-				name: 'Start',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				parameters: {},
-			},
-			{
-				id: 'b',
-				name: 'Read photos',
-				type: 'n8n-nodes-base.readWriteFile',
-				typeVersion: 1,
-				position: [200, 0],
-				parameters: { operation: 'read', fileSelector: `${dir}/*.*`, options: {} },
-			},
-			{
-				id: 'c',
-				name: 'D-ID',
-				type: 'n8n-nodes-d-id.dId',
-				typeVersion: 1,
-				position: [400, 0],
-				credentials: { dIdApi: { id: 'x', name: 'x' } },
-				parameters: {
-					resource: 'talk',
-					operation: 'create',
-					imageSource: 'binary',
-					text: 'Hello from a photo on disk.',
-					downloadVideo: false,
-					...parameters,
-				},
-			},
-		],
-		connections: {
-			Start: { main: [[{ node: 'Read photos', type: 'main', index: 0 }]] },
-			'Read photos': { main: [[{ node: 'D-ID', type: 'main', index: 0 }]] },
-		},
-	};
+	return manualChain('photos from disk', [
+		readFilesNode('Read photos', `${dir}/*.*`),
+		dIdNode('D-ID', {
+			resource: 'talk',
+			operation: 'create',
+			imageSource: 'binary',
+			text: 'Hello from a photo on disk.',
+			downloadVideo: false,
+			...parameters,
+		}),
+	]);
 }
 
 describe.each(VERSIONS)('photos from binary files in real n8n %s', (version) => {

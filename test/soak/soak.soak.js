@@ -1,18 +1,11 @@
 // Soak: many talks through real n8n while the sandbox injects every fault it has. Bounded in count
 // (SOAK_TALKS, default 300) and time; `.ci/run` runs a shorter one (SOAK_TALKS=60) with the same faults.
 const crypto = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
 
-const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+const soak = require('./helpers');
 
 const TALKS = Number(process.env.SOAK_TALKS ?? 300);
-const VERSION = process.env.SOAK_N8N_VERSION ?? 'latest';
 const SEED = Number(process.env.SOAK_SEED ?? 20261125);
-const NODE = 'Personal video per customer';
-const TRIGGER = 'D-ID Trigger';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
 
 const FAULTS = {
 	global: {
@@ -48,21 +41,13 @@ function leaks(secretForms, ...haystacks) {
 	return secretForms.filter((secret) => haystacks.some((text) => text.includes(secret)));
 }
 
-describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
+describe(`soak: ${TALKS} talks in real n8n ${soak.VERSION} with faults`, () => {
 	let stack;
 	let secretForms;
 	const hookSecret = crypto.randomBytes(12).toString('hex');
-	const hookPath = '/webhook/d-id-talk-ended/talk-ended';
 
 	beforeAll(async () => {
-		stack = await startStack({
-			version: VERSION,
-			sandbox: {
-				credits: 1_000_000,
-				seed: SEED,
-				processing: { msPerSecond: 100, minMs: 300, jitter: 0.5 },
-			},
-		});
+		stack = await soak.start({ seed: SEED, hookSecret });
 		const [user, key] = stack.sandbox.apiKey.split(':');
 		// The API key (as given, its secret half, base64) and the trigger's secret, which D-ID echoes in each talk's webhook URL.
 		secretForms = [
@@ -72,12 +57,6 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 			hookSecret,
 		];
 		expect(user).toBeTruthy();
-		const trigger = example('10-webhook-trigger.json');
-		Object.assign(trigger.nodes[0].parameters, { secret: hookSecret, downloadVideo: false });
-		const triggerId = await stack.importWorkflow(trigger, stack.credential);
-		await stack.activateWorkflow(triggerId);
-		await stack.waitForWebhook(hookPath);
-		stack.triggerWorkflowId = triggerId;
 	}, 900_000);
 
 	afterAll(async () => await stack?.stop());
@@ -85,16 +64,13 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 	test(
 		`${TALKS} items: one output each, paired; exactly one talk per item; the trigger fires once per finished talk; no secret anywhere`,
 		async () => {
-			const workflow = example('09-fifty-items.json');
-			const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
-			set.parameters.jsonOutput = set.parameters.jsonOutput.replace(
-				'length: 50',
-				`length: ${TALKS}`,
-			);
-			const node = workflow.nodes.find((n) => n.name === NODE);
-			node.onError = 'continueRegularOutput';
-			node.parameters.additionalFields.webhookUrl = `${stack.url}${hookPath}?secret=${hookSecret}`;
-			node.parameters.timeoutMinutes = 5;
+			const workflow = soak.batch('09-fifty-items.json', TALKS, {
+				additionalFields: {
+					userData: '={{ String($json.id) }}',
+					webhookUrl: `${stack.url}${soak.HOOK_PATH}?secret=${hookSecret}`,
+				},
+				timeoutMinutes: 5,
+			});
 			const workflowId = await stack.importWorkflow(workflow, stack.credential);
 
 			stack.sandbox.resetStats();
@@ -105,7 +81,7 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 			expect(execution.status).toBe('success');
 
 			// Every input item has exactly one output item, paired with it: done with a video, or a clear error.
-			const items = nodeOutput(execution, NODE);
+			const items = soak.outputs(execution);
 			expect(items).toHaveLength(TALKS);
 			let done = 0;
 			let failed = 0;
@@ -124,34 +100,17 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 
 			// Exactly one talk per item at D-ID.
 			const talks = stack.sandbox.talks().filter((t) => t.request.webhook?.includes(hookSecret));
-			const perItem = new Map();
-			for (const talk of talks)
-				perItem.set(talk.request.user_data, (perItem.get(talk.request.user_data) ?? 0) + 1);
-			const duplicates = [...perItem.values()].filter((n) => n > 1).length;
-			const missing = Array.from({ length: TALKS }, (_, i) => String(i + 1)).filter(
-				(id) => !perItem.has(id),
-			).length;
+			const { duplicates, missing } = soak.countPerItem(talks, TALKS);
 
 			// The trigger workflow: once per finished talk, despite duplicate and reordered deliveries.
 			const finished = new Set(talks.map((t) => t.id));
-			let executions = [];
-			let stableSince = Date.now();
-			for (
-				let last = -1;
-				Date.now() - stableSince < 4000 && Date.now() - started < 25 * 60_000;
-				await sleep(500)
-			) {
-				executions = await stack.listExecutions(stack.triggerWorkflowId);
-				if (executions.length !== last) {
-					last = executions.length;
-					stableSince = Date.now();
-				}
-			}
-			const emitted = [];
-			for (const summary of executions) {
-				const run = await stack.waitForExecution(summary.id);
-				for (const item of nodeOutput(run, TRIGGER) ?? []) emitted.push(item.json.id);
-			}
+			const trigger = await soak.triggerEmissions(
+				stack,
+				stack.triggerWorkflowId,
+				started + 25 * 60_000,
+			);
+			const { executions } = trigger;
+			const emitted = trigger.emitted.map((json) => json.id);
 			const emittedOnce = new Set(emitted);
 			const stats = stack.sandbox.stats();
 
@@ -189,7 +148,7 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 
 	test('the trigger refuses a missing or wrong secret, an oversized body, a wrong method and malformed JSON: 0 executions', async () => {
 		const before = (await stack.listExecutions(stack.triggerWorkflowId)).length;
-		const url = `${stack.url}${hookPath}`;
+		const url = `${stack.url}${soak.HOOK_PATH}`;
 		const post = async (target, body, headers = { 'content-type': 'application/json' }) =>
 			(await fetch(target, { method: 'POST', headers, body })).status;
 		const talk = JSON.stringify({ id: 'tlk_x', status: 'done' });
@@ -211,7 +170,7 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 		).toBe(400);
 		const get = await fetch(`${url}?secret=${hookSecret}`);
 		expect(get.status).toBeGreaterThanOrEqual(400);
-		await sleep(1500);
+		await soak.sleep(1500);
 		expect((await stack.listExecutions(stack.triggerWorkflowId)).length).toBe(before);
 		expect(leaks(secretForms, stack.readLog())).toEqual([]);
 	});
@@ -219,9 +178,7 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 	test('cancelling a running execution during a wait stops its requests within 1 s', async () => {
 		stack.sandbox.setFaults({});
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 60_000, jitter: 0 } });
-		const workflow = example('09-fifty-items.json');
-		const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
-		set.parameters.jsonOutput = set.parameters.jsonOutput.replace('length: 50', 'length: 5');
+		const workflow = soak.withLength(soak.example('09-fifty-items.json'), 5);
 		const workflowId = await stack.importWorkflow(workflow, stack.credential);
 		stack.sandbox.resetStats();
 		const executionId = await stack.startWorkflow(workflowId);
@@ -231,13 +188,13 @@ describe(`soak: ${TALKS} talks in real n8n ${VERSION} with faults`, () => {
 			(stack.sandbox.stats().requests['GET /talks'] ?? 0) +
 			(stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0);
 		const deadline = Date.now() + 60_000;
-		while (polls() < 2 && Date.now() < deadline) await sleep(100);
+		while (polls() < 2 && Date.now() < deadline) await soak.sleep(100);
 		expect(polls()).toBeGreaterThanOrEqual(2);
 		await stack.stopExecution(executionId);
 		const stoppedAt = Date.now();
-		await sleep(1000);
+		await soak.sleep(1000);
 		const afterOneSecond = total();
-		await sleep(6000); // the polling interval would have fired several times by now
+		await soak.sleep(6000); // the polling interval would have fired several times by now
 		expect(total()).toBe(afterOneSecond);
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 30_000 });
 		expect(['canceled', 'error']).toContain(execution.status);

@@ -4,18 +4,11 @@
 // list items without user_data and in no order, duplicate and out-of-order webhooks. Prints the
 // counts; holds 0 duplicate talks, 0 items without their talk, the trigger once per finished talk.
 const crypto = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
 
-const { startStack, nodeOutput, ROOT } = require('../../scripts/n8n/stack');
+const soak = require('./helpers');
 
 const TALKS = Number(process.env.SOAK_TALKS ?? 60);
-const VERSION = process.env.SOAK_N8N_VERSION ?? 'latest';
 const SEED = Number(process.env.SOAK_SEED ?? 20261212);
-const NODE = 'Personal video per customer';
-const TRIGGER = 'D-ID Trigger';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const example = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
 
 const FAULTS = {
 	global: { rate5xx: 0.05, rate429: 0.05, retryAfterSec: 1, spikeRate: 0.1, spikeMs: [200, 1500] },
@@ -32,42 +25,27 @@ const FAULTS = {
 	})),
 };
 
-function batch(file, count, parameters) {
-	const workflow = example(file);
-	const set = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set');
-	set.parameters.jsonOutput = set.parameters.jsonOutput.replace('length: 50', `length: ${count}`);
-	const node = workflow.nodes.find((n) => n.name === NODE);
-	node.onError = 'continueRegularOutput';
-	Object.assign(node.parameters, { downloadVideo: false, timeoutMinutes: 5 }, parameters);
-	return workflow;
+/** A batch of TALKS items that does not download the videos. */
+function batchOf(file, parameters) {
+	return soak.batch(file, TALKS, { downloadVideo: false, timeoutMinutes: 5, ...parameters });
 }
 
-describe(`soak under the spec-strict sandbox: ${TALKS} talks per wait mode in real n8n ${VERSION}`, () => {
+describe(`soak under the spec-strict sandbox: ${TALKS} talks per wait mode in real n8n ${soak.VERSION}`, () => {
 	let stack;
 	const hookSecret = crypto.randomBytes(12).toString('hex');
-	const hookPath = '/webhook/d-id-talk-ended/talk-ended';
 
 	beforeAll(async () => {
-		stack = await startStack({
-			version: VERSION,
-			sandbox: {
-				profile: 'spec-strict',
-				credits: 1_000_000,
-				seed: SEED,
-				processing: { msPerSecond: 100, minMs: 300, jitter: 0.5 },
-			},
+		stack = await soak.start({
+			seed: SEED,
+			hookSecret,
+			sandbox: { profile: 'spec-strict' },
 		});
-		const trigger = example('10-webhook-trigger.json');
-		Object.assign(trigger.nodes[0].parameters, { secret: hookSecret, downloadVideo: false });
-		stack.triggerWorkflowId = await stack.importWorkflow(trigger, stack.credential);
-		await stack.activateWorkflow(stack.triggerWorkflowId);
-		await stack.waitForWebhook(hookPath);
 	}, 900_000);
 
 	afterAll(async () => await stack?.stop());
 
 	/** Runs one batch and counts: outputs, talks per item at D-ID (by the sandbox's own records). */
-	async function soak(mode, workflow, ownTalk) {
+	async function soakBatch(mode, workflow, ownTalk) {
 		const workflowId = await stack.importWorkflow(workflow, stack.credential);
 		stack.sandbox.resetStats();
 		stack.sandbox.setFaults(FAULTS);
@@ -77,22 +55,16 @@ describe(`soak under the spec-strict sandbox: ${TALKS} talks per wait mode in re
 		const seconds = (Date.now() - started) / 1000;
 		stack.sandbox.setFaults({});
 		expect(execution.status).toBe('success');
-		await sleep(6000); // any late commit of the batch has landed by now
+		await soak.sleep(6000); // any late commit of the batch has landed by now
 
-		const items = nodeOutput(execution, NODE);
+		const items = soak.outputs(execution);
 		const talks = stack.sandbox.talks().filter(ownTalk);
-		const perItem = new Map();
-		for (const talk of talks)
-			perItem.set(talk.request.user_data, (perItem.get(talk.request.user_data) ?? 0) + 1);
 		const counts = {
 			outputs: items.length,
 			done: items.filter((item) => item.json.status === 'done').length,
 			failed: items.filter((item) => item.json.error).length,
 			talks: talks.length,
-			duplicates: [...perItem.values()].filter((n) => n > 1).length,
-			missing: Array.from({ length: TALKS }, (_, i) => String(i + 1)).filter(
-				(id) => !perItem.has(id),
-			).length,
+			...soak.countPerItem(talks, TALKS),
 			// Each item's output is its own talk (the sandbox's record of what was sent for it).
 			mismatched: items.filter(
 				(item, index) =>
@@ -126,34 +98,21 @@ describe(`soak under the spec-strict sandbox: ${TALKS} talks per wait mode in re
 	test(
 		'Wait Mode "Poll", each item with its own trigger URL: one talk per item; the trigger fires once per finished talk',
 		async () => {
-			const webhookUrl = `=${stack.url}${hookPath}?secret=${hookSecret}&item={{ $json.id }}`;
-			const { talks } = await soak(
+			const webhookUrl = `=${stack.url}${soak.HOOK_PATH}?secret=${hookSecret}&item={{ $json.id }}`;
+			const { talks } = await soakBatch(
 				'Poll',
-				batch('09-fifty-items.json', TALKS, {
+				batchOf('09-fifty-items.json', {
 					additionalFields: { userData: '={{ String($json.id) }}', webhookUrl },
 				}),
 				(t) => t.request.webhook?.includes(hookSecret),
 			);
 
 			const finished = new Set(talks.map((t) => t.id));
-			let executions = [];
-			const started = Date.now();
-			for (
-				let last = -1, stableSince = Date.now();
-				Date.now() - stableSince < 4000 && Date.now() - started < 5 * 60_000;
-				await sleep(500)
-			) {
-				executions = await stack.listExecutions(stack.triggerWorkflowId);
-				if (executions.length !== last) {
-					last = executions.length;
-					stableSince = Date.now();
-				}
-			}
-			const emitted = [];
-			for (const summary of executions) {
-				const run = await stack.waitForExecution(summary.id);
-				for (const item of nodeOutput(run, TRIGGER) ?? []) emitted.push(item.json);
-			}
+			const { emitted } = await soak.triggerEmissions(
+				stack,
+				stack.triggerWorkflowId,
+				Date.now() + 5 * 60_000,
+			);
 			const ids = emitted.map((json) => json.id);
 			console.log(
 				`  trigger: ${emitted.length} emissions for ${finished.size} finished talks (${new Set(ids).size} distinct); with user_data_json: ${emitted.filter((j) => j.user_data !== undefined).length}`,
@@ -170,7 +129,7 @@ describe(`soak under the spec-strict sandbox: ${TALKS} talks per wait mode in re
 	test(
 		'Wait Mode "Webhook": one talk per item; the batch resumes although reads lag the webhooks',
 		async () => {
-			await soak('Webhook', batch('11-webhook-wait.json', TALKS, {}), (t) =>
+			await soakBatch('Webhook', batchOf('11-webhook-wait.json', {}), (t) =>
 				/\/webhook-waiting\//.test(t.request.webhook ?? ''),
 			);
 		},
