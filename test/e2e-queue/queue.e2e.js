@@ -3,6 +3,7 @@
 // (scripts/n8n/queue-stack.js), against the sandbox. Run: npm run test:e2e:queue
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const path = require('node:path');
 
 const { startQueueStack } = require('../../scripts/n8n/queue-stack');
 const { nodeOutput } = require('../../scripts/n8n/stack');
