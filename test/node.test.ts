@@ -14,6 +14,7 @@ import {
 	TEST_SETTINGS,
 	useSandbox,
 } from './harness/suite';
+import { VOICE_CONFIG_SENT } from './fixtures/elevenlabs';
 
 const { sandbox, run } = useSandbox({ settings: TEST_SETTINGS });
 const lastTalk = () => sandbox.talks().at(-1)!;
@@ -241,13 +242,7 @@ describe("the Talks overview's seven examples, body checked field for field", ()
 					voice_id: '21m00Tcm4TlvDq8ikWAM',
 					model_id: 'eleven_turbo_v2_5',
 					language: 'English (United States)',
-					voice_config: {
-						stability: 0.4,
-						similarity_boost: 0.8,
-						rate: '0.9',
-						style: '0.2',
-						use_speaker_boost: false,
-					},
+					voice_config: VOICE_CONFIG_SENT,
 				},
 			},
 			config: {

@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { prepare } from '../../nodes/DId/actions/talk/create.operation';
 import { executionSecret, talkToken } from '../../nodes/DId/waiting/webhook-token';
 import { executeContext } from './support/context';
+import { VOICE_CONFIG_SENT } from '../fixtures/elevenlabs';
 
 /** Talk → Create's mapping from UI fields to the POST /talks body, and its checks (no request is sent). */
 const BASE: IDataObject = {
@@ -70,13 +71,7 @@ describe('Create: UI fields → POST /talks body', () => {
 		expect((prepared.body.script as IDataObject).provider).toEqual({
 			type: 'elevenlabs',
 			voice_id: '21m00Tcm4TlvDq8ikWAM',
-			voice_config: {
-				stability: 0.4,
-				similarity_boost: 0.8,
-				rate: '0.9',
-				style: '0.2',
-				use_speaker_boost: false,
-			},
+			voice_config: VOICE_CONFIG_SENT,
 			model_id: 'eleven_turbo_v2_5',
 		});
 		expect(prepared.headers).toEqual({
