@@ -82,6 +82,44 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(await stack.listExecutions(workflowId)).toHaveLength(1);
 	});
 
+	test("a busy D-ID account (350 newer talks of other clients above the batch in D-ID's list): each call still finds the batch on the list pages, not by reading every ended talk by ID", async () => {
+		stack.sandbox.configure({
+			credits: 10_000,
+			processing: { msPerSecond: 1000, rangeMs: [8000, 16000], jitter: 0 },
+		});
+		const { executionId, talks } = await startBatch(20);
+		expect(talks).toHaveLength(20);
+		// Other clients' talks, created after the batch's: D-ID's first 3 list pages hold none of it.
+		const apiKey = stack.sandbox.apiKey;
+		for (let i = 0; i < 350; i += 25)
+			await Promise.all(
+				Array.from({ length: 25 }, async (_, k) => {
+					const res = await fetch(`${stack.sandbox.url}/talks`, {
+						method: 'POST',
+						headers: {
+							authorization: `Basic ${Buffer.from(apiKey).toString('base64')}`,
+							'content-type': 'application/json',
+						},
+						body: JSON.stringify({
+							source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
+							script: { type: 'text', input: `another client's talk ${i + k}` },
+						}),
+					});
+					expect(res.status).toBe(201);
+				}),
+			);
+		expect(stack.sandbox.stats().webhooksSent).toBe(0);
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
+		expect(execution.status).toBe('success');
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(
+			Array(20).fill('done'),
+		);
+		// Per call: the list pages down to the batch and one read of a talk still rendering (a list
+		// may lag); reading each ended talk by ID instead would cost about 20 × H(20) ≈ 72.
+		expect(gets()).toBeLessThanOrEqual(1 + 20 + 4);
+		expect(lists()).toBeLessThanOrEqual(6 * 21);
+	}, 240_000);
+
 	test('forged or tokenless calls cost no D-ID request and resume nothing; a call with the token asks D-ID before it believes anything', async () => {
 		stack.sandbox.configure({
 			credits: 10_000,

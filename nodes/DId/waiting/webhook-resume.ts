@@ -189,8 +189,13 @@ async function lookWithRetries(
 const RECHECK_FIRST_MS = 500;
 const RECHECK_MAX_MS = 8_000;
 const RECHECK_TOTAL_MS = 30_000;
-/** A look at the batch reads at most this many list pages, then asks for the talks not seen one by one. */
-const LIST_MAX_PAGES = 3;
+/**
+ * A look at the batch reads at most this many list pages (100 talks each), then asks for the talks
+ * not seen one by one. In a busy account (other batches, other executions, other tools) the
+ * batch's talks are not on the first pages; each one read by ID instead costs a request per call
+ * for every talk that ended before the first one still rendering.
+ */
+const LIST_MAX_PAGES = 10;
 
 /**
  * Asks D-ID where the batch stands. Not at the timeout it stops at the first talk that has not
