@@ -9,15 +9,14 @@ function batchWorkflow(count, parameters = {}) {
 	return withParameters(withItems(example('11-webhook-wait.json'), count), NODE, parameters);
 }
 
+/** Talks take 3–4 s: longer than creating the batch, so every callback comes while the execution waits. */
+const PROCESSING = { msPerSecond: 1000, minMs: 3000, jitter: 0.2 };
+
 describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	let stack;
 
 	beforeAll(async () => {
-		// Talks take 3–4 s: longer than creating the batch, so every callback comes while the execution waits.
-		stack = await startStack({
-			version,
-			sandbox: { processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } },
-		});
+		stack = await startStack({ version, sandbox: { processing: PROCESSING } });
 	}, 900_000);
 
 	afterAll(async () => await stack?.stop());
@@ -25,6 +24,8 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	beforeEach(() => {
 		stack.sandbox.resetStats();
 		stack.sandbox.setFaults({});
+		// The suite's renders (a test that draws render times from a range sets rangeMs: cleared here).
+		stack.sandbox.configure({ processing: { ...PROCESSING, rangeMs: undefined } });
 	});
 
 	const gets = () => stack.sandbox.stats().requests['GET /talks/{id}'] ?? 0;
