@@ -76,17 +76,8 @@ async function main() {
 			all.push(...Object.values(executions));
 			const workers = [...new Set(Object.values(executions).map((id) => stack.workerOf(id)))];
 			const linesBefore = Object.fromEntries(stack.names.map((n) => [n, recoveryLines(n).length]));
-			for (const name of mode === 'main' ? ['main'] : workers) {
-				if (mode !== 'fresh') {
-					await stack.restart(name);
-					continue;
-				}
-				await stack.kill(name, 'SIGTERM');
-				const folder = path.join(stack.dir, name);
-				for (const entry of fs.readdirSync(folder))
-					fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
-				await stack.start(name);
-			}
+			for (const name of mode === 'main' ? ['main'] : workers)
+				await stack.restart(name, { emptyFolder: mode === 'fresh' });
 			await sleep(AFTER_MS);
 			const statuses = {};
 			for (const id of all) statuses[id] = (await stack.getExecution(id)).status;

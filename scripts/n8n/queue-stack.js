@@ -549,10 +549,14 @@ async function startQueueStack(options = {}) {
 		const client = createRestClient(url);
 		await client.setupOwner();
 
-		const restart = async (name, { signal } = {}) => {
+		// emptyFolder: started again with its n8n folder empty, as a container without a volume.
+		const restart = async (name, { signal, emptyFolder = false } = {}) => {
 			if (!specs[name])
 				throw new Error(`no n8n process "${name}" (have: ${Object.keys(specs).join(', ')})`);
 			await processes[name].stop(signal);
+			if (emptyFolder)
+				for (const entry of fs.readdirSync(specs[name].userFolder))
+					fs.rmSync(path.join(specs[name].userFolder, entry), { recursive: true, force: true });
 			launch(name);
 			await ready(name);
 		};

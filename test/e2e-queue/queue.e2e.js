@@ -3,7 +3,6 @@
 // (scripts/n8n/queue-stack.js), against the sandbox. Run: npm run test:e2e:queue
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const path = require('node:path');
 
 const { startQueueStack } = require('../../scripts/n8n/queue-stack');
 const { nodeOutput } = require('../../scripts/n8n/stack');
@@ -613,13 +612,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		];
 		await Promise.all([
 			...restarted.map((name) => stack.restart(name)),
-			(async () => {
-				await stack.kill(worker, 'SIGTERM');
-				const folder = path.join(stack.dir, worker);
-				for (const entry of fs.readdirSync(folder))
-					fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
-				await stack.start(worker);
-			})(),
+			stack.restart(worker, { emptyFolder: true }),
 		]);
 		restarted.push(`${worker} (n8n folder emptied)`);
 		const restartSeconds = Number(((Date.now() - restartStarted) / 1000).toFixed(1));
