@@ -6,7 +6,7 @@ const fs = require('node:fs');
 
 const { startQueueStack } = require('../../scripts/n8n/queue-stack');
 const { nodeOutput } = require('../../scripts/n8n/stack');
-const { example, sha256, sleep } = require('../e2e/helpers');
+const { createTalk, example, sha256, sleep } = require('../e2e/helpers');
 
 const NODE = 'Personal video per customer';
 const FAST = { msPerSecond: 10, minMs: 50, rangeMs: undefined, jitter: 0 };
@@ -46,25 +46,6 @@ function withRemoveDuplicates(workflow) {
 		main: [[{ node: 'Next step (Remove Duplicates)', type: 'main', index: 0 }]],
 	};
 	return workflow;
-}
-
-/** Creates a talk at the sandbox directly, as any D-ID client would, with `webhook`; returns its id. */
-async function createTalk(sandbox, { input, webhook, userData }) {
-	const res = await fetch(`${sandbox.url}/talks`, {
-		method: 'POST',
-		headers: {
-			authorization: `Basic ${Buffer.from(sandbox.apiKey).toString('base64')}`,
-			'content-type': 'application/json',
-		},
-		body: JSON.stringify({
-			source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
-			script: { type: 'text', input },
-			webhook,
-			user_data: userData,
-		}),
-	});
-	expect(res.status).toBe(201);
-	return (await res.json()).id;
 }
 
 /** What each test measured, printed at the end (the numbers the README and the issue quote). */

@@ -61,4 +61,32 @@ async function expectVideo(stack, item, index, extension = 'mp4') {
 	);
 }
 
-module.exports = { VERSIONS, sha256, sleep, example, withParameters, withItems, expectVideo };
+/** Creates a talk at the sandbox directly, as any D-ID client would, with `webhook`; returns its id. */
+async function createTalk(sandbox, { input, webhook, userData }) {
+	const res = await fetch(`${sandbox.url}/talks`, {
+		method: 'POST',
+		headers: {
+			authorization: `Basic ${Buffer.from(sandbox.apiKey).toString('base64')}`,
+			'content-type': 'application/json',
+		},
+		body: JSON.stringify({
+			source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
+			script: { type: 'text', input },
+			webhook,
+			user_data: userData,
+		}),
+	});
+	expect(res.status).toBe(201);
+	return (await res.json()).id;
+}
+
+module.exports = {
+	VERSIONS,
+	sha256,
+	sleep,
+	example,
+	withParameters,
+	withItems,
+	expectVideo,
+	createTalk,
+};

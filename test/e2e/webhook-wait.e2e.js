@@ -1,6 +1,14 @@
 // Wait Mode "Webhook" in real n8n: the execution sleeps until D-ID (the sandbox) calls back.
 const { startStack, nodeOutput } = require('../../scripts/n8n/stack');
-const { VERSIONS, sleep, example, withItems, withParameters, expectVideo } = require('./helpers');
+const {
+	VERSIONS,
+	sleep,
+	example,
+	withItems,
+	withParameters,
+	expectVideo,
+	createTalk,
+} = require('./helpers');
 
 const NODE = 'Personal video per customer';
 
@@ -91,23 +99,11 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		const { executionId, talks } = await startBatch(20);
 		expect(talks).toHaveLength(20);
 		// Other clients' talks, created after the batch's: D-ID's first 3 list pages hold none of it.
-		const apiKey = stack.sandbox.apiKey;
 		for (let i = 0; i < 350; i += 25)
 			await Promise.all(
-				Array.from({ length: 25 }, async (_, k) => {
-					const res = await fetch(`${stack.sandbox.url}/talks`, {
-						method: 'POST',
-						headers: {
-							authorization: `Basic ${Buffer.from(apiKey).toString('base64')}`,
-							'content-type': 'application/json',
-						},
-						body: JSON.stringify({
-							source_url: 'https://d-id-public-bucket.s3.us-west-2.amazonaws.com/alice.jpg',
-							script: { type: 'text', input: `another client's talk ${i + k}` },
-						}),
-					});
-					expect(res.status).toBe(201);
-				}),
+				Array.from({ length: 25 }, (_, k) =>
+					createTalk(stack.sandbox, { input: `another client's talk ${i + k}` }),
+				),
 			);
 		expect(stack.sandbox.stats().webhooksSent).toBe(0);
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
