@@ -39,6 +39,8 @@ const QUEUE_WORKERS = 2;
 const QUEUE_WORKER_CONCURRENCY = Math.ceil(QUEUE_EXECUTIONS / QUEUE_WORKERS);
 const QUEUE_TIMEOUT_MS = 8 * 60_000;
 const QUEUE_ENV = process.env.BENCH_QUEUE_ENV ? JSON.parse(process.env.BENCH_QUEUE_ENV) : {};
+// BENCH_QUEUE_MODES=webhook: one wait mode only (a look at one of them; RESULTS.md shows both).
+const QUEUE_MODES = (process.env.BENCH_QUEUE_MODES ?? 'poll,webhook').split(',');
 const NODE_NAME = 'Personal video per customer'; // the D-ID node in examples 09 and 11
 
 const SECTIONS = ['seeds', 'throughput', 'memory', 'trigger', 'input-files', 'queue'];
@@ -195,6 +197,21 @@ function procStatusKb(pid, field) {
 	}
 }
 const rssKb = (pid) => procStatusKb(pid, 'VmRSS');
+/** CPU seconds a process has used (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(pid) {
+	try {
+		const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return (Number(fields[11]) + Number(fields[12])) / 100;
+	} catch {
+		return 0;
+	}
+}
+/** CPU seconds the whole machine spent busy (every core), from /proc/stat. */
+function machineBusySeconds() {
+	const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+	const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+	return (user + nice + system + irq + softirq + steal) / 100;
+}
 
 /** Peak RSS growth of the n8n process while `work` runs. */
 async function peakGrowthMb(pid, work) {
@@ -579,6 +596,11 @@ async function queueRun(stack, mode) {
 			}
 		})();
 		const proxyBefore = stack.proxyCounts();
+		const cpuBefore = Object.fromEntries(
+			stack.names.map((name) => [name, cpuSeconds(stack.processes[name].pid)]),
+		);
+		const benchCpuBefore = process.cpuUsage();
+		const machineBefore = machineBusySeconds();
 		const t0 = Date.now();
 		let executions = [];
 		let timedOut = false;
@@ -602,6 +624,20 @@ async function queueRun(stack, mode) {
 			sampling = false;
 			await sampler;
 		}
+		// Where the CPU went during the run (2 cores shared by everything): each n8n process, this
+		// process (the sandbox and the bench), and the machine (the rest: PostgreSQL, Redis, proxy).
+		const benchCpu = process.cpuUsage(benchCpuBefore);
+		const cpu = {
+			...Object.fromEntries(
+				stack.names.map((name) => [
+					name,
+					round(cpuSeconds(stack.processes[name].pid) - cpuBefore[name], 1),
+				]),
+			),
+			sandbox: round((benchCpu.user + benchCpu.system) / 1e6, 1),
+			machine: round(machineBusySeconds() - machineBefore, 1),
+			seconds: round((Date.now() - t0) / 1000, 1),
+		};
 		const talks = own.sandbox.talks();
 		const status = statusRequests(own.sandbox);
 		const statuses = {};
@@ -632,6 +668,7 @@ async function queueRun(stack, mode) {
 					},
 				]),
 			),
+			cpu,
 			// Calls that reached each webhook process through the proxy during this run.
 			webhookProxy: Object.fromEntries(
 				Object.entries(stack.proxyCounts()).map(([name, n]) => [
@@ -672,6 +709,43 @@ async function queueRun(stack, mode) {
 			}
 		}
 		row.itemsDone = itemsDone;
+		// Per execution: its own makespan ÷ its own slowest talk, and how long after its last talk
+		// ended it did (talks found by the IDs in its output).
+		const byId = new Map(talks.map((t) => [t.id, t]));
+		const perExecution = [];
+		for (const e of ok) {
+			const execution = await stack.getExecution(e.id);
+			const mine = (nodeOutput(execution, NODE_NAME) ?? [])
+				.map((item) => byId.get(item.json?.id))
+				.filter(Boolean);
+			if (!mine.length) continue;
+			const start = Date.parse(e.startedAt);
+			const stop = Date.parse(e.stoppedAt);
+			perExecution.push({
+				ratio: (stop - start) / Math.max(...mine.map((t) => t.doneAt - t.createdAt)),
+				tailS: (stop - Math.max(...mine.map((t) => t.doneAt))) / 1000,
+			});
+		}
+		if (perExecution.length) {
+			const ratios = perExecution.map((x) => x.ratio).sort((a, b) => a - b);
+			const tails = perExecution.map((x) => x.tailS).sort((a, b) => a - b);
+			row.perExecution = {
+				ratioMedian: round(median(ratios), 3),
+				ratioMax: round(ratios.at(-1), 3),
+				tailMedianS: round(median(tails)),
+				tailMaxS: round(tails.at(-1)),
+			};
+		}
+		// What D-ID's calls got back (Webhook mode): status and the start of the answer, counted.
+		const deliveries = own.sandbox.stats().webhookDeliveries;
+		if (deliveries.length) {
+			row.deliveryOutcomes = {};
+			for (const d of deliveries) {
+				const note = /"(?:note|error)":"([^"]{0,60})/.exec(d.answer ?? '')?.[1];
+				const key = note ? `${d.outcome} (${note})` : d.outcome;
+				row.deliveryOutcomes[key] = (row.deliveryOutcomes[key] ?? 0) + 1;
+			}
+		}
 		if (notDone) {
 			delete row.ratio;
 			row.error = notDone;
@@ -733,7 +807,7 @@ async function queueSection() {
 	});
 	try {
 		const rows = [];
-		for (const mode of ['poll', 'webhook']) rows.push(await queueRun(stack, mode));
+		for (const mode of QUEUE_MODES) rows.push(await queueRun(stack, mode));
 		return {
 			n8n: stack.version,
 			n8nNode: nodeVersionOf(stack.version),
@@ -985,6 +1059,16 @@ function renderQueue(r) {
 			if (x.fromRequestRatio !== undefined)
 				parts.push(
 					`from the first run request to the last execution's end ${x.fromRequestS} s (÷ slowest ${x.fromRequestRatio}); resumed ${x.overheadS} s after the last talk was done`,
+				);
+			if (x.perExecution)
+				parts.push(
+					`per execution: its makespan ÷ its slowest talk median ${x.perExecution.ratioMedian} (max ${x.perExecution.ratioMax}), ended ${x.perExecution.tailMedianS} s after its last talk (max ${x.perExecution.tailMaxS} s)`,
+				);
+			if (x.deliveryOutcomes)
+				parts.push(
+					`D-ID's calls answered: ${Object.entries(x.deliveryOutcomes)
+						.map(([outcome, n]) => `${n}× ${outcome}`)
+						.join(', ')}`,
 				);
 			parts.push(
 				`calls through the webhook proxy: ${Object.entries(x.webhookProxy)

@@ -481,8 +481,16 @@ async function startQueueStack(options = {}) {
 			await addSpec(`worker${i}`, 'worker', [`--concurrency=${options.concurrency ?? 10}`], {
 				N8N_PORT: String(await freePort()),
 			});
+		// The webhook processes as README "Queue mode" recommends: n8n 2.x builds an expression
+		// isolate only when a call evaluates an expression (D-ID's calls evaluate none), and serves
+		// /metrics, where the tests read how many isolates the calls cost.
 		for (let i = 1; i <= webhooks; i++)
-			await addSpec(`webhook${i}`, 'webhook', [], { N8N_PORT: String(webhookPorts[i - 1]) });
+			await addSpec(`webhook${i}`, 'webhook', [], {
+				N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
+				N8N_METRICS: 'true',
+				...(options.env ?? {}),
+				N8N_PORT: String(webhookPorts[i - 1]),
+			});
 
 		const launch = (name) => {
 			const spec = specs[name];
@@ -598,6 +606,14 @@ async function startQueueStack(options = {}) {
 				),
 			names: Object.keys(specs),
 			processes,
+			/** Prometheus text of a webhook process's /metrics (N8N_METRICS is on for them). */
+			metrics: async (name) => {
+				const port = webhookPorts[Number(/^webhook(\d+)$/.exec(name)?.[1]) - 1];
+				if (!port) throw new Error(`no webhook process "${name}"`);
+				const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+				if (!response.ok) throw new Error(`${name} /metrics: HTTP ${response.status}`);
+				return response.text();
+			},
 			proxyCounts: () => proxy.counts(),
 			readLog: (name = 'main') => processes[name]?.readLog() ?? '',
 			readLogs: () =>

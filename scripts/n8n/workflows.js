@@ -39,7 +39,7 @@ function dIdNode(name, parameters) {
 	return {
 		name,
 		type: 'n8n-nodes-d-id.dId',
-		typeVersion: 1,
+		typeVersion: 2,
 		credentials: { dIdApi: { id: 'x', name: 'x' } },
 		parameters,
 	};
