@@ -453,6 +453,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
 		await stack.waitForWebhook(hookPath);
 		const VIDEOS = 4;
+		const isolatesBefore = await isolatesBuilt(stack);
 		for (let i = 0; i < VIDEOS; i++)
 			await createTalk(stack.sandbox, {
 				input: `Video ${i + 1}`,
@@ -468,6 +469,11 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 			executions = await stack.listExecutions(workflowId);
 		}
 		expect(executions.filter((e) => e.status === 'success')).toHaveLength(VIDEOS);
+		// A delivery to a version-2 trigger whose fields hold no expression builds n8n no expression
+		// isolate in the webhook process that takes it (README "Queue mode").
+		const isolatesAfter = await isolatesBuilt(stack);
+		for (const name of Object.keys(isolatesAfter))
+			expect(isolatesAfter[name] - isolatesBefore[name]).toBe(0);
 		const owners = [];
 		for (const summary of executions) {
 			const execution = await stack.getExecution(summary.id);
