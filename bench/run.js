@@ -730,19 +730,30 @@ async function queueRun(stack, mode, labelSuffix = '') {
 			if (!mine.length) continue;
 			const start = Date.parse(e.startedAt);
 			const stop = Date.parse(e.stoppedAt);
+			const created = mine.map((t) => t.createdAt);
 			perExecution.push({
 				ratio: (stop - start) / Math.max(...mine.map((t) => t.doneAt - t.createdAt)),
 				tailS: (stop - Math.max(...mine.map((t) => t.doneAt))) / 1000,
+				// Where the start goes: the run request → n8n starts the execution → its first talk
+				// is created → its last talk is created.
+				startedS: (start - t0) / 1000,
+				firstCreateS: (Math.min(...created) - start) / 1000,
+				createSpanS: (Math.max(...created) - Math.min(...created)) / 1000,
 			});
 		}
 		if (perExecution.length) {
-			const ratios = perExecution.map((x) => x.ratio).sort((a, b) => a - b);
-			const tails = perExecution.map((x) => x.tailS).sort((a, b) => a - b);
+			const sorted = (key) => perExecution.map((x) => x[key]).sort((a, b) => a - b);
+			const ratios = sorted('ratio');
+			const tails = sorted('tailS');
+			const range = (key) => `${round(sorted(key)[0])}–${round(sorted(key).at(-1))}`;
 			row.perExecution = {
 				ratioMedian: round(median(ratios), 3),
 				ratioMax: round(ratios.at(-1), 3),
 				tailMedianS: round(median(tails)),
 				tailMaxS: round(tails.at(-1)),
+				startedS: range('startedS'),
+				firstCreateS: range('firstCreateS'),
+				createSpanS: range('createSpanS'),
 			};
 		}
 		// What D-ID's calls got back (Webhook mode): status and the start of the answer, counted.
@@ -1098,7 +1109,7 @@ function renderQueue(r) {
 				);
 			if (x.perExecution)
 				parts.push(
-					`per execution: its makespan ÷ its slowest talk median ${x.perExecution.ratioMedian} (max ${x.perExecution.ratioMax}), ended ${x.perExecution.tailMedianS} s after its last talk (max ${x.perExecution.tailMaxS} s)`,
+					`per execution: its makespan ÷ its slowest talk median ${x.perExecution.ratioMedian} (max ${x.perExecution.ratioMax}), ended ${x.perExecution.tailMedianS} s after its last talk (max ${x.perExecution.tailMaxS} s)${x.perExecution.startedS ? `; started ${x.perExecution.startedS} s after the first run request, first talk created ${x.perExecution.firstCreateS} s after its start, its talks created over ${x.perExecution.createSpanS} s` : ''}`,
 				);
 			if (x.cpu)
 				parts.push(
