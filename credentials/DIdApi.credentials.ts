@@ -51,17 +51,20 @@ export class DIdApi implements ICredentialType {
 	//
 	// A function, not a generic header expression: n8n 2.x evaluates expressions in an isolate, and
 	// a request outside an execution (each D-ID call of a waiting execution, in a webhook process)
-	// built one for the header alone, ~0.1 s of CPU per call (README "Queue mode").
-	async authenticate(
+	// built one for the header alone, ~0.1 s of CPU per call (README "Queue mode"). A property, not
+	// a method: n8n lists credential types by copying their own properties ({ ...credential }), and
+	// without `authenticate` there the HTTP Request node would not offer this credential and the
+	// node would lose its Custom API Call.
+	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
-	): Promise<IHttpRequestOptions> {
+	): Promise<IHttpRequestOptions> => {
 		const key = typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '';
 		return {
 			...requestOptions,
 			headers: { ...requestOptions.headers, Authorization: `Basic ${key}` },
 		};
-	}
+	};
 
 	test: ICredentialTestRequest = {
 		request: {

@@ -72,3 +72,20 @@ test('a base URL without the API says to check it', async () => {
 	const result = await testCredential(sandbox.apiKey, `${sandbox.url}/nothing-here`);
 	expect(result.message).toMatch(/check the Base URL/);
 });
+
+// n8n lists credential types for the editor by copying each one's own properties
+// (`{ ...credential }`, postProcessLoaders in n8n's load-nodes-and-credentials): an `authenticate`
+// on the prototype (a class method) is lost there, and then the HTTP Request node does not offer
+// "D-ID API" as a predefined credential and n8n adds no Custom API Call to the D-ID node.
+test("n8n's copy of the credential type keeps its authenticate, and it signs as the header did", async () => {
+	const listed = { ...new DIdApi() } as Partial<DIdApi>;
+	expect(typeof listed.authenticate).toBe('function');
+	const signed = await listed.authenticate!(
+		{ apiKey: ' user:secret \n', baseUrl: 'x' },
+		{ url: '/talks', headers: { accept: 'application/json' } },
+	);
+	expect(signed.headers).toEqual({
+		accept: 'application/json',
+		Authorization: 'Basic user:secret',
+	});
+});
