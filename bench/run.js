@@ -599,7 +599,7 @@ async function queueRun(stack, mode, labelSuffix = '') {
 		const cpuBefore = Object.fromEntries(
 			stack.names.map((name) => [name, cpuSeconds(stack.processes[name].pid)]),
 		);
-		const isolatesBefore = await isolatesBuilt(stack);
+		const isolatesBefore = await stack.isolatesBuilt().catch(() => ({}));
 		const benchCpuBefore = process.cpuUsage();
 		const machineBefore = machineBusySeconds();
 		const t0 = Date.now();
@@ -673,7 +673,7 @@ async function queueRun(stack, mode, labelSuffix = '') {
 			cpu,
 			// Expression isolates n8n built in each webhook process during the run (its /metrics).
 			isolates: Object.fromEntries(
-				Object.entries(await isolatesBuilt(stack)).map(([name, n]) => [
+				Object.entries(await stack.isolatesBuilt().catch(() => ({}))).map(([name, n]) => [
 					name,
 					n - (isolatesBefore[name] ?? 0),
 				]),
@@ -809,17 +809,6 @@ async function queueRun(stack, mode, labelSuffix = '') {
 	} finally {
 		await own.sandbox.stop();
 	}
-}
-
-/** Expression isolates each webhook process has built (n8n 2.x /metrics; {} where there is none). */
-async function isolatesBuilt(stack) {
-	const built = {};
-	for (const name of stack.names.filter((n) => n.startsWith('webhook'))) {
-		const text = await stack.metrics(name).catch(() => '');
-		const match = /^n8n_expression_pool_acquired_total (\d+)/m.exec(text);
-		if (match) built[name] = Number(match[1]);
-	}
-	return built;
 }
 
 async function queueSection() {

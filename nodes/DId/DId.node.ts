@@ -33,7 +33,8 @@ export class DId implements INodeType {
 		group: ['transform'],
 		// 2 behaves as 1. n8n 2.x evaluates an expression for every webhook call of a node at version 1
 		// (the Webhook node v1's binaryData option): with the VM expression engine that builds an
-		// isolate, ~0.1 s of CPU, for a call of a waiting execution's resume URL (one per talk in Wait Mode Webhook); at 2 it evaluates nothing (README "Queue mode").
+		// isolate, ~0.1 s of CPU, for a call of a waiting execution's resume URL (one per talk in Wait
+		// Mode Webhook); at 2 it evaluates nothing (README "Queue mode").
 		version: [1, 2],
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description:

@@ -614,6 +614,18 @@ async function startQueueStack(options = {}) {
 				if (!response.ok) throw new Error(`${name} /metrics: HTTP ${response.status}`);
 				return response.text();
 			},
+			/** Expression isolates each webhook process has built so far (n8n 2.x /metrics). */
+			isolatesBuilt: async () => {
+				const built = {};
+				for (let i = 1; i <= webhooks; i++) {
+					const text = await stack.metrics(`webhook${i}`);
+					const match = /^n8n_expression_pool_acquired_total (\d+)/m.exec(text);
+					if (!match)
+						throw new Error(`webhook${i} /metrics has no n8n_expression_pool_acquired_total`);
+					built[`webhook${i}`] = Number(match[1]);
+				}
+				return built;
+			},
 			proxyCounts: () => proxy.counts(),
 			readLog: (name = 'main') => processes[name]?.readLog() ?? '',
 			readLogs: () =>

@@ -48,18 +48,6 @@ function withRemoveDuplicates(workflow) {
 	return workflow;
 }
 
-/** Expression isolates each webhook process has built so far (n8n's /metrics). */
-async function isolatesBuilt(stack) {
-	const built = {};
-	for (const name of stack.names.filter((n) => n.startsWith('webhook'))) {
-		const text = await stack.metrics(name);
-		const match = /^n8n_expression_pool_acquired_total (\d+)/m.exec(text);
-		if (!match) throw new Error(`${name} /metrics has no n8n_expression_pool_acquired_total`);
-		built[name] = Number(match[1]);
-	}
-	return built;
-}
-
 /** What each test measured, printed at the end (the numbers the README and the issue quote). */
 const measured = {};
 
@@ -453,7 +441,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const hookPath = `/webhook/${trigger.webhookId}/talk-ended`;
 		await stack.waitForWebhook(hookPath);
 		const VIDEOS = 4;
-		const isolatesBefore = await isolatesBuilt(stack);
+		const isolatesBefore = await stack.isolatesBuilt();
 		for (let i = 0; i < VIDEOS; i++)
 			await createTalk(stack.sandbox, {
 				input: `Video ${i + 1}`,
@@ -471,7 +459,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		expect(executions.filter((e) => e.status === 'success')).toHaveLength(VIDEOS);
 		// A delivery to a version-2 trigger whose fields hold no expression builds n8n no expression
 		// isolate in the webhook process that takes it (README "Queue mode").
-		const isolatesAfter = await isolatesBuilt(stack);
+		const isolatesAfter = await stack.isolatesBuilt();
 		for (const name of Object.keys(isolatesAfter))
 			expect(isolatesAfter[name] - isolatesBefore[name]).toBe(0);
 		const owners = [];
@@ -541,7 +529,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 4000, jitter: 0.3 } });
 		const started = Date.now();
 		const proxyBefore = stack.proxyCounts();
-		const isolatesBefore = await isolatesBuilt(stack);
+		const isolatesBefore = await stack.isolatesBuilt();
 		const id = await stack.importWorkflow(example('11-webhook-wait.json'), stack.credential);
 		const executionId = await stack.startWorkflow(id);
 		await stack.waitForExecution(executionId, {
@@ -589,7 +577,7 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		// expression. With the webhook processes as README "Queue mode" recommends, D-ID's calls of a
 		// version-2 node evaluate none: a process builds at most one per batch (the resume URL, when
 		// it keeps the batch's timeout), not one per call (n8n does for a version-1 node).
-		const isolatesAfter = await isolatesBuilt(stack);
+		const isolatesAfter = await stack.isolatesBuilt();
 		measured.webhook50.isolatesBuilt = {};
 		for (const name of Object.keys(proxyAfter)) {
 			const isolates = isolatesAfter[name] - isolatesBefore[name];
