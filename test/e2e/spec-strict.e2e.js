@@ -1,7 +1,7 @@
 // Wait Mode "Webhook" in real n8n against the spec-strict sandbox (README "Profiles"): D-ID's read
 // API behind its webhooks, and a talk committed after its failed answer that ends before the
-// execution waits. The node's Timeout is 10 min (30 s in the lost-answer test, see there); each
-// batch must resume long before it (no timeout check needed), with one talk per item.
+// execution waits. The node's Timeout is 10 min; each batch must resume long before it (no timeout
+// check needed), with one talk per item.
 const { startStack, nodeOutput } = require('../../scripts/n8n/stack');
 const { example, withItems, withParameters } = require('./helpers');
 
@@ -59,21 +59,42 @@ describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERS
 		expect(stack.sandbox.stats().requests['GET /talks/{id}']).toBeGreaterThan(5);
 	}, 120_000);
 
-	// Known gap: the node learns the talk's ID from the list 1.5 s after the talk was made, while its
-	// status reads "done" only 1.8 s after (0.3 s render + the lag). When the wait begins inside that
-	// window, the look then still reads it rendering, D-ID's calls were all refused, and nothing
-	// looks again before the Timeout's check: the batch completes then (no item lost, no talk twice),
-	// 30 s here. Seen once in CI (n8n 2.40.7), after faster request handling narrowed the time to the
-	// wait; a second look a few seconds after the wait begins would close it.
-	test('a talk committed after its lost answer ends before the execution waits: n8n refuses its call (the execution is still running), the look when the wait begins finds it (or, inside the read lag, the Timeout check does)', async () => {
+	// The node learns the talk's ID from the list 1.5 s after the talk was made, while its status
+	// reads "done" only 1.8 s after (0.3 s render + the lag): when the wait begins inside that
+	// window, the first look still reads it rendering. The look 5 s later finds it.
+	test('a talk committed after its lost answer ends before the execution waits: n8n refuses its call (the execution is still running), a look after the wait began finds it', async () => {
 		// The list shows a talk 1.5 s after it was made; the talk ends 0.3 s after it was made.
 		stack.sandbox.configure({ readLagMs: 1500, lateCommitMs: [200, 200] });
 		stack.sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'late' });
-		await runBatch(3, 0.5);
+		await runBatch(3);
 		expect(stack.sandbox.stats().talksCreated).toBe(3);
 		// n8n answers such a call with an error (409 or 500, by version) before the node sees it.
 		expect(
 			stack.sandbox.stats().webhookDeliveries.some((d) => /^HTTP (409|500)$/.test(d.outcome)),
 		).toBe(true);
+	}, 120_000);
+
+	// The lost answer's talk is listed 1.7 s after its request (0.2-s commit + 1.5-s lag): the node
+	// finds it by its second look at the list, 2 s after. Every talk ends before that (1.5-s
+	// renders), so n8n refuses every D-ID call, and D-ID reads them done only 3–3.2 s after: the
+	// wait, begun about 2 s after, reads them rendering at first.
+	test('every talk ends before the execution waits and D-ID still reads them rendering when the wait begins (1.5-s renders, 1.5-s read lag): every call was refused, and the look 5 s after the first completes the batch, not the 10-min Timeout', async () => {
+		stack.sandbox.configure({
+			readLagMs: 1500,
+			lateCommitMs: [200, 200],
+			processing: { msPerSecond: 100, minMs: 1500, jitter: 0 },
+		});
+		stack.sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'late' });
+		const started = Date.now();
+		await runBatch(3);
+		expect(stack.sandbox.stats().talksCreated).toBe(3);
+		const deliveries = stack.sandbox.stats().webhookDeliveries;
+		expect(deliveries).toHaveLength(3);
+		// Every D-ID call came while the execution ran (n8n refused it): only the node's looks remained.
+		for (const delivery of deliveries) expect(delivery.outcome).toMatch(/^HTTP (409|500)$/);
+		// Completed by a later look (5 s after the first one), far before the Timeout.
+		const took = Date.now() - started;
+		expect(took).toBeGreaterThanOrEqual(6000);
+		expect(took).toBeLessThan(60_000);
 	}, 120_000);
 });

@@ -40,6 +40,21 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 	const lists = () => stack.sandbox.stats().requests['GET /talks'] ?? 0;
 	/** Status requests: GET /talks/{id} and pages of GET /talks. */
 	const reads = () => gets() + lists();
+	/** D-ID calls that reached n8n for these talks (a dropped one is recorded as dropped). */
+	const deliveredTo = (talks) =>
+		stack.sandbox
+			.stats()
+			.webhookDeliveries.filter(
+				(d) => talks.some((t) => t.id === d.talkId) && !d.outcome.startsWith('dropped'),
+			);
+	/**
+	 * For tests that count every status request: a call of the previous test's batch still under
+	 * way (n8n answering it after that execution ended) has ended, and the counts start at 0.
+	 */
+	async function quiet() {
+		await sleep(1500);
+		stack.sandbox.resetStats();
+	}
 
 	async function startBatch(count, parameters) {
 		const workflowId = await stack.importWorkflow(
@@ -78,9 +93,10 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		}
 		const execution = await stack.waitForExecution(executionId);
 		expect(execution.status).toBe('success');
-		// Each call of D-ID reads one list page and, unless it completes the batch, one talk that has not ended.
-		expect(lists()).toBeLessThanOrEqual(1 + 6);
-		expect(gets()).toBeLessThanOrEqual(1 + 6);
+		// Each call of D-ID reads one list page and, unless it completes the batch, one talk that has
+		// not ended; the later looks (5 s and 30 s after the first) only if the batch still waits then.
+		expect(lists()).toBeLessThanOrEqual(1 + 6 + 2);
+		expect(gets()).toBeLessThanOrEqual(1 + 6 + 2);
 		expect(execution.data.resultData.runData[NODE]).toHaveLength(1);
 		const items = nodeOutput(execution, NODE);
 		expect(items).toHaveLength(6);
@@ -111,10 +127,11 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual(
 			Array(20).fill('done'),
 		);
-		// Per call: the list pages down to the batch and one read of a talk still rendering (a list
-		// may lag); reading each ended talk by ID instead would cost about 20 × H(20) ≈ 72.
-		expect(gets()).toBeLessThanOrEqual(1 + 20 + 4);
-		expect(lists()).toBeLessThanOrEqual(6 * 21);
+		// Per call (D-ID's 20, the look when the wait began and the one 5 s later): the list pages down
+		// to the batch and one read of a talk still rendering (a list may lag); reading each ended
+		// talk by ID instead would cost about 20 × H(20) ≈ 72.
+		expect(gets()).toBeLessThanOrEqual(2 + 20 + 4);
+		expect(lists()).toBeLessThanOrEqual(6 * 22);
 	}, 240_000);
 
 	test('forged or tokenless calls cost no D-ID request and resume nothing; a call with the token asks D-ID before it believes anything', async () => {
@@ -173,20 +190,44 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 3000, jitter: 0.2 } });
 	});
 
-	test('lost webhooks: the execution resumes at the timeout and checks each open talk once', async () => {
+	test('lost webhooks (D-ID calls nothing): the look 5 s after the wait began finds every talk ended, long before the Timeout', async () => {
+		await quiet();
 		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });
+		// Renders of 4 s: still rendering at the first look, ended at the look 5 s later.
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 4000, jitter: 0 } });
+		const { executionId, talks } = await startBatch(3, { timeoutMinutes: 10 });
+		const waiting = Date.now();
+		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
+		expect(execution.status).toBe('success');
+		expect(Date.now() - waiting).toBeGreaterThanOrEqual(4000);
+		expect(deliveredTo(talks)).toEqual([]);
+		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual([
+			'done',
+			'done',
+			'done',
+		]);
+		// Two looks: when the wait began (the talks rendering) and 5 s later (every talk ended).
+		expect(lists()).toBe(2);
+	});
+
+	test('lost webhooks, talks still rendering at the later look: the execution resumes at the timeout and checks each open talk once', async () => {
+		await quiet();
+		stack.sandbox.setFaults({ webhooks: { dropRate: 1 } });
+		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 8000, jitter: 0 } });
 		const started = Date.now();
-		const { executionId } = await startBatch(3, { timeoutMinutes: 0.2 });
+		const { executionId, talks } = await startBatch(3, { timeoutMinutes: 0.2 });
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
 		await sleep(1000);
 		const afterSweep = { gets: gets(), lists: lists() };
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
 		expect(Date.now() - started).toBeGreaterThanOrEqual(12_000);
 		expect(execution.status).toBe('success');
-		expect(stack.sandbox.stats().webhooksSent).toBe(0);
-		// At the timeout: one list page, and a read by ID only for a talk the list does not show ended.
-		expect(lists() - afterSweep.lists).toBe(1);
-		expect(gets() - afterSweep.gets).toBeLessThanOrEqual(3);
+		expect(deliveredTo(talks)).toEqual([]);
+		// The look 5 s after the first (a list page; the first talk, read by ID, still renders), then
+		// at the timeout one list page and a read by ID only for a talk the list does not show ended.
+		// The look 30 s after the first is not made: the Timeout (12 s) comes before it.
+		expect(lists() - afterSweep.lists).toBe(2);
+		expect(gets() - afterSweep.gets).toBeLessThanOrEqual(1 + 3);
 		const items = nodeOutput(execution, NODE);
 		expect(items.map((item) => item.json.status)).toEqual(['done', 'done', 'done']);
 	});

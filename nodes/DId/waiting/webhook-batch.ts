@@ -90,23 +90,33 @@ export async function selfCall(
 	ctx: DIdContext,
 	batch: { id: string; resumeUrl: string; secret: Buffer },
 	check: 'sweep' | 'timeout',
-): Promise<void> {
-	const url = withQuery(batch.resumeUrl, {
-		dIdCheck: check,
-		dIdToken: checkToken(batch.secret, batch.id, check),
-	});
+): Promise<number> {
+	const url = checkUrl(batch, check);
 	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
 	// 500 while its data is written): try again shortly. 404 or 401: the execution is gone or done.
 	let delay = 25;
+	let status = 0;
 	for (
 		let waited = 0;
 		waited < SELF_CALL_MAX_MS;
 		waited += delay, delay = Math.min(delay * 2, 2000)
 	) {
-		const { status } = await post(ctx, url);
-		if (status >= 200 && status < 500 && status !== 409) return;
+		status = (await post(ctx, url)).status;
+		if (status >= 200 && status < 500 && status !== 409) return status;
 		await abortableSleep(delay);
 	}
+	return status;
+}
+
+/** The resume URL of one of the node's own calls, signed for the batch and the check. */
+export function checkUrl(
+	batch: { id: string; resumeUrl: string; secret: Buffer },
+	check: 'sweep' | 'timeout',
+): string {
+	return withQuery(batch.resumeUrl, {
+		dIdCheck: check,
+		dIdToken: checkToken(batch.secret, batch.id, check),
+	});
 }
 
 const DOWNLOAD_CONCURRENCY = 4;

@@ -5,9 +5,17 @@ import { getTalk, listTalks } from '../transport';
 import { withItemIndex } from '../helpers/errors';
 import { FINAL_STATUSES, talkTimedOut, type Talk } from '../helpers/talk';
 import { abortableSleep } from '../helpers/sleep';
-import { checkToken, sameToken, talkToken, withQuery } from './webhook-token';
+import { checkToken, sameToken, talkToken } from './webhook-token';
 import { loadBatch, type BatchRecord } from './webhook-store';
-import { finish, post, resumeUrlOf, secretOf, selfCall, type Entry } from './webhook-batch';
+import {
+	checkUrl,
+	finish,
+	post,
+	resumeUrlOf,
+	secretOf,
+	selfCall,
+	type Entry,
+} from './webhook-batch';
 
 /*
  * Wait Mode "Webhook", the webhook side: a call of the execution's resume URL (D-ID's, or the
@@ -150,10 +158,7 @@ function keepTimeout(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer
 /** After a failed look at D-ID's call: the node's own "sweep" calls, until one is taken. */
 function sweepLater(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
 	inBackground(ctx, sweepsScheduled, record.batch, async (resumeUrl) => {
-		const url = withQuery(resumeUrl, {
-			dIdCheck: 'sweep',
-			dIdToken: checkToken(secret, record.batch, 'sweep'),
-		});
+		const url = checkUrl({ id: record.batch, resumeUrl, secret }, 'sweep');
 		for (const delay of LATER_SWEEP_MS) {
 			await abortableSleep(delay);
 			const { status } = await post(ctx, url);

@@ -13,6 +13,7 @@ import { finishWaiting, type WaitSettings } from './settings';
 import { checkToken, talkToken, withQuery } from './webhook-token';
 import { saveBatch, type BatchRecord } from './webhook-store';
 import {
+	checkUrl,
 	finish,
 	outputOf,
 	post,
@@ -36,8 +37,9 @@ import {
  *    has ended at D-ID. The call that finds it complete returns every item's result (in input order,
  *    paired, videos downloaded); every other call answers and leaves the execution waiting.
  * 3. Talks that end before the execution is saved as waiting get 409 from n8n for their call; the
- *    node's own "sweep" call, made once n8n accepts calls, looks at the batch then. A "timeout" call
- *    at the end of the Timeout checks each open talk once; any D-ID call after that does the same.
+ *    node's own "sweep" call, made once n8n accepts calls, looks at the batch then, and twice later
+ *    (5 s and 30 s after), as D-ID's read may lag behind its calls. A "timeout" call at the end of
+ *    the Timeout checks each open talk once; any D-ID call after that does the same.
  *
  * This file starts a batch (step 1, and schedules the node's own "sweep" and "timeout" calls);
  * webhook-resume.ts takes each call of the resume URL (steps 2 and 3); webhook-batch.ts holds what
@@ -315,13 +317,37 @@ async function selfUnreachable(ctx: IExecuteFunctions, batch: Batch): Promise<st
 	return undefined;
 }
 
-/** The node's own calls: "sweep" once n8n accepts calls, "timeout" at the end of the Timeout. */
+/**
+ * Later looks, after the first one, measured from it. A talk that ended just before the execution
+ * was saved as waiting had its D-ID call refused by n8n (409), and D-ID's read may still show it
+ * rendering when the first look reads it (the spec promises no read-after-webhook consistency);
+ * if no other talk's call comes after, nothing else would look before the Timeout. A look costs a
+ * list page and a talk read; none is made once n8n says nothing waits (the batch completed).
+ */
+const LATER_LOOKS_MS = [5_000, 30_000];
+
+/**
+ * The node's own calls: "sweep" once n8n accepts calls and again LATER_LOOKS_MS after it, "timeout"
+ * at the end of the Timeout.
+ */
 async function selfCalls(
 	ctx: DIdContext,
 	batch: { id: string; resumeUrl: string; secret: Buffer },
 	endsAt: number,
 ): Promise<void> {
-	await selfCall(ctx, batch, 'sweep');
+	const first = await selfCall(ctx, batch, 'sweep');
+	const lookedAt = Date.now();
+	if (first >= 200 && first < 300) {
+		for (const after of LATER_LOOKS_MS) {
+			const at = lookedAt + after;
+			if (at >= endsAt) break;
+			await abortableSleep(at - Date.now());
+			const { status } = await post(ctx, checkUrl(batch, 'sweep'));
+			// 404, 409 or 401: nothing of this batch waits any more (it completed; the execution is
+			// done, resumed, or waits at another node). 5xx or no answer: the next look, the timeout.
+			if (status >= 400 && status < 500) return;
+		}
+	}
 	await abortableSleep(Math.max(0, endsAt - Date.now()));
 	await selfCall(ctx, batch, 'timeout');
 }
