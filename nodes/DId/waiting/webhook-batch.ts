@@ -83,7 +83,7 @@ function networkReason(error: unknown): string {
 	);
 }
 
-/** The node's own calls: tried again while n8n answers 409 (the execution is not saved as waiting yet). */
+/** The node's own calls: tried again while n8n answers 409 to a sweep (the execution is not saved as waiting yet) or 5xx. */
 const SELF_CALL_MAX_MS = 120_000;
 
 export async function selfCall(
@@ -93,7 +93,9 @@ export async function selfCall(
 ): Promise<number> {
 	const url = checkUrl(batch, check);
 	// Until the execution is saved as waiting (a few milliseconds) n8n refuses the call (409, or
-	// 500 while its data is written): try again shortly. 404 or 401: the execution is gone or done.
+	// 500 while its data is written): the sweep tries again shortly. At the timeout the execution
+	// has long waited, so a 409 means it is running or done: nothing to check. 404 or 401: the
+	// execution is gone or done.
 	let delay = 25;
 	let status = 0;
 	for (
@@ -102,7 +104,7 @@ export async function selfCall(
 		waited += delay, delay = Math.min(delay * 2, 2000)
 	) {
 		status = (await post(ctx, url)).status;
-		if (status >= 200 && status < 500 && status !== 409) return status;
+		if (status >= 200 && status < 500 && (status !== 409 || check === 'timeout')) return status;
 		await abortableSleep(delay);
 	}
 	return status;
