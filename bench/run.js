@@ -1033,7 +1033,7 @@ function renderSeeds(r) {
 `
 			: '';
 	const hookLine = hook?.runs
-		? `- Webhook mode: ${hook.allStatusPerTalk.median} status requests per talk (median; ${hook.statusPerTalk} GET /talks/{id} per talk and ${hook.listRequests} list pages per run), made when D-ID's calls come in (and the node's own looks when the wait began and 5 s later) rather than on a schedule; resumed ${hook.overheadS.median} s after the last talk was done (median; target ≤ 1 s: ${verdict(hook.overheadS.median <= 1)}).\n`
+		? `- Webhook mode: ${hook.allStatusPerTalk.median} status requests per talk (median; ${hook.statusPerTalk} GET /talks/{id} per talk and ${hook.listRequests} list pages per run), made when D-ID's calls come in (and the node's own looks when the wait began and 5 s and 30 s after, while the batch still waits) rather than by polling; resumed ${hook.overheadS.median} s after the last talk was done (median; target ≤ 1 s: ${verdict(hook.overheadS.median <= 1)}).\n`
 		: '';
 	return `## 1. Batch makespan over ${s.seeds.length} seeds — ${s.talks} talks, renders ${s.rangeMs[0] / 1000}–${s.rangeMs[1] / 1000} s
 

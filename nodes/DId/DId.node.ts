@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { properties } from './actions/node.description';
 import { router } from './actions/router';
-import { onResumeCall } from './waiting';
+import { CHECK_PATH, onResumeCall } from './waiting';
 import { getVoiceStyles, searchVoices } from './methods/voices';
 
 /**
@@ -51,6 +51,18 @@ export class DId implements INodeType {
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
 				path: '',
+				restartWebhook: true,
+				isFullPath: true,
+			},
+			{
+				// The node's own calls (its looks at the batch, the timeout's check) come to
+				// <resume URL>/d-id-check: should the execution wait at another node by then (an n8n
+				// Wait node "On Webhook Call", say), n8n finds no such webhook there (404) instead of
+				// resuming that node with them.
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: CHECK_PATH,
 				restartWebhook: true,
 				isFullPath: true,
 			},

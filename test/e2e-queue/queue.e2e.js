@@ -569,8 +569,9 @@ describe('queue mode: n8n main + 2 workers + 2 webhook processes, Redis, Postgre
 		const proxyAfter = stack.proxyCounts();
 		for (const name of Object.keys(proxyAfter))
 			expect(proxyAfter[name] - (proxyBefore[name] ?? 0)).toBeGreaterThan(0);
-		// No polling: status requests come from calls of the resume URL (D-ID's 50, the node's probe
-		// and its look when the wait began; those n8n refused before the wait read nothing), not from
+		// No polling: status requests come from calls of the resume URL (D-ID's 50, the node's probe,
+		// its look when the wait began and the one 5 s later while the batch still waits; those n8n
+		// refused before the wait, or after the batch completed, read nothing), not from
 		// time passing. A call reads one list page (the batch fits one) and, by ID, the talks that page
 		// showed rendering up to the first one still rendering: more than one only for talks that
 		// ended while it looked (here 50 talks end within ~1.5 s). CI once measured 45 pages and 64

@@ -74,27 +74,30 @@ describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERS
 		).toBe(true);
 	}, 120_000);
 
-	// The lost answer's talk is listed 1.7 s after its request (0.2-s commit + 1.5-s lag): the node
-	// finds it by its second look at the list, 2 s after. Every talk ends before that (1.5-s
-	// renders), so n8n refuses every D-ID call, and D-ID reads them done only 3–3.2 s after: the
-	// wait, begun about 2 s after, reads them rendering at first.
-	test('every talk ends before the execution waits and D-ID still reads them rendering when the wait begins (1.5-s renders, 1.5-s read lag): every call was refused, and the look 5 s after the first completes the batch, not the 10-min Timeout', async () => {
+	// Times from the talks' requests. The lost answer's talk is listed 5.2 s after (0.2-s commit +
+	// 5-s lag): the node finds it by its look at the list 7 s after. Every talk ends at 4–4.2 s,
+	// 3 s before the wait begins, so n8n refuses every D-ID call; D-ID reads them done only at
+	// 9–9.2 s, about 2 s after the wait's first look; the look 5 s after that (about 12 s) finds
+	// them. Had the first look completed the batch, it would have ended by about 9.5 s.
+	test('every talk ends before the execution waits and D-ID still reads them rendering when the wait begins (4-s renders, 5-s read lag): every call was refused, and the look 5 s after the first completes the batch, not the 10-min Timeout', async () => {
 		stack.sandbox.configure({
-			readLagMs: 1500,
+			readLagMs: 5000,
 			lateCommitMs: [200, 200],
-			processing: { msPerSecond: 100, minMs: 1500, jitter: 0 },
+			processing: { msPerSecond: 100, minMs: 4000, jitter: 0 },
 		});
 		stack.sandbox.addScriptedFaults({ route: 'POST /talks', fault: 'dropAfter', commit: 'late' });
-		const started = Date.now();
-		await runBatch(3);
+		const { executionId } = await runBatch(3);
 		expect(stack.sandbox.stats().talksCreated).toBe(3);
 		const deliveries = stack.sandbox.stats().webhookDeliveries;
 		expect(deliveries).toHaveLength(3);
 		// Every D-ID call came while the execution ran (n8n refused it): only the node's looks remained.
 		for (const delivery of deliveries) expect(delivery.outcome).toMatch(/^HTTP (409|500)$/);
-		// Completed by a later look (5 s after the first one), far before the Timeout.
-		const took = Date.now() - started;
-		expect(took).toBeGreaterThanOrEqual(6000);
-		expect(took).toBeLessThan(60_000);
+		const madeAt = Math.min(
+			...deliveries.map(({ talkId }) => stack.sandbox.talk(talkId).createdAt),
+		);
+		const endedAt = Date.parse((await stack.getExecution(executionId)).stoppedAt);
+		// Completed by the later look, far before the Timeout.
+		expect(endedAt - madeAt).toBeGreaterThanOrEqual(11_000);
+		expect(endedAt - madeAt).toBeLessThan(60_000);
 	}, 120_000);
 });

@@ -196,10 +196,8 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		// Renders of 4 s: still rendering at the first look, ended at the look 5 s later.
 		stack.sandbox.configure({ processing: { msPerSecond: 1000, minMs: 4000, jitter: 0 } });
 		const { executionId, talks } = await startBatch(3, { timeoutMinutes: 10 });
-		const waiting = Date.now();
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
 		expect(execution.status).toBe('success');
-		expect(Date.now() - waiting).toBeGreaterThanOrEqual(4000);
 		expect(deliveredTo(talks)).toEqual([]);
 		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual([
 			'done',
@@ -217,7 +215,9 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		const started = Date.now();
 		const { executionId, talks } = await startBatch(3, { timeoutMinutes: 0.2 });
 		expect((await stack.getExecution(executionId)).status).toBe('waiting');
-		await sleep(1000);
+		// After the look when the wait began (its list page read).
+		for (let i = 0; i < 100 && lists() === 0; i++) await sleep(50);
+		await sleep(200);
 		const afterSweep = { gets: gets(), lists: lists() };
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 120_000 });
 		expect(Date.now() - started).toBeGreaterThanOrEqual(12_000);
@@ -241,7 +241,8 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 		const { executionId } = await startBatch(4, { timeoutMinutes: 5 });
 		const started = Date.now();
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 60_000 });
-		expect(Date.now() - started).toBeLessThan(60_000);
+		// By that first look, not the one 5 s after it.
+		expect(Date.now() - started).toBeLessThan(4000);
 		expect(execution.status).toBe('success');
 		expect(nodeOutput(execution, NODE).map((item) => item.json.status)).toEqual([
 			'done',
@@ -321,6 +322,44 @@ describe.each(VERSIONS)('Wait Mode "Webhook" in real n8n %s', (version) => {
 			workflow_key_0: 'value 0',
 			workflow_key_9: 'value 9',
 		});
+	});
+
+	test("the node's own calls after its batch completed (the look 5 s after the first, the timeout's check) do not resume a Wait node (On Webhook Call, POST) the execution waits at next", async () => {
+		const workflow = batchWorkflow(3, { timeoutMinutes: 0.2, downloadVideo: false });
+		workflow.nodes.push({
+			id: 'f1d2c3b4-0000-4000-8000-0000000a9901',
+			name: 'Approval',
+			type: 'n8n-nodes-base.wait',
+			typeVersion: 1.1,
+			position: [1040, 0],
+			webhookId: '5b0e6d1c-9a43-4f0e-8d2a-4c7f1e2d3a01',
+			parameters: { resume: 'webhook', httpMethod: 'POST', options: {} },
+		});
+		workflow.connections[NODE] = { main: [[{ node: 'Approval', type: 'main', index: 0 }]] };
+		const workflowId = await stack.importWorkflow(workflow, stack.credential);
+		const executionId = await stack.startWorkflow(workflowId);
+		// The batch (3-s renders) completes on D-ID's calls; the execution then waits at Approval.
+		const deadline = Date.now() + 60_000;
+		let execution = await stack.getExecution(executionId);
+		while (
+			!(
+				execution.status === 'waiting' && execution.data.resultData.lastNodeExecuted === 'Approval'
+			) &&
+			Date.now() < deadline
+		) {
+			await sleep(200);
+			execution = await stack.getExecution(executionId);
+		}
+		expect(execution.status).toBe('waiting');
+		expect(execution.data.resultData.lastNodeExecuted).toBe('Approval');
+		expect(nodeOutput(execution, NODE)).toHaveLength(3);
+		// Past the look 5 s after the first and the Timeout's check (12 s after the talks were made):
+		// both were made, to the D-ID node's own path, which the Wait node does not have.
+		await sleep(14_000);
+		execution = await stack.getExecution(executionId);
+		expect(execution.status).toBe('waiting');
+		expect(execution.data.resultData.lastNodeExecuted).toBe('Approval');
+		await stack.stopExecution(executionId);
 	});
 
 	test("n8n restarted while the batch waits (regular mode): the execution resumes on D-ID's calls with every result", async () => {

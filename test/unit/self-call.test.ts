@@ -1,4 +1,4 @@
-import { selfCall } from '../../nodes/DId/waiting/webhook-batch';
+import { checkUrl, selfCall } from '../../nodes/DId/waiting/webhook-batch';
 import { checkToken } from '../../nodes/DId/waiting/webhook-token';
 import type { DIdContext } from '../../nodes/DId/transport';
 
@@ -30,7 +30,8 @@ test('the sweep is tried again while n8n answers 409 (the execution is not saved
 	expect(await selfCall(ctx, BATCH, 'sweep')).toBe(200);
 	expect(urls).toHaveLength(3);
 	const url = new URL(urls[0]);
-	expect(url.origin + url.pathname).toBe(BATCH.resumeUrl);
+	// On the D-ID node's own restart webhook path, not the bare resume URL another waiting node takes.
+	expect(url.origin + url.pathname).toBe(`${BATCH.resumeUrl}/d-id-check`);
 	expect(url.searchParams.get('dIdCheck')).toBe('sweep');
 	expect(url.searchParams.get('dIdToken')).toBe(checkToken(BATCH.secret, BATCH.id, 'sweep'));
 });
@@ -48,4 +49,16 @@ test('either call is tried again after a server error or no answer, and stops at
 		expect(await selfCall(ctx, BATCH, check)).toBe(404);
 		expect(urls).toHaveLength(3);
 	}
+});
+
+test('n8n 2.x’s own token in the resume URL stays in the query; the check path goes after the execution ID', () => {
+	const url = new URL(
+		checkUrl(
+			{ ...BATCH, resumeUrl: 'https://n8n.example/webhook-waiting/42?signature=abc' },
+			'timeout',
+		),
+	);
+	expect(url.pathname).toBe('/webhook-waiting/42/d-id-check');
+	expect(url.searchParams.get('signature')).toBe('abc');
+	expect(url.searchParams.get('dIdCheck')).toBe('timeout');
 });

@@ -40,3 +40,4 @@ export {
 	type StartItem,
 } from './webhook';
 export { onResumeCall } from './webhook-resume';
+export { CHECK_PATH } from './webhook-batch';

@@ -110,12 +110,20 @@ export async function selfCall(
 	return status;
 }
 
-/** The resume URL of one of the node's own calls, signed for the batch and the check. */
+/**
+ * The path (after the resume URL) of the node's own calls: a restart webhook of the D-ID node only
+ * (DId.node.ts), so a call made after the batch completed reaches no other waiting node.
+ */
+export const CHECK_PATH = 'd-id-check';
+
+/** The URL of one of the node's own calls: the resume URL + CHECK_PATH, signed for the batch and the check. */
 export function checkUrl(
 	batch: { id: string; resumeUrl: string; secret: Buffer },
 	check: 'sweep' | 'timeout',
 ): string {
-	return withQuery(batch.resumeUrl, {
+	const url = new URL(batch.resumeUrl);
+	url.pathname = `${url.pathname.replace(/\/+$/, '')}/${CHECK_PATH}`;
+	return withQuery(url.toString(), {
 		dIdCheck: check,
 		dIdToken: checkToken(batch.secret, batch.id, check),
 	});

@@ -344,8 +344,9 @@ async function selfCalls(
 			await abortableSleep(at - Date.now());
 			const { status } = await post(ctx, checkUrl(batch, 'sweep'));
 			// 404, 409 or 401: nothing of this batch waits any more (it completed; the execution is
-			// done, resumed, or waits at another node). 5xx or no answer: the next look, the timeout.
-			if (status >= 400 && status < 500) return;
+			// done, resumed, or waits at another node); the timeout's call then costs n8n's answer
+			// only. Anything else (a proxy's 5xx or 429, no answer): the next look.
+			if ([401, 404, 409].includes(status)) break;
 		}
 	}
 	await abortableSleep(Math.max(0, endsAt - Date.now()));
