@@ -110,6 +110,15 @@ export async function selfCall(
 	return status;
 }
 
+/** One of the node's own calls, made once (no retry): n8n's answer, 0 when none came. */
+export async function checkOnce(
+	ctx: DIdContext,
+	batch: { id: string; resumeUrl: string; secret: Buffer },
+	check: 'sweep' | 'timeout',
+): Promise<number> {
+	return (await post(ctx, checkUrl(batch, check))).status;
+}
+
 /**
  * The path (after the resume URL) of the node's own calls: a restart webhook of the D-ID node only
  * (DId.node.ts), so a call made after the batch completed reaches no other waiting node.

@@ -7,15 +7,7 @@ import { FINAL_STATUSES, talkTimedOut, type Talk } from '../helpers/talk';
 import { abortableSleep } from '../helpers/sleep';
 import { checkToken, sameToken, talkToken } from './webhook-token';
 import { loadBatch, type BatchRecord } from './webhook-store';
-import {
-	checkUrl,
-	finish,
-	post,
-	resumeUrlOf,
-	secretOf,
-	selfCall,
-	type Entry,
-} from './webhook-batch';
+import { checkOnce, finish, resumeUrlOf, secretOf, selfCall, type Entry } from './webhook-batch';
 
 /*
  * Wait Mode "Webhook", the webhook side: a call of the execution's resume URL (D-ID's, or the
@@ -158,10 +150,9 @@ function keepTimeout(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer
 /** After a failed look at D-ID's call: the node's own "sweep" calls, until one is taken. */
 function sweepLater(ctx: IWebhookFunctions, record: BatchRecord, secret: Buffer): void {
 	inBackground(ctx, sweepsScheduled, record.batch, async (resumeUrl) => {
-		const url = checkUrl({ id: record.batch, resumeUrl, secret }, 'sweep');
 		for (const delay of LATER_SWEEP_MS) {
 			await abortableSleep(delay);
-			const { status } = await post(ctx, url);
+			const status = await checkOnce(ctx, { id: record.batch, resumeUrl, secret }, 'sweep');
 			// Taken (200), or nothing waits any more (n8n's 404/409 once resumed or finished).
 			if (status !== 0 && status < 500 && status !== 401) return;
 		}

@@ -13,7 +13,7 @@ import { finishWaiting, type WaitSettings } from './settings';
 import { checkToken, talkToken, withQuery } from './webhook-token';
 import { saveBatch, type BatchRecord } from './webhook-store';
 import {
-	checkUrl,
+	checkOnce,
 	finish,
 	outputOf,
 	post,
@@ -342,7 +342,7 @@ async function selfCalls(
 			const at = lookedAt + after;
 			if (at >= endsAt) break;
 			await abortableSleep(at - Date.now());
-			const { status } = await post(ctx, checkUrl(batch, 'sweep'));
+			const status = await checkOnce(ctx, batch, 'sweep');
 			// 404, 409 or 401: nothing of this batch waits any more (it completed; the execution is
 			// done, resumed, or waits at another node); the timeout's call then costs n8n's answer
 			// only. Anything else (a proxy's 5xx or 429, no answer): the next look.
