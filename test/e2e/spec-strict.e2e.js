@@ -8,10 +8,10 @@ const { example, withItems, withParameters } = require('./helpers');
 const NODE = 'Personal video per customer';
 const VERSION = process.env.N8N_VERSION ?? 'latest';
 
-function batchWorkflow(count, timeoutMinutes = 10) {
+function batchWorkflow(count) {
 	return withParameters(withItems(example('11-webhook-wait.json'), count), NODE, {
 		downloadVideo: false,
-		timeoutMinutes,
+		timeoutMinutes: 10,
 	});
 }
 
@@ -33,11 +33,8 @@ describe(`Wait Mode "Webhook" against the spec-strict sandbox in real n8n ${VERS
 		stack.sandbox.resetStats();
 	});
 
-	async function runBatch(count, timeoutMinutes) {
-		const workflowId = await stack.importWorkflow(
-			batchWorkflow(count, timeoutMinutes),
-			stack.credential,
-		);
+	async function runBatch(count) {
+		const workflowId = await stack.importWorkflow(batchWorkflow(count), stack.credential);
 		const executionId = await stack.startWorkflow(workflowId);
 		// Far below the node's 10-min Timeout: the batch must resume on D-ID's calls.
 		const execution = await stack.waitForExecution(executionId, { timeoutMs: 90_000 });

@@ -83,12 +83,19 @@ function networkReason(error: unknown): string {
 	);
 }
 
+/** What the node's own calls of the resume URL are for: the batch, the resume URL, the execution's secret. */
+export interface OwnCallTarget {
+	id: string;
+	resumeUrl: string;
+	secret: Buffer;
+}
+
 /** The node's own calls: tried again while n8n answers 409 to a sweep (the execution is not saved as waiting yet) or 5xx. */
 const SELF_CALL_MAX_MS = 120_000;
 
 export async function selfCall(
 	ctx: DIdContext,
-	batch: { id: string; resumeUrl: string; secret: Buffer },
+	batch: OwnCallTarget,
 	check: 'sweep' | 'timeout',
 ): Promise<number> {
 	const url = checkUrl(batch, check);
@@ -113,7 +120,7 @@ export async function selfCall(
 /** One of the node's own calls, made once (no retry): n8n's answer, 0 when none came. */
 export async function checkOnce(
 	ctx: DIdContext,
-	batch: { id: string; resumeUrl: string; secret: Buffer },
+	batch: OwnCallTarget,
 	check: 'sweep' | 'timeout',
 ): Promise<number> {
 	return (await post(ctx, checkUrl(batch, check))).status;
@@ -126,10 +133,7 @@ export async function checkOnce(
 export const CHECK_PATH = 'd-id-check';
 
 /** The URL of one of the node's own calls: the resume URL + CHECK_PATH, signed for the batch and the check. */
-export function checkUrl(
-	batch: { id: string; resumeUrl: string; secret: Buffer },
-	check: 'sweep' | 'timeout',
-): string {
+export function checkUrl(batch: OwnCallTarget, check: 'sweep' | 'timeout'): string {
 	const url = new URL(batch.resumeUrl);
 	url.pathname = `${url.pathname.replace(/\/+$/, '')}/${CHECK_PATH}`;
 	return withQuery(url.toString(), {

@@ -21,6 +21,7 @@ import {
 	secretOf,
 	selfCall,
 	type Entry,
+	type OwnCallTarget,
 } from './webhook-batch';
 
 /*
@@ -330,11 +331,7 @@ const LATER_LOOKS_MS = [5_000, 30_000];
  * The node's own calls: "sweep" once n8n accepts calls and again LATER_LOOKS_MS after it, "timeout"
  * at the end of the Timeout.
  */
-async function selfCalls(
-	ctx: DIdContext,
-	batch: { id: string; resumeUrl: string; secret: Buffer },
-	endsAt: number,
-): Promise<void> {
+async function selfCalls(ctx: DIdContext, batch: OwnCallTarget, endsAt: number): Promise<void> {
 	const first = await selfCall(ctx, batch, 'sweep');
 	const lookedAt = Date.now();
 	if (first >= 200 && first < 300) {
